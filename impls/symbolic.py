@@ -1,0 +1,176 @@
+"""Softmax cross-entropy derived by SymPy: the exact oracle for small sizes.
+
+For a shape (N, D, K) the loss is built symbolically,
+
+.. math:: L = \\frac{1}{\\sum_n s_n} \\sum_n s_n \\Big[c_n
+          + \\log \\sum_k e^{z_{nk} - c_n} - \\sum_k y_{nk} z_{nk}\\Big],
+          \\qquad z_{nk} = \\sum_d x_{nd} w_{dk},
+
+and SymPy differentiates it once for the gradient and again for the Hessian.
+The per-sample shift ``c_n`` is a free symbol: the expression equals the
+cross-entropy for *every* value of ``c_n`` (the log-sum-exp identity), and the
+derivatives in ``w`` do not depend on it.
+
+* Exact inputs (object arrays of ints, Fractions, SymPy numbers or symbols)
+  are substituted with ``c_n = 0``, i.e. into the textbook expression, and
+  give exact SymPy results.
+* Float inputs are evaluated through ``lambdify`` with ``c_n = max_k z_nk``,
+  which is the stable log-sum-exp.
+
+Compiled functions and expressions are cached per (N, D, K, weighted).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import sympy
+
+from ._protocol import Capabilities
+from .validation import validate
+
+_FLOAT64 = (np.dtype(np.float64),)
+
+
+class SymbolicSoftmaxCE:
+    """The symbolic model of one shape: expressions, derivatives, compiled functions."""
+
+    def __init__(self, N: int, D: int, K: int, weighted: bool):
+        self.N, self.D, self.K, self.weighted = N, D, K, weighted
+        self.W = sympy.Matrix(D, K, lambda d, k: sympy.Dummy(f"w_{d}_{k}"))
+        self.X = sympy.Matrix(N, D, lambda n, d: sympy.Dummy(f"x_{n}_{d}"))
+        self.Y = sympy.Matrix(N, K, lambda n, k: sympy.Dummy(f"y_{n}_{k}"))
+        self.V = sympy.Matrix(D, K, lambda d, k: sympy.Dummy(f"v_{d}_{k}"))
+        self.s = [sympy.Dummy(f"s_{n}") if weighted else sympy.Integer(1) for n in range(N)]
+        self.c = [sympy.Dummy(f"c_{n}") for n in range(N)]
+        self.Z = self.X * self.W
+        total_weight = sympy.Add(*self.s)
+        per_sample = [
+            self.c[n]
+            + sympy.log(sympy.Add(*[sympy.exp(self.Z[n, k] - self.c[n]) for k in range(K)]))
+            - sympy.Add(*[self.Y[n, k] * self.Z[n, k] for k in range(K)])
+            for n in range(N)
+        ]
+        self.loss = sympy.Add(*[self.s[n] * per_sample[n] for n in range(N)]) / total_weight
+        self.probs = sympy.Matrix(
+            N,
+            K,
+            lambda n, k: sympy.exp(self.Z[n, k] - self.c[n])
+            / sympy.Add(*[sympy.exp(self.Z[n, j] - self.c[n]) for j in range(K)]),
+        )
+        self.w_flat = list(self.W)  # row-major: index d*K + k
+
+    @cached_property
+    def grad(self) -> sympy.Matrix:
+        return sympy.Matrix(self.D, self.K, lambda d, k: sympy.diff(self.loss, self.W[d, k]))
+
+    @cached_property
+    def hessian(self) -> sympy.Matrix:
+        g = list(self.grad)
+        return sympy.Matrix(len(g), len(g), lambda i, j: sympy.diff(g[i], self.w_flat[j]))
+
+    @cached_property
+    def hvp(self) -> sympy.Matrix:
+        v = sympy.Matrix(list(self.V))
+        return (self.hessian * v).reshape(self.D, self.K)
+
+    def _args(self, with_V=False):
+        args = list(self.W) + list(self.X) + list(self.Y)
+        if with_V:
+            args += list(self.V)
+        if self.weighted:
+            args += self.s
+        return args + self.c
+
+    def compiled(self, what: str):
+        cache = self.__dict__.setdefault("_compiled", {})
+        if what not in cache:
+            expr = getattr(self, what)
+            args = self._args(with_V=(what == "hvp"))
+            if what == "probs":
+                args = list(self.W) + list(self.X) + self.c
+            out = expr.tolist() if isinstance(expr, sympy.MatrixBase) else expr
+            cache[what] = sympy.lambdify(args, out, modules="numpy", cse=True)
+        return cache[what]
+
+
+class SympySoftmaxCE:
+    """SymPy-derived implementation (exact for exact inputs, lambdified for floats)."""
+
+    name = "sympy"
+    capabilities = Capabilities(
+        dtypes=_FLOAT64,
+        sample_weight=True,
+        hessian=True,
+        hvp=True,
+        exact=True,
+        max_size=48,
+        max_hessian_size=24,
+        notes=("builds and differentiates the loss symbolically per shape; the first call per shape is slow",),
+    )
+
+    def __init__(self):
+        self._models: dict[tuple, SymbolicSoftmaxCE] = {}
+
+    def model(self, N: int, D: int, K: int, weighted: bool = False) -> SymbolicSoftmaxCE:
+        """The cached symbolic model for shape (N, D, K)."""
+        key = (N, D, K, weighted)
+        if key not in self._models:
+            self._models[key] = SymbolicSoftmaxCE(N, D, K, weighted)
+        return self._models[key]
+
+    def _validate(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True):
+        return validate(W, X, Y, V, sample_weight, dtypes=_FLOAT64, need_Y=need_Y, allow_exact=True)
+
+    @staticmethod
+    def _shifts(pb):
+        """Per-sample max logit (float inputs) or 0 (exact inputs)."""
+        if pb.exact:
+            return [sympy.Integer(0)] * pb.N
+        return list(np.max(pb.X @ pb.W, axis=1))
+
+    def _evaluate(self, what, pb):
+        m = self.model(pb.N, pb.D, pb.K, pb.sample_weight is not None)
+        c = self._shifts(pb)
+        if what == "probs":
+            values = list(pb.W.flat) + list(pb.X.flat) + c
+            symbols = list(m.W) + list(m.X) + m.c
+        else:
+            values = list(pb.W.flat) + list(pb.X.flat) + list(pb.Y.flat)
+            symbols = list(m.W) + list(m.X) + list(m.Y)
+            if what == "hvp":
+                values += list(pb.V.flat)
+                symbols += list(m.V)
+            if pb.sample_weight is not None:
+                values += list(pb.sample_weight.flat)
+                symbols += m.s
+            values += c
+            symbols += m.c
+        if pb.exact:
+            mapping = {sym: sympy.sympify(val) for sym, val in zip(symbols, values)}
+            expr = getattr(m, what)
+            if isinstance(expr, sympy.MatrixBase):
+                return np.array(expr.xreplace(mapping).tolist(), dtype=object)
+            return expr.xreplace(mapping)
+        result = m.compiled(what)(*[float(v) for v in values])
+        return np.float64(result) if what == "loss" else np.array(result, dtype=np.float64)
+
+    def probs(self, W, X):
+        return self._evaluate("probs", self._validate(W, X, need_Y=False))
+
+    def loss(self, W, X, Y, sample_weight=None):
+        return self._evaluate("loss", self._validate(W, X, Y, sample_weight=sample_weight))
+
+    def grad(self, W, X, Y, sample_weight=None):
+        return self._evaluate("grad", self._validate(W, X, Y, sample_weight=sample_weight))
+
+    def loss_grad(self, W, X, Y, sample_weight=None):
+        pb = self._validate(W, X, Y, sample_weight=sample_weight)
+        return self._evaluate("loss", pb), self._evaluate("grad", pb)
+
+    def hessian(self, W, X, Y, sample_weight=None):
+        return self._evaluate("hessian", self._validate(W, X, Y, sample_weight=sample_weight))
+
+    def hvp(self, W, X, Y, V, sample_weight=None):
+        return self._evaluate("hvp", self._validate(W, X, Y, V, sample_weight=sample_weight))
