@@ -1,0 +1,62 @@
+"""At logits of magnitude 1e4 every implementation returns finite values equal to the analytic limits, silently."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import impls
+
+BIG = 1e4
+
+# (name, W, X, Y, expected loss, expected probabilities) with Z = X W; the
+# limits drop terms below exp(-1e4), which are exactly 0 in any float format.
+CASES = [
+    ("confident-right", [[BIG, -BIG]], [[1.0]], [[1.0, 0.0]], 0.0, [[1.0, 0.0]]),
+    ("confident-wrong", [[BIG, -BIG]], [[1.0]], [[0.0, 1.0]], 2 * BIG, [[1.0, 0.0]]),
+    ("soft-target", [[BIG, -BIG]], [[1.0]], [[0.5, 0.5]], BIG, [[1.0, 0.0]]),
+    ("tie-at-the-top", [[BIG, BIG, -BIG]], [[1.0]], [[1.0, 0.0, 0.0]], np.log(2), [[0.5, 0.5, 0.0]]),
+    ("negative-logits", [[-BIG, -2 * BIG, -3 * BIG]], [[1.0], [0.5]], [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], (2 * BIG + 0.0) / 2, [[1, 0, 0], [1, 0, 0]]),
+]
+
+
+def analytic(W, X, Y, P):
+    """Gradient X^T (P - Y)/N and Hessian (1/N) sum kron(x x^T, diag p - p p^T) from the limit probabilities."""
+    N = X.shape[0]
+    G = X.T @ (P - Y) / N
+    H = sum(np.kron(np.outer(x, x), np.diag(p) - np.outer(p, p)) for x, p in zip(X, P)) / N
+    return G, H
+
+
+def implementations():
+    for name in impls.names():
+        ce = impls.get(name)
+        for dtype in impls.capabilities_of(ce).dtypes:
+            yield pytest.param(ce, np.dtype(dtype), id=f"{name}-{np.dtype(dtype).name}")
+
+
+@pytest.mark.parametrize("ce, dtype", list(implementations()))
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_extreme_logits_give_analytic_limits(ce, dtype, case):
+    """probs, loss, grad, hessian and hvp at |z| = 1e4: finite, equal to the limits, no floating-point warnings."""
+    _, W, X, Y, loss, P = case
+    W, X, Y, P = (np.asarray(a, dtype=dtype) for a in (W, X, Y, P))
+    V = np.ones_like(W)
+    G, H = analytic(W.astype(np.float64), X.astype(np.float64), Y.astype(np.float64), P.astype(np.float64))
+    # Only rounding of O(1) quantities remains; the loss carries the rounding of a 1e4-sized logit.
+    eps = np.finfo(dtype).eps
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        got = {
+            "probs": ce.probs(W, X),
+            "loss": ce.loss(W, X, Y),
+            "grad": ce.grad(W, X, Y),
+            "hessian": ce.hessian(W, X, Y),
+            "hvp": ce.hvp(W, X, Y, V),
+        }
+    expected = {"probs": P, "loss": loss, "grad": G, "hessian": H, "hvp": (H @ V.ravel().astype(np.float64)).reshape(V.shape)}
+    for q, value in got.items():
+        value = np.asarray(value, dtype=np.float64)
+        assert np.all(np.isfinite(value)), f"{q} is not finite: {value}"
+        atol = 8 * eps * (1 + (3 * BIG if q == "loss" else 0))
+        np.testing.assert_allclose(value, expected[q], rtol=0, atol=atol, err_msg=q)
