@@ -33,6 +33,62 @@ def cmd_impls(args) -> int:
     return 0
 
 
+def _format_error(ev) -> str:
+    if ev.worst_error is None:
+        return ""
+    tol = "" if ev.tolerance is None else f" / {ev.tolerance:.2e}"
+    return f"{ev.worst_error:.2e}{tol}"
+
+
+def print_table(results, stream=sys.stdout) -> None:
+    rows = [("claim", "implementation", "expected", "verdict", "examples", "worst error / tol", "")]
+    for r in results:
+        ev = r.evidence
+        status = "ok" if r.matches else ("skipped" if ev.verdict == "skipped" else "MISMATCH")
+        rows.append((r.claim.id, r.impl_name, r.claim.expected, ev.verdict, str(ev.examples), _format_error(ev), status))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for j, row in enumerate(rows):
+        stream.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+        if j == 0:
+            stream.write("  ".join("-" * w for w in widths) + "\n")
+
+
+def cmd_check(args) -> int:
+    """Run the claims; exit 0 only when every verdict matches its expectation."""
+    from . import results as results_doc
+    from .runner import print_progress, run
+
+    implementations = [impls.load(p) for p in args.impl] if args.impl else [impls.get(n) for n in impls.names()]
+    results = run(
+        implementations,
+        profile=args.hypothesis_profile,
+        include_math=not args.impl or args.with_math,
+        patterns=args.claim,
+        progress=None if args.quiet else print_progress,
+    )
+    print_table(results)
+    doc = results_doc.build(results, implementations, args.hypothesis_profile)
+    results_doc.write(doc, args.json)
+    s = doc["summary"]
+    print(
+        f"\n{s['matched']} of {s['total']} verdicts match their expectation; "
+        f"{s['mismatched']} mismatched, {s['skipped']} skipped. Results: {args.json}"
+    )
+    for r in results:
+        if not r.matches and r.evidence.verdict != "skipped":
+            print("\n" + r.failure_message(), file=sys.stderr)
+    return 0 if s["mismatched"] == 0 else 1
+
+
+def cmd_claims(args) -> int:
+    """List the registered claims."""
+    from .claims import all_claims
+
+    for c in all_claims():
+        print(f"{c.id:<40} {c.expected:<12} {c.scope:<15} {c.title}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lossproof",
@@ -42,6 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("impls", help="list the implementations and their declared capabilities")
     p.add_argument("--impl", metavar="PKG.MOD:ATTR", help="describe this implementation instead")
     p.set_defaults(func=cmd_impls)
+
+    from .strategies import DEFAULT_PROFILE, PROFILES
+
+    p = sub.add_parser("check", help="check the claims (math ones, and every implementation's properties)")
+    p.add_argument(
+        "--impl",
+        metavar="PKG.MOD:ATTR",
+        action="append",
+        default=[],
+        help="check this implementation (repeatable) instead of the registered ones; only "
+        "implementation-level claims run unless --with-math is given",
+    )
+    p.add_argument("--with-math", action="store_true", help="with --impl, run the math claims too")
+    p.add_argument(
+        "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
+    )
+    p.add_argument("--claim", action="append", default=[], metavar="GLOB", help="only claims whose id matches (repeatable)")
+    p.add_argument("--json", default="reports/results.json", metavar="PATH", help="where to write the results (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no per-claim progress lines")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("claims", help="list the registered claims")
+    p.set_defaults(func=cmd_claims)
     return parser
 
 

@@ -209,11 +209,20 @@ def derivative_tolerance(error_estimate: float, scale: float, eps_value: float, 
     return factor * (float(error_estimate) + QUANTITY_ROUNDING_ULPS * eps_value * max(1.0, float(scale)))
 
 
-def matvec_error(abs_product_max: float, n: int, eps_value: float) -> float:
-    """Rounding error of ``H @ v`` for an (m, n) matrix: ``gamma_n * max(|H| @ |v|)``.
+def matvec_error(H, v, eps_value: float) -> float:
+    """Error of the reference ``H @ v`` for an hvp check against a Hessian (m, n).
 
-    Higham's bound for an inner product of length n (eq. 3.5), with
-    ``gamma_n ~ n eps / 2``; the rounding of ``H`` and of the hvp themselves is
-    covered by ``derivative_tolerance``'s quantity term.
+    Two parts: the rounding of the product, ``gamma_n max(|H| @ |v|)``
+    (Higham eq. 3.5, ``gamma_n ~ n eps / 2``), and the rounding ``H`` itself
+    carries, ``QUANTITY_ROUNDING_ULPS * eps * max(1, max |H|)`` per entry,
+    which the product sums with weights ``|v|`` into ``... * ||v||_1``. The
+    second part dominates: the product is taken in float64, ``H`` is in the
+    implementation's dtype, and its entries come from sums over samples whose
+    terms are as large as ``max |H|`` even where ``H @ v`` is small.
     """
-    return (n + 1) * eps_value / 2 * float(abs_product_max)
+    H = np.asarray(H, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64).ravel()
+    n = v.size
+    product = (n + 1) * eps_value / 2 * float(np.max(np.abs(H) @ np.abs(v)))
+    own = QUANTITY_ROUNDING_ULPS * eps_value * max(1.0, float(np.max(np.abs(H)))) * float(np.sum(np.abs(v)))
+    return product + own

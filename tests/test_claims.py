@@ -1,0 +1,55 @@
+"""Every registered claim, run through the same machinery as `lossproof check`.
+
+A test passes when the computed verdict equals the claim's expected verdict:
+a refuted claim is green because the harness found the counterexample the
+catalog predicts. Test ids are the claim ids.
+"""
+
+import pytest
+
+import impls
+from verify.claims import SKIPPED, all_claims, run_claim
+from verify.runner import REFERENCE_IMPL, context
+
+_INSTANCES = {}
+
+
+def implementation(key):
+    """One instance per implementation for the whole session (SymPy caches compiled shapes)."""
+    if key not in _INSTANCES:
+        _INSTANCES[key] = impls.load(key) if ":" in key else impls.get(key)
+    return _INSTANCES[key]
+
+
+def pytest_generate_tests(metafunc):
+    if "math_claim" in metafunc.fixturenames:
+        claims = all_claims("math")
+        metafunc.parametrize("math_claim", claims, ids=[c.id for c in claims])
+    if "impl_claim" in metafunc.fixturenames:
+        keys = metafunc.config.getoption("--impl") or list(impls.names())
+        pairs = [(key, c) for key in keys for c in all_claims("implementation")]
+        metafunc.parametrize("impl_key, impl_claim", pairs, ids=[f"{c.id}[{key}]" for key, c in pairs])
+
+
+def check(claim, impl, profile):
+    result = run_claim(claim, context(impl, profile))
+    if result.evidence.verdict == SKIPPED:
+        pytest.skip(result.evidence.summary)
+    assert result.matches, result.failure_message()
+    return result
+
+
+def test_math_claim(math_claim, profile_name):
+    """The claim's computed verdict matches the catalog's expectation (reference implementation)."""
+    result = check(math_claim, implementation(REFERENCE_IMPL), profile_name)
+    if result.evidence.verdict == "refuted":
+        assert result.evidence.counterexample is not None, "a refutation must carry its counterexample"
+        assert result.evidence.found_by_search, "a refutation must be found by the search, not supplied"
+        assert result.evidence.high_precision and result.evidence.high_precision.get("confirmed"), (
+            "a refutation must be confirmed in higher precision"
+        )
+
+
+def test_implementation_claim(impl_key, impl_claim, profile_name):
+    """The implementation has the property every correct softmax cross-entropy has."""
+    check(impl_claim, implementation(impl_key), profile_name)

@@ -1,0 +1,8 @@
+"""The claims, one module per source, so that a reader holding a paper finds each theorem in one place.
+
+Importing this package registers every claim.
+"""
+
+from . import folklore  # noqa: F401
+from . import implementation  # noqa: F401
+from . import rychlik  # noqa: F401

@@ -1,0 +1,1 @@
+"""Claims: folklore (being written)."""

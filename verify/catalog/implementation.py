@@ -1,0 +1,1 @@
+"""Claims: implementation (being written)."""

@@ -1,0 +1,1 @@
+"""Claims: rychlik (being written)."""

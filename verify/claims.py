@@ -1,0 +1,305 @@
+"""The claim model and the registry that pytest, the CLI and the report all read.
+
+A claim is a first-class object: a stable id, its source (seed file, paper,
+section), the statement in the project's conventions, its hypotheses, the
+expected verdict, how it is checked, and a ``check`` function that *computes*
+the verdict and returns the evidence. Nothing here types a verdict in: the
+expected verdict is what the catalog predicts; the evidence's verdict is what
+the run found; a claim passes when the two agree.
+
+Two scopes:
+
+* ``math``: a statement about the mathematics, checked with the reference
+  implementation (by default ``numpy``) or directly with NumPy/SymPy/mpmath;
+* ``implementation``: a property every correct implementation must have
+  (gradient correct, Hessian PSD, ...), run against each registered
+  implementation and against a user's one (``--impl``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Callable
+
+HOLDS = "holds"
+REFUTED = "refuted"
+HOLDS_UNDER = "holds-under"
+VERDICTS = (HOLDS, REFUTED, HOLDS_UNDER)
+# Verdicts a run can also end in without matching any expectation.
+SKIPPED = "skipped"
+ERROR = "error"
+
+METHODS = ("search", "symbolic", "experiment")
+SCOPES = ("math", "implementation")
+
+
+class Verdict(str, Enum):
+    holds = HOLDS
+    refuted = REFUTED
+    holds_under = HOLDS_UNDER
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a claim comes from: the seed file, the paper, and where in it."""
+
+    seed: str
+    paper: str
+    where: str = ""
+
+    def cite(self) -> str:
+        return f"{self.paper}" + (f", {self.where}" if self.where else "") + f" (seed {self.seed})"
+
+
+SEEDS = {
+    "rychlik": Source(
+        "000_083a35bfc7a1f8b0.txt",
+        "M. Rychlik, A proof of convergence of multi-class logistic regression network, arXiv:1903.12600",
+    ),
+    "nwaigwe-rychlik": Source(
+        "000_083a35bfc7a1f8b0.txt",
+        "D. Nwaigwe and M. Rychlik, existence of the MLE and rate of gradient descent for multi-class "
+        "logistic regression, arXiv:2012.04576",
+    ),
+    "folklore": Source(
+        "002_465305b0297a7435.txt",
+        "textbook and folklore statements about softmax cross-entropy (search snippets)",
+    ),
+    "conventions": Source("DESIGN.md", "lossproof conventions: properties every implementation must have"),
+}
+
+
+def source(key: str, where: str = "") -> Source:
+    base = SEEDS[key]
+    return Source(base.seed, base.paper, where)
+
+
+def _jsonable(value):
+    """Convert NumPy scalars/arrays and nested containers to plain JSON values."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        np = None
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return _jsonable(value.tolist())
+        if isinstance(value, np.generic):
+            return _jsonable(value.item())
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return repr(value)
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class Evidence:
+    """What a check found. Every field is computed by the run.
+
+    Attributes
+    ----------
+    verdict : the computed verdict (``holds``, ``refuted``, ``holds-under``,
+        or ``skipped`` / ``error``).
+    summary : one line a person reads first.
+    examples : number of examples (problems, trials, runs) the check tried.
+    worst_error, tolerance : the largest violation measure seen and the
+        tolerance it was held to (same units), when the check has one.
+    quantity : the name of the measured quantity (``grad``, ``lambda_min``...).
+    counterexample : the (shrunk) counterexample, as plain JSON data.
+    found_by_search : True when the counterexample came out of a search with
+        no explicit example supplied (a hand-made construction is False).
+    high_precision : the re-check of the counterexample in higher precision
+        (mpmath or exact rationals): method, value, confirmed.
+    measurements : named numbers and tables the report shows.
+    figures : plot data (series) the report draws; no images here.
+    """
+
+    verdict: str
+    summary: str = ""
+    examples: int = 0
+    worst_error: float | None = None
+    tolerance: float | None = None
+    quantity: str = ""
+    counterexample: Any = None
+    found_by_search: bool | None = None
+    high_precision: dict | None = None
+    measurements: dict = field(default_factory=dict)
+    figures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of one source, with the function that checks it.
+
+    ``check(ctx)`` receives a :class:`CheckContext` and returns
+    :class:`Evidence`. For ``holds-under`` claims, the check shows both
+    halves: the statement holds under ``missing_hypothesis`` and fails
+    without it.
+    """
+
+    id: str
+    title: str
+    source: Source
+    statement: str
+    hypotheses: tuple[str, ...]
+    expected: str
+    method: str
+    check: Callable[["CheckContext"], Evidence]
+    scope: str = "math"
+    missing_hypothesis: str = ""
+    reconstructed: bool = False
+    requires: tuple[str, ...] = ()
+    family: str = "softmax"
+
+    def __post_init__(self):
+        if self.expected not in VERDICTS:
+            raise ValueError(f"{self.id}: expected verdict must be one of {VERDICTS}, got {self.expected!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"{self.id}: method must be one of {METHODS}, got {self.method!r}")
+        if self.scope not in SCOPES:
+            raise ValueError(f"{self.id}: scope must be one of {SCOPES}, got {self.scope!r}")
+        if self.expected == HOLDS_UNDER and not self.missing_hypothesis:
+            raise ValueError(f"{self.id}: a holds-under claim must name the hypothesis its source left out")
+
+    def describe(self) -> dict:
+        return _jsonable(
+            dict(
+                id=self.id,
+                title=self.title,
+                source=asdict(self.source),
+                statement=self.statement,
+                hypotheses=list(self.hypotheses),
+                expected=self.expected,
+                method=self.method,
+                scope=self.scope,
+                missing_hypothesis=self.missing_hypothesis,
+                reconstructed=self.reconstructed,
+                requires=list(self.requires),
+                family=self.family,
+            )
+        )
+
+
+@dataclass
+class CheckContext:
+    """What a check runs with.
+
+    Attributes
+    ----------
+    impl : the implementation under test (``implementation`` claims) or the
+        reference implementation (``math`` claims).
+    settings : the Hypothesis settings (the selected profile) for searches.
+    thorough : True under the ``thorough`` profile: experiments may run longer.
+    """
+
+    impl: Any
+    settings: Any = None
+    thorough: bool = False
+
+
+@dataclass
+class ClaimResult:
+    """A claim, the implementation it ran against, and its evidence."""
+
+    claim: Claim
+    impl_name: str
+    evidence: Evidence
+
+    @property
+    def matches(self) -> bool:
+        return self.evidence.verdict == self.claim.expected
+
+    def failure_message(self) -> str:
+        ev = self.evidence
+        parts = [
+            f"claim {self.claim.id} [{self.impl_name}]: expected {self.claim.expected}, found {ev.verdict}",
+            ev.summary,
+        ]
+        if ev.quantity and ev.worst_error is not None:
+            parts.append(f"{ev.quantity}: worst error {ev.worst_error:.3e} against tolerance {ev.tolerance!s}")
+        if ev.counterexample is not None:
+            parts.append(f"counterexample: {ev.counterexample}")
+        parts += ev.notes
+        return "\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict:
+        return dict(
+            claim=self.claim.describe(),
+            implementation=self.impl_name,
+            matches=self.matches,
+            evidence=self.evidence.to_dict(),
+        )
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    if claim.id in _REGISTRY:
+        raise ValueError(f"claim id {claim.id!r} is registered twice")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def claim(**fields) -> Callable[[Callable], Callable]:
+    """Decorator: register the decorated function as the check of a claim."""
+
+    def wrap(check):
+        register(Claim(check=check, **fields))
+        return check
+
+    return wrap
+
+
+def load_all() -> None:
+    """Import every module that registers claims."""
+    from . import catalog  # noqa: F401  (imports the claim modules)
+
+
+def all_claims(scope: str | None = None) -> list[Claim]:
+    load_all()
+    claims = sorted(_REGISTRY.values(), key=lambda c: c.id)
+    return [c for c in claims if scope is None or c.scope == scope]
+
+
+def get_claim(claim_id: str) -> Claim:
+    load_all()
+    try:
+        return _REGISTRY[claim_id]
+    except KeyError:
+        raise KeyError(f"no claim with id {claim_id!r}") from None
+
+
+def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
+    """Run one claim's check, timing it; an exception becomes an ``error`` verdict."""
+    name = getattr(ctx.impl, "name", type(ctx.impl).__name__)
+    missing = [m for m in claim.requires if not callable(getattr(ctx.impl, m, None))]
+    if missing:
+        ev = Evidence(SKIPPED, summary=f"skipped: the implementation has no {', '.join(missing)}")
+        return ClaimResult(claim, name, ev)
+    start = time.perf_counter()
+    try:
+        ev = claim.check(ctx)
+    except Exception as exc:  # the check itself broke: report, do not hide
+        ev = Evidence(
+            ERROR,
+            summary=f"the check raised {type(exc).__name__}: {exc}",
+            notes=[traceback.format_exc(limit=6)],
+        )
+    ev.duration_s = time.perf_counter() - start
+    return ClaimResult(claim, name, ev)

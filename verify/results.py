@@ -1,0 +1,114 @@
+"""The results document: one JSON file, versioned schema, read by the report.
+
+Schema ``lossproof.results/1``::
+
+    {
+      "schema": "lossproof.results/1",
+      "created": ISO 8601 time (UTC),
+      "profile": the Hypothesis profile the searches ran under,
+      "environment": {python, platform, numpy, scipy, sympy, hypothesis, mpmath, lossproof},
+      "implementations": [{"name", "capabilities": {...}}],
+      "results": [
+        {"claim": {id, title, source{seed, paper, where}, statement, hypotheses,
+                   expected, method, scope, missing_hypothesis, reconstructed,
+                   requires, family},
+         "implementation": name,
+         "matches": bool,
+         "evidence": {verdict, summary, examples, worst_error, tolerance, quantity,
+                      counterexample, found_by_search, high_precision,
+                      measurements, figures, notes, duration_s}}
+      ],
+      "summary": {"total", "matched", "mismatched", "skipped", "errors"}
+    }
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+from importlib import metadata
+
+import numpy as np
+
+import impls
+
+from .claims import ERROR, SKIPPED, ClaimResult, _jsonable
+
+SCHEMA = "lossproof.results/1"
+
+
+def environment() -> dict:
+    def version(pkg):
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        **{pkg: version(pkg) for pkg in ("numpy", "scipy", "sympy", "hypothesis", "mpmath", "lossproof")},
+    }
+
+
+def describe_impl(ce) -> dict:
+    caps = impls.capabilities_of(ce)
+    return _jsonable(
+        {
+            "name": getattr(ce, "name", type(ce).__name__),
+            "capabilities": {
+                "dtypes": [np.dtype(d).name for d in caps.dtypes],
+                "sample_weight": caps.sample_weight,
+                "hessian": caps.hessian,
+                "hvp": caps.hvp,
+                "exact": caps.exact,
+                "max_size": caps.max_size,
+                "max_hessian_size": caps.max_hessian_size,
+            },
+            "methods": [m for m in impls.REQUIRED_METHODS + impls.OPTIONAL_METHODS if callable(getattr(ce, m, None))],
+        }
+    )
+
+
+def summarize(results: list[ClaimResult]) -> dict:
+    skipped = sum(r.evidence.verdict == SKIPPED for r in results)
+    errors = sum(r.evidence.verdict == ERROR for r in results)
+    matched = sum(r.matches for r in results)
+    return {
+        "total": len(results),
+        "matched": matched,
+        "mismatched": len(results) - matched - skipped,
+        "skipped": skipped,
+        "errors": errors,
+    }
+
+
+def build(results: list[ClaimResult], implementations, profile: str) -> dict:
+    return {
+        "schema": SCHEMA,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "profile": profile,
+        "environment": environment(),
+        "implementations": [describe_impl(ce) for ce in implementations],
+        "results": [r.to_dict() for r in results],
+        "summary": summarize(results),
+    }
+
+
+def write(document: dict, path) -> None:
+    import os
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=1, allow_nan=False)
+        fh.write("\n")
+
+
+def read(path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        document = json.load(fh)
+    if document.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: schema {document.get('schema')!r} is not {SCHEMA!r}")
+    return document

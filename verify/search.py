@@ -1,0 +1,110 @@
+"""Hypothesis-driven search for the worst violation of a property.
+
+``search(strategy, measure)`` draws examples, steers toward larger violations
+with ``hypothesis.target``, and, when an example violates the property, lets
+Hypothesis shrink it to a minimal counterexample. No explicit example is ever
+supplied, so a counterexample it returns was found by the search itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hypothesis import given, settings as hsettings, target
+from hypothesis.errors import Unsatisfiable
+
+
+@dataclass
+class Measurement:
+    """How far one example is from violating the property.
+
+    The property is violated when ``error > tolerance``. ``details`` holds
+    the numbers a person would want to see for this example.
+    """
+
+    error: float
+    tolerance: float
+    quantity: str = ""
+    details: dict = field(default_factory=dict)
+
+    @property
+    def violated(self) -> bool:
+        return not (self.error <= self.tolerance)  # NaN counts as a violation
+
+    @property
+    def ratio(self) -> float:
+        if self.tolerance > 0:
+            return self.error / self.tolerance
+        return math.inf if self.error > 0 else 0.0
+
+
+@dataclass
+class SearchOutcome:
+    """The result of one search."""
+
+    examples: int
+    worst: Measurement | None
+    counterexample: Any = None
+    counterexample_measurement: Measurement | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.counterexample is not None
+
+
+class _Violation(Exception):
+    def __init__(self, example, measurement):
+        super().__init__(f"{measurement.quantity}: error {measurement.error!r} > tolerance {measurement.tolerance!r}")
+        self.example = example
+        self.measurement = measurement
+
+
+def search(
+    strategy,
+    measure: Callable[[Any], Measurement | None],
+    *,
+    settings=None,
+    label: str = "error / tolerance",
+) -> SearchOutcome:
+    """Search ``strategy`` for an example whose measurement is violated.
+
+    Parameters
+    ----------
+    strategy : a Hypothesis strategy of examples.
+    measure : example -> Measurement, or None when the example is outside the
+        claim's hypotheses (it is then not counted).
+    settings : Hypothesis settings (the selected profile); the example
+        database is always off, so every run searches afresh.
+
+    Returns
+    -------
+    SearchOutcome
+        The number of examples measured, the worst measurement seen, and the
+        shrunk counterexample with its measurement (if one was found).
+    """
+    state = {"examples": 0, "worst": None}
+    base = settings if settings is not None else hsettings()
+
+    @hsettings(base, database=None)
+    @given(strategy)
+    def probe(example):
+        m = measure(example)
+        if m is None:
+            return
+        state["examples"] += 1
+        ratio = m.ratio
+        target(ratio if math.isfinite(ratio) else 1e300, label=label)
+        if state["worst"] is None or not (ratio <= state["worst"].ratio):
+            state["worst"] = m
+        if m.violated:
+            raise _Violation(example, m)
+
+    try:
+        probe()
+    except _Violation as found:  # raised last by the shrunk, minimal example
+        return SearchOutcome(state["examples"], state["worst"], found.example, found.measurement)
+    except Unsatisfiable:
+        pass
+    return SearchOutcome(state["examples"], state["worst"])
