@@ -105,8 +105,8 @@ class SympySoftmaxCE:
         hessian=True,
         hvp=True,
         exact=True,
-        max_size=48,
-        max_hessian_size=24,
+        max_size=24,
+        max_hessian_size=12,
         notes=("builds and differentiates the loss symbolically per shape; the first call per shape is slow",),
     )
 
