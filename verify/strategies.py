@@ -2,7 +2,8 @@
 
 A drawn problem covers the corners the claims care about: N = 1, D = 1,
 K = 2 and K > 2, D = K, rank-deficient X, duplicate rows, one-hot and soft
-targets, targets with zero entries, and logits from tiny to saturated.
+targets, targets with zero entries, separable (labels from a linear rule)
+and overlapping (random labels) data, and logits from tiny to saturated.
 Every feature is drawn, never forced, so that Hypothesis can shrink a
 failing problem toward the simplest one (small sizes, unstructured data).
 
@@ -38,7 +39,7 @@ for _name, _kwargs in PROFILES.items():
 # Largest |z| the logits are scaled to: 1e-8 is "tiny" (softmax ~ uniform),
 # 30 saturates float64 probabilities to ~1e-13, 1e3 underflows exp entirely.
 LOGIT_SCALES = (0.0, 1e-8, 1e-2, 1.0, 5.0, 30.0, 1e3)
-TARGET_KINDS = ("one-hot", "soft", "soft-with-zeros")
+TARGET_KINDS = ("one-hot", "separable-one-hot", "soft", "soft-with-zeros")
 
 
 @dataclass
@@ -82,11 +83,13 @@ TARGET_DENOMINATOR = 2**16
 
 def targets(draw, N: int, K: int, kind: str, dtype) -> np.ndarray:
     """Rows in the simplex of the requested kind, exact in ``dtype``."""
-    if kind == "one-hot":
+    if kind == "one-hot":  # random labels: the classes usually overlap once N > D
         labels = draw(hnp.arrays(np.int64, (N,), elements=st.integers(0, K - 1)))
         Y = np.zeros((N, K), dtype=dtype)
         Y[np.arange(N), labels] = 1
         return Y
+    if kind == "separable-one-hot":
+        raise ValueError("separable targets depend on X; use separable_targets")
     free = TARGET_DENOMINATOR - K  # every entry gets at least 1 / 2**16
     cuts = np.sort(draw(hnp.arrays(np.int64, (N, K - 1), elements=st.integers(0, free))), axis=1)
     counts = 1 + np.diff(np.concatenate([np.zeros((N, 1), np.int64), cuts, np.full((N, 1), free)], axis=1), axis=1)
@@ -97,6 +100,23 @@ def targets(draw, N: int, K: int, kind: str, dtype) -> np.ndarray:
         counts[np.arange(N), keep] += np.where(zero, counts, 0).sum(axis=1)
         counts = np.where(zero, 0, counts)
     return (counts / TARGET_DENOMINATOR).astype(dtype)
+
+
+def separable_targets(draw, X, K: int, dtype) -> np.ndarray:
+    """One-hot labels argmax_k (X W_sep)_k for a drawn W_sep: linearly separable by construction.
+
+    Rows where the top two scores tie are not strictly separated; that is
+    kept (it is a legitimate boundary case), and ``tags["separable"]``
+    records whether the margin is positive.
+    """
+    N, D = X.shape
+    W_sep = draw(hnp.arrays(np.float64, (D, K), elements=st.integers(-8, 8).map(float)), label="separating W")
+    scores = X.astype(np.float64) @ W_sep
+    labels = np.argmax(scores, axis=1)
+    top2 = np.sort(scores, axis=1)[:, -2:]
+    Y = np.zeros((N, K), dtype=dtype)
+    Y[np.arange(N), labels] = 1
+    return Y, bool(np.all(top2[:, 1] > top2[:, 0]))
 
 
 @st.composite
@@ -144,7 +164,11 @@ def problems(
     else:
         W = (W.astype(np.float64) * (scale / peak)).astype(dtype)
     kind = draw(st.sampled_from(list(target_kinds)), label="targets")
-    Y = targets(draw, N, K, kind, dtype)
+    separable = None
+    if kind == "separable-one-hot":
+        Y, separable = separable_targets(draw, X, K, dtype)
+    else:
+        Y = targets(draw, N, K, kind, dtype)
     V = draw(hnp.arrays(dtype, (D, K), elements=_unit_floats(dtype)), label="V")
     if weighted is None:
         weighted = draw(st.booleans(), label="weighted")
@@ -154,4 +178,6 @@ def problems(
     else:
         sw = np.ones(N, dtype=dtype)
     tags = dict(structure=structure, logit_scale=scale, targets=kind, weighted=bool(weighted), D_eq_K=(D == K))
+    if separable is not None:
+        tags["separable"] = separable
     return SoftmaxProblem(X=X, W=W, Y=Y, V=V, sample_weight=sw, tags=tags)
