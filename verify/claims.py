@@ -69,6 +69,20 @@ SEEDS = {
         "002_465305b0297a7435.txt",
         "textbook and folklore statements about softmax cross-entropy (search snippets)",
     ),
+    "song2023": Source(
+        "001_96a3fa0a24726cdd.txt",
+        "Z. Song, W. Wang, J. Yin, A unified scheme of ResNet and softmax, arXiv:2309.13482",
+    ),
+    "gopalani2023": Source(
+        "003_89a87541452a6c66.txt",
+        "P. Gopalani, S. Jha, A. Mukherjee, Global convergence of SGD for logistic loss on two layer neural nets, "
+        "arXiv:2309.09258",
+    ),
+    "li2020": Source(
+        "004_42f8b9ad8a0eb077.txt",
+        "X. Li, X. Li, D. Pan, D. Zhu, On the learning property of logistic and softmax losses for deep neural "
+        "networks, arXiv:2003.02309 (AAAI-20)",
+    ),
     "conventions": Source("DESIGN.md", "lossproof conventions: properties every implementation must have"),
 }
 
