@@ -80,6 +80,35 @@ def cmd_check(args) -> int:
     return 0 if s["mismatched"] == 0 else 1
 
 
+def cmd_report(args) -> int:
+    """Run the claims (or read a results file), gather benchmarks, write the HTML and PDF reports."""
+    from pathlib import Path
+
+    from . import results as results_doc
+    from .report import write_report
+    from .report.benchmarks import gather as gather_benchmarks
+
+    out = Path(args.out)
+    if args.from_results:
+        doc = results_doc.read(args.from_results)
+        print(f"lossproof: using the results in {args.from_results} (no claim is re-run)", file=sys.stderr)
+    else:
+        from .runner import print_progress, run
+
+        implementations = [impls.get(n) for n in impls.names()]
+        print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
+        results = run(implementations, profile=args.hypothesis_profile, progress=print_progress)
+        doc = results_doc.build(results, implementations, args.hypothesis_profile)
+        out.mkdir(parents=True, exist_ok=True)
+        results_doc.write(doc, out / "results.json")
+    bench = gather_benchmarks(out, run_quick=not args.no_bench)
+    html_path, pdf_path = write_report(doc, bench, out)
+    s = doc["summary"]
+    print(f"{s['matched']} of {s['total']} verdicts match their expectation; {s['mismatched']} mismatched.")
+    print(f"Wrote {html_path} and {pdf_path}")
+    return 0
+
+
 def cmd_claims(args) -> int:
     """List the registered claims."""
     from .claims import all_claims
@@ -118,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default="reports/results.json", metavar="PATH", help="where to write the results (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no per-claim progress lines")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("report", help="run the claims and write reports/index.html and reports/report.pdf")
+    p.add_argument("--out", default="reports", metavar="DIR", help="output directory (default: %(default)s)")
+    p.add_argument(
+        "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
+    )
+    p.add_argument("--from", dest="from_results", metavar="RESULTS.JSON", help="build from this results file instead of running the claims")
+    p.add_argument("--no-bench", action="store_true", help="do not run the quick benchmark when no asv results are found")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("claims", help="list the registered claims")
     p.set_defaults(func=cmd_claims)

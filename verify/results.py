@@ -6,7 +6,8 @@ Schema ``lossproof.results/1``::
       "schema": "lossproof.results/1",
       "created": ISO 8601 time (UTC),
       "profile": the Hypothesis profile the searches ran under,
-      "environment": {python, platform, numpy, scipy, sympy, hypothesis, mpmath, lossproof},
+      "hypothesis": {profile, max_examples, derandomize, seed},
+      "environment": {python, platform, cpu, cores, blas, numpy, scipy, sympy, hypothesis, mpmath, lossproof},
       "implementations": [{"name", "capabilities": {...}}],
       "results": [
         {"claim": {id, title, source{seed, paper, where}, statement, hypotheses,
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import sys
 from importlib import metadata
@@ -49,7 +51,43 @@ def environment() -> dict:
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "blas": blas_name(),
         **{pkg: version(pkg) for pkg in ("numpy", "scipy", "sympy", "hypothesis", "mpmath", "lossproof")},
+    }
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas_name() -> str:
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version', '')}".strip()
+    except Exception:  # older NumPy: no dict mode
+        return "unknown"
+
+
+def hypothesis_settings(profile: str) -> dict:
+    from hypothesis import settings as hsettings
+
+    from . import strategies  # noqa: F401  (registers lossproof's profiles, overriding Hypothesis' built-in "ci")
+
+    s = hsettings.get_profile(profile)
+    return {
+        "profile": profile,
+        "max_examples": s.max_examples,
+        "derandomize": s.derandomize,
+        "seed": "derandomized (fixed by the test function)" if s.derandomize else "random per run",
     }
 
 
@@ -90,6 +128,7 @@ def build(results: list[ClaimResult], implementations, profile: str) -> dict:
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "profile": profile,
+        "hypothesis": hypothesis_settings(profile),
         "environment": environment(),
         "implementations": [describe_impl(ce) for ce in implementations],
         "results": [r.to_dict() for r in results],

@@ -1,0 +1,107 @@
+"""The report: HTML that parses and shows every claim and figure, a valid PDF with a section per source, atomic writes."""
+
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import impls
+import pytest
+
+from verify import results as results_doc
+from verify.claims import ClaimResult, Evidence, all_claims
+from verify.report import build, content, write_report
+from verify.runner import run
+
+FIGURE = {"title": "a figure", "xlabel": "iteration k", "ylabel": "loss", "series": [{"label": "run", "x": [1, 10, 100], "y": [1.0, 0.1, 0.01]}]}
+
+
+class Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.images, self.text = set(), 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "img" and attrs.get("src", "").startswith("data:image/png;base64,"):
+            self.images += 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def every_claim_doc():
+    """A results document with one result per registered claim, each carrying one figure (renderer test data)."""
+    results = [
+        ClaimResult(c, "numpy", Evidence(verdict=c.expected, summary=f"rendered {c.id}", examples=3, figures=[dict(FIGURE, title=c.id)]))
+        for c in all_claims()
+    ]
+    return results_doc.build(results, [impls.get("numpy")], "ci")
+
+
+def test_html_parses_and_shows_every_claim_verdict_and_figure(every_claim_doc, tmp_path):
+    html_path, _ = write_report(every_claim_doc, None, tmp_path)
+    parser = Collector()
+    parser.feed(html_path.read_text(encoding="utf-8"))
+    parser.close()
+    text = " ".join(parser.text)
+    for item in every_claim_doc["results"]:
+        assert item["claim"]["id"] in parser.ids, f"no element for {item['claim']['id']}"
+        assert item["evidence"]["verdict"] in text
+    assert parser.images == len(every_claim_doc["results"])
+
+
+def test_pdf_is_valid_with_one_section_per_source(every_claim_doc, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    _, pdf_path = write_report(every_claim_doc, None, tmp_path)
+    assert pdf_path.read_bytes().startswith(b"%PDF-")
+    reader = pypdf.PdfReader(str(pdf_path))
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    report = content.build(every_claim_doc)
+    for section in report.sections:
+        assert section.title in titles
+    assert "Environment" in titles and "Benchmarks" in titles
+
+
+def test_failed_build_leaves_the_previous_report_intact(every_claim_doc, tmp_path, monkeypatch):
+    html_path, pdf_path = write_report(every_claim_doc, None, tmp_path)
+    before = html_path.read_bytes(), pdf_path.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build.pdf, "render", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(every_claim_doc, None, tmp_path)
+    assert (html_path.read_bytes(), pdf_path.read_bytes()) == before
+
+
+def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "index.html"
+    target.write_bytes(b"old")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build.atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+def test_report_cli_from_a_real_results_file(tmp_path):
+    """Two real claims run, then `lossproof report --from` builds both files without re-running anything."""
+    ce = impls.get("numpy")
+    results = run([ce], patterns=["impl.gradient", "impl.loss_value"], include_math=False)
+    path = tmp_path / "results.json"
+    results_doc.write(results_doc.build(results, [ce], "ci"), path)
+    proc = subprocess.run([sys.executable, "-m", "verify.cli", "report", "--from", str(path), "--out", str(tmp_path / "out"), "--no-bench"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "impl.gradient" in html and (tmp_path / "out" / "report.pdf").exists()
+    assert json.loads(path.read_text())["schema"] == results_doc.SCHEMA

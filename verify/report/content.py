@@ -1,0 +1,142 @@
+"""What the report says, independent of its format.
+
+The HTML page and the PDF are two renderings of the same ``Report``: built
+once from the results document (and the benchmark document), never from a
+re-run of any claim.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+# Section order and titles: one section per source.
+SOURCES = OrderedDict(
+    [
+        ("rychlik", "Rychlik (and Nwaigwe & Rychlik): convergence of multi-class logistic regression"),
+        ("folklore", "Textbook and folklore statements about softmax cross-entropy"),
+        ("song2023", "Song, Wang & Yin: unified ResNet and softmax regression"),
+        ("gopalani2023", "Gopalani, Jha & Mukherjee: SGD on regularized depth-2 nets"),
+        ("li2020", "Li, Li, Pan & Zhu: logistic vs. softmax losses under class reweighting"),
+        ("impl", "Implementations: properties every correct implementation has"),
+    ]
+)
+VERDICT_ORDER = ("holds", "refuted", "holds-under", "skipped", "error")
+
+
+def section_of(claim_id: str) -> str:
+    return claim_id.split(".", 1)[0]
+
+
+@dataclass
+class Figure:
+    """A figure spec from the evidence (plain data), with where it belongs."""
+
+    claim_id: str
+    spec: dict
+    caption: str
+
+
+@dataclass
+class Row:
+    claim: dict
+    implementation: str
+    evidence: dict
+    matches: bool
+
+    @property
+    def id(self) -> str:
+        return self.claim["id"]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rows: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
+
+    def counts(self) -> Counter:
+        seen = {}
+        for r in self.rows:  # one verdict per claim (implementation claims: the worst over implementations)
+            current = seen.get(r.id)
+            if current is None or (current == "holds" and r.evidence["verdict"] != "holds"):
+                seen[r.id] = r.evidence["verdict"]
+        return Counter(seen.values())
+
+    @property
+    def claim_ids(self) -> list:
+        return list(OrderedDict.fromkeys(r.id for r in self.rows))
+
+    @property
+    def reconstructed(self) -> list:
+        return sorted({r.id for r in self.rows if r.claim.get("reconstructed")})
+
+    @property
+    def mismatches(self) -> list:
+        return [r for r in self.rows if not r.matches and r.evidence["verdict"] != "skipped"]
+
+
+@dataclass
+class Report:
+    results: dict
+    bench: dict | None
+    sections: list
+
+    @property
+    def environment(self) -> dict:
+        return self.results.get("environment", {})
+
+
+def build(results: dict, bench: dict | None = None) -> Report:
+    sections = OrderedDict((key, Section(key, title)) for key, title in SOURCES.items())
+    for item in results["results"]:
+        key = section_of(item["claim"]["id"])
+        if key not in sections:
+            sections[key] = Section(key, item["claim"]["source"]["paper"])
+        row = Row(item["claim"], item["implementation"], item["evidence"], item["matches"])
+        sections[key].rows.append(row)
+        for i, spec in enumerate(item["evidence"].get("figures") or []):
+            who = f" [{row.implementation}]" if item["claim"]["scope"] == "implementation" else ""
+            caption = f"{row.id}{who}: {spec.get('title', '')}"
+            sections[key].figures.append(Figure(row.id, spec, caption))
+    return Report(results, bench, [s for s in sections.values() if s.rows])
+
+
+def verdict_line(counts: Counter) -> str:
+    return ", ".join(f"{counts[v]} {v}" for v in VERDICT_ORDER if counts.get(v))
+
+
+def format_error(ev: dict) -> str:
+    if ev.get("worst_error") is None:
+        return ""
+    tol = ev.get("tolerance")
+    return f"{ev['worst_error']:.2e}" + ("" if tol is None else f" / {tol:.2e}")
+
+
+def compact_json(value, limit: int = 600) -> str:
+    """A counterexample as short JSON: numbers to 6 significant digits, cut at ``limit`` characters."""
+
+    def shorten(v):
+        if isinstance(v, float):
+            return float(f"{v:.6g}")
+        if isinstance(v, list):
+            return [shorten(x) for x in v]
+        if isinstance(v, dict):
+            return {k: shorten(x) for k, x in v.items()}
+        return v
+
+    text = json.dumps(shorten(value), separators=(",", ": "))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def evidence_text(ev: dict) -> str:
+    """One paragraph of evidence: examples, worst error vs tolerance, counterexample and its confirmation."""
+    parts = [ev.get("summary", "")]
+    if ev.get("counterexample") is not None:
+        hp = ev.get("high_precision") or {}
+        how = "found by search, shrunk by Hypothesis" if ev.get("found_by_search") else "constructed"
+        confirmed = f"; confirmed with {hp.get('method')}" if hp.get("confirmed") else ""
+        parts.append(f"Minimal counterexample ({how}{confirmed}): {compact_json(ev['counterexample'])}")
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,119 @@
+"""Drawing figure specs (plain data from the evidence) with matplotlib, in one style.
+
+A spec is one of
+
+* ``{"title", "xlabel", "ylabel", "xscale"?, "yscale"?, "series": [{"label", "x", "y", "style"?}],
+  "hlines"?: [{"y", "label"}], "vlines"?: [{"x", "label"}]}`` -- line plots;
+* ``{"kind": "matrix", "title", "rows": [[...]], "row_labels"?, "col_labels"?}`` -- a heat map;
+* ``{"kind": "bar", "title", "labels": [...], "values": [...], "ylabel"}``.
+
+Log scales are chosen automatically when positive values span more than three
+decades and the spec does not say otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = {
+    "figure.figsize": (6.4, 3.8),
+    "figure.dpi": 110,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 9,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+}
+
+
+def _finite(values):
+    out = []
+    for v in values:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            f = math.nan
+        out.append(f if math.isfinite(f) else math.nan)
+    return out
+
+
+def _auto_scale(values) -> str:
+    positive = [v for v in values if v == v and v > 0]
+    if positive and all(v == v and v > 0 for v in values) and max(positive) / min(positive) > 1e3:
+        return "log"
+    return "linear"
+
+
+def _lines(ax, spec):
+    xs_all, ys_all = [], []
+    for s in spec.get("series", []):
+        x, y = _finite(s.get("x", [])), _finite(s.get("y", []))
+        xs_all += x
+        ys_all += y
+        style = s.get("style", "-o" if len(x) <= 12 else "-")
+        ax.plot(x, y, style, label=s.get("label"), markersize=3, linewidth=1.3)
+    for h in spec.get("hlines", []):
+        ax.axhline(float(h["y"]), color="0.3", linestyle="--", linewidth=1, label=h.get("label"))
+        ys_all.append(float(h["y"]))
+    for v in spec.get("vlines", []):
+        ax.axvline(float(v["x"]), color="0.5", linestyle=":", linewidth=1, label=v.get("label"))
+    ax.set_xscale(spec.get("xscale") or _auto_scale(xs_all))
+    ax.set_yscale(spec.get("yscale") or _auto_scale(ys_all))
+    ax.set_xlabel(spec.get("xlabel", ""))
+    ax.set_ylabel(spec.get("ylabel", ""))
+    if any(s.get("label") for s in spec.get("series", [])) or spec.get("hlines") or spec.get("vlines"):
+        ax.legend(loc="best")
+
+
+def _matrix(fig, ax, spec):
+    rows = [_finite(r) for r in spec["rows"]]
+    im = ax.imshow(rows, cmap="viridis", aspect="auto")
+    fig.colorbar(im, ax=ax, shrink=0.85)
+    if spec.get("col_labels"):
+        ax.set_xticks(range(len(spec["col_labels"])), spec["col_labels"], rotation=45, ha="right")
+    if spec.get("row_labels"):
+        ax.set_yticks(range(len(spec["row_labels"])), spec["row_labels"])
+    ax.set_xlabel(spec.get("xlabel", ""))
+    ax.set_ylabel(spec.get("ylabel", ""))
+    ax.grid(False)
+
+
+def _bars(ax, spec):
+    labels, values = spec["labels"], _finite(spec["values"])
+    ax.bar(range(len(values)), values, color="tab:blue")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_ylabel(spec.get("ylabel", ""))
+    if spec.get("yscale"):
+        ax.set_yscale(spec["yscale"])
+    for h in spec.get("hlines", []):
+        ax.axhline(float(h["y"]), color="0.3", linestyle="--", linewidth=1, label=h.get("label"))
+        ax.legend(loc="best")
+
+
+def render_png(spec: dict) -> bytes:
+    """The figure as PNG bytes."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots()
+        try:
+            kind = spec.get("kind", "lines")
+            if kind == "matrix":
+                _matrix(fig, ax, spec)
+            elif kind == "bar":
+                _bars(ax, spec)
+            else:
+                _lines(ax, spec)
+            ax.set_title(spec.get("title", ""), fontsize=10)
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+            return buf.getvalue()
+        finally:
+            plt.close(fig)
