@@ -59,7 +59,9 @@ class DerivativeCheck:
         ``"complex-step"`` (differences of the function), or
         ``"hessian matvec"`` (the hvp against ``H @ v``).
     step : float
-        The largest step used (0 for ``"hessian matvec"``).
+        The base step h of the differences, largest over the coordinates
+        (the ladder also evaluates h/2, and 2h for Richardson); 1e-20 for
+        the complex step, 0 for ``"hessian matvec"``.
     max_abs_error : float
         ``max |computed - reference|`` over all entries.
     max_rel_error : float
@@ -140,8 +142,8 @@ def central_difference_step(x, dtype=None) -> np.ndarray:
     ``eps F``, rounding error ``eps F / h``. The sum is smallest at
     ``h**3 = 3 eps F / |f'''|``; assuming that ``f`` varies on the scale
     ``max(1, |x|)`` of its argument (``|f'''| ~ F / max(1, |x|)**3``) gives
-    the step above, and the error is then ``O(eps**(2/3))``: about 1e-11
-    relative in float64 and 4e-5 in float32 (Nocedal & Wright, *Numerical
+    the step above, and the error is then ``O(eps**(2/3))``: about 4e-11
+    relative in float64 and 2e-5 in float32 (Nocedal & Wright, *Numerical
     Optimization*, sec. 8.1).
 
     The step is then replaced by ``(|x| + h) - |x|``: the floating-point
@@ -169,7 +171,7 @@ def richardson_step(x, dtype=None) -> np.ndarray:
     difference ``D`` and leaves ``|f^(5)| h**4 / 480``, while its rounding
     error grows to ``3 eps F / h``. The optimum is ``h**5 = 360 eps F /
     |f^(5)|``, a larger step than the central one, and an error
-    ``O(eps**(4/5))``: about 1e-13 relative in float64. At the central step
+    ``O(eps**(4/5))``: about 3e-13 relative in float64. At the central step
     the extrapolation would gain nothing, since there rounding already
     dominates.
     """
@@ -209,11 +211,13 @@ def approx_derivative(fun: Callable, W, *, method: str = "central", step=None):
     W : array of shape (D, K) (any shape works), real floating
         The point.
     method : {"central", "richardson"}
-        ``"central"``: one central difference per coordinate, at the step of
-        ``central_difference_step``; ``"richardson"``: the extrapolation
-        ``(4 D(h/2) - D(h)) / 3`` at the step of ``richardson_step``.
+        ``"central"``: the central difference ``D(h)`` per coordinate, at the
+        step of ``central_difference_step``; ``"richardson"``: the
+        extrapolation ``R(h) = (4 D(h/2) - D(h)) / 3`` at the step of
+        ``richardson_step``.
     step : float or array of the shape of ``W``, optional
-        Absolute base step (still rounded so that ``W +- step`` is exact).
+        Absolute base step h (each multiple of it is still rounded so that
+        ``W +- step`` is exact).
 
     Returns
     -------
@@ -229,27 +233,36 @@ def approx_derivative(fun: Callable, W, *, method: str = "central", step=None):
 
     Notes
     -----
-    The error estimate is measured: the differences are also taken at half
-    the step, and the change is turned into an error by the known order of
-    the method (``verify.tolerances.halving_error_coef``): for central
-    differences ``(4/3) |D(h) - D(h/2)|``, for Richardson
-    ``(16/15) |R(h) - R(h/2)|`` (which needs ``D(h/4)`` too). This catches a
-    function that varies faster than the step rule assumes, and where
-    rounding dominates it measures the rounding actually incurred. A floor of
-    ``coef * eps * max(1, max |fun(W)|) / h`` (the rounding bound) is added,
-    since two independent roundings may happen to agree.
+    The error estimate has two measured parts
+    (``verify.tolerances``, "Finite-difference tolerances"):
 
-    Costs ``4 n`` evaluations of ``fun`` (central) or ``6 n`` (Richardson).
+    * truncation, from the change of the result with the step: central
+      ``(4/3) |D(h) - D(h/2)|`` (exact for an ``h**2`` error), Richardson
+      ``|R(2h) - R(h)|`` (the change from the previous extrapolant, which
+      bounds the error whenever the extrapolation converges at all; the
+      asymptotic ``(1/15)`` is not used because at Richardson's larger step
+      the ``h**4`` regime is often not reached);
+    * rounding, ``coef * nu / h`` with ``nu`` the noise of one evaluation of
+      ``fun``, measured from 4th differences of ``fun`` at 9 closely spaced
+      points along a fixed direction (floor ``eps * max(1, max |fun(W)|)``).
+
+    Both catch a function that varies faster, or is noisier, than the step
+    rule assumes, so the tolerance widens honestly instead of the check
+    failing falsely. The result and the differences are kept in float64 so
+    that they add no rounding of their own.
+
+    Costs ``4 n + 9`` evaluations of ``fun`` (central) or ``6 n + 9``
+    (Richardson).
     """
     W = _real_float("W", W)
     _check_method(method)
     f0 = np.asarray(fun(W))
     eps_value = tol.finite_difference_eps(W.dtype, f0.dtype)
     nominal = _base_step(W, eps_value, method, step)
-    levels = 2 if method == "central" else 3
-    quotients = [_central_quotients(fun, W, _rounded_step(W, nominal / 2**j)) for j in range(levels)]
+    quotients = [_central_quotients(fun, W, _rounded_step(W, nominal * r)) for r in _LADDER[method]]
     h = _rounded_step(W, nominal)
-    rounding = tol.difference_rounding_error(method, eps_value, _max_abs(f0), h.ravel())[None, :]
+    noise = _evaluation_noise(fun, W, _probe_direction(W.shape, W.dtype), f0, eps_value)
+    rounding = tol.difference_rounding_error(method, noise, h.ravel())[None, :]
     J, change = _combine(quotients, method)
     return J, tol.halving_error_coef(method) * change + rounding, h, f0
 
@@ -261,8 +274,12 @@ def _base_step(W: np.ndarray, eps_value: float, method: str, step) -> np.ndarray
         if not np.all(np.isfinite(nominal)) or np.any(nominal <= 0):
             raise ValueError(f"step: must be positive and finite, got {step!r}")
         return nominal
-    factor = tol.central_step_factor(eps_value) if method == "central" else tol.richardson_step_factor(eps_value)
-    return factor * np.maximum(1.0, np.abs(W.astype(np.float64)))
+    return _step_factor(method, eps_value) * np.maximum(1.0, np.abs(W.astype(np.float64)))
+
+
+def _step_factor(method: str, eps_value: float) -> float:
+    """The method's relative step, ``(3 eps)**(1/3)`` or ``(360 eps)**(1/5)``."""
+    return tol.central_step_factor(eps_value) if method == "central" else tol.richardson_step_factor(eps_value)
 
 
 def _central_quotients(fun: Callable, W: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -284,18 +301,23 @@ def _central_quotients(fun: Callable, W: np.ndarray, h: np.ndarray) -> np.ndarra
     return np.stack(columns, axis=1)
 
 
-def _combine(quotients: list, method: str):
-    """The method's derivative from the step ladder, and its change under step halving.
+# The steps, as multiples of the base step h, at which each method takes
+# central differences: central returns D(h) and compares it with D(h/2);
+# Richardson returns R(h) (from D(h), D(h/2)) and compares it with R(2h).
+_LADDER = {"central": (1.0, 0.5), "richardson": (2.0, 1.0, 0.5)}
 
-    ``quotients[j]`` is the central difference at step ``h / 2**j``.
+
+def _combine(quotients: list, method: str):
+    """The method's derivative from the differences on ``_LADDER[method]``, and its change.
+
     Central: ``D(h)`` and ``|D(h) - D(h/2)|``. Richardson:
-    ``R(h) = (4 D(h/2) - D(h)) / 3`` and ``|R(h) - R(h/2)|``.
+    ``R(h) = (4 D(h/2) - D(h)) / 3`` and ``|R(2h) - R(h)|``.
     """
     if method == "central":
         return quotients[0], np.abs(quotients[0] - quotients[1])
-    r_h = (4.0 * quotients[1] - quotients[0]) / 3.0
-    r_h2 = (4.0 * quotients[2] - quotients[1]) / 3.0
-    return r_h, np.abs(r_h - r_h2)
+    r_2h = (4.0 * quotients[1] - quotients[0]) / 3.0
+    r_h = (4.0 * quotients[2] - quotients[1]) / 3.0
+    return r_h, np.abs(r_2h - r_h)
 
 
 def _directional_derivative(fun: Callable, W: np.ndarray, V: np.ndarray, method: str, step):
@@ -304,29 +326,56 @@ def _directional_derivative(fun: Callable, W: np.ndarray, V: np.ndarray, method:
     Returns ``(value, error, t, f0)`` with ``value`` and ``error`` float64
     arrays of the shape of ``fun(W)`` and ``t`` the base step.
 
-    The step follows the same rules as ``approx_derivative`` with the
-    largest ``|W_i|`` as the scale, rounded to a power of two so that
-    ``t V`` is exact; the rounding of ``W + t V`` then perturbs the point by at
-    most ``eps |W| / 2``, which acts as noise in ``fun`` and shows in the
-    step-halving estimate.
+    The step in t is the method's factor times 1 (V has unit norm, and a
+    loss of the logits ``X W`` varies on a scale set by ``X``, not by
+    ``|W|``), rounded to a power of two so that ``t V`` is exact. The rounding
+    of ``W + t V`` perturbs the point by up to ``eps |W| / 2``; for
+    ``t -> fun(W + t V)`` that is evaluation noise, and the noise probe
+    along V measures it with the rest.
     """
     _check_method(method)
     f0 = np.asarray(fun(W))
     eps_value = tol.finite_difference_eps(W.dtype, f0.dtype)
     if step is None:
-        factor = tol.central_step_factor(eps_value) if method == "central" else tol.richardson_step_factor(eps_value)
-        step = factor * max(1.0, _max_abs(W))
+        step = _step_factor(method, eps_value)
     t = _power_of_two(float(step))
-    levels = 2 if method == "central" else 3
     quotients = []
-    for j in range(levels):
-        tj = W.dtype.type(t / 2**j)
+    for r in _LADDER[method]:
+        tj = W.dtype.type(t * r)
         fp = np.asarray(fun(W + tj * V), dtype=np.float64)
         fm = np.asarray(fun(W - tj * V), dtype=np.float64)
         quotients.append((fp - fm) / (2.0 * float(tj)))
     value, change = _combine(quotients, method)
-    rounding = tol.difference_rounding_error(method, eps_value, _max_abs(f0), t)
+    noise = _evaluation_noise(fun, W, V, f0, eps_value)
+    rounding = tol.difference_rounding_error(method, noise, t)
     return value, tol.halving_error_coef(method) * change + rounding, t, f0
+
+
+# The noise probe's direction is pseudo-random (a structured direction could
+# align with structure in f) but fixed, so that a check is reproducible.
+_NOISE_PROBE_SEED = 20240917
+
+
+def _probe_direction(shape, dtype) -> np.ndarray:
+    """The fixed unit direction along which ``approx_derivative`` measures noise."""
+    return directions(shape, _NOISE_PROBE_SEED, dtype=dtype)
+
+
+def _evaluation_noise(fun: Callable, W: np.ndarray, P: np.ndarray, f0, eps_value: float) -> float:
+    """Bound on the error of one evaluation of ``fun`` near ``W`` (see ``verify.tolerances``).
+
+    Evaluates ``fun`` at ``W + i s P`` for ``i = -m..m`` (``f0`` is the
+    ``i = 0`` value) and hands the 4th differences to
+    ``verify.tolerances.evaluation_noise``. Costs ``2 m = 8`` evaluations.
+    """
+    s = tol.noise_spacing(eps_value)
+    m = tol.NOISE_HALF_POINTS
+    values = []
+    for i in range(-m, m + 1):
+        value = f0 if i == 0 else fun(W + W.dtype.type(i * s) * P)
+        values.append(np.asarray(value, dtype=np.float64).ravel())
+    differences = np.diff(np.stack(values), n=tol.NOISE_DIFFERENCE_ORDER, axis=0)
+    return tol.evaluation_noise(eps_value, _max_abs(f0), differences)
 
 
 # --------------------------------------------------------------------------
@@ -439,7 +488,9 @@ def complex_step_gradient(f: Callable, W, h: float = tol.COMPLEX_STEP):
         try:
             value = f(z.reshape(W.shape))
         except TypeError as exc:
-            raise TypeError(f"implementation does not accept complex input, so the complex step cannot be used: {exc}") from exc
+            raise TypeError(
+                f"implementation does not accept complex input, so the complex step cannot be used: {exc}"
+            ) from exc
         if not np.iscomplexobj(value):
             raise TypeError(
                 "implementation does not accept complex input: it returned a real value for a complex "
@@ -482,7 +533,9 @@ def directions(shape, rng=None, dtype=np.float64) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def check_gradient(loss_fn: Callable, grad_fn: Callable, W, *, method: str = "central", step=None, rtol_factor=None):
+def check_gradient(
+    loss_fn: Callable, grad_fn: Callable, W, *, method: str = "central", step=None, rtol_factor=None
+) -> DerivativeCheck:
     """Compare ``grad_fn(W)`` with a numerical gradient of ``loss_fn``.
 
     Parameters
@@ -517,7 +570,9 @@ def check_gradient(loss_fn: Callable, grad_fn: Callable, W, *, method: str = "ce
     return _compare("grad", method, used_step, computed, reference, error, W.dtype, rtol_factor)
 
 
-def check_hessian(grad_fn: Callable, hess_fn: Callable, W, *, method: str = "central", step=None, rtol_factor=None):
+def check_hessian(
+    grad_fn: Callable, hess_fn: Callable, W, *, method: str = "central", step=None, rtol_factor=None
+) -> DerivativeCheck:
     """Compare ``hess_fn(W)`` with the numerical Jacobian of ``grad_fn``.
 
     Parameters
@@ -551,7 +606,9 @@ def check_hessian(grad_fn: Callable, hess_fn: Callable, W, *, method: str = "cen
     return _compare("hessian", method, float(np.max(h)), computed, J, error, W.dtype, rtol_factor)
 
 
-def check_hvp_against_hessian(hess_fn: Callable, hvp_fn: Callable, W, V, *, rtol_factor=None):
+def check_hvp_against_hessian(
+    hess_fn: Callable, hvp_fn: Callable, W, V, *, rtol_factor=None
+) -> DerivativeCheck:
     """Compare ``hvp_fn(W, V)`` with ``(hess_fn(W) @ V.ravel()).reshape(D, K)``.
 
     Parameters
@@ -568,10 +625,11 @@ def check_hvp_against_hessian(hess_fn: Callable, hvp_fn: Callable, W, V, *, rtol
 
     Notes
     -----
-    No differences are involved: the reference's error is the rounding of
-    the product, ``gamma_n max(|H| @ |v|)`` for ``n = D K`` (Higham eq. 3.5,
-    ``verify.tolerances.matvec_error``), computed in float64 from the
-    Hessian in its own dtype.
+    No differences are involved. The reference's error is the rounding of
+    the product, ``gamma_n max(|H| @ |v|)`` for ``n = D K`` (Higham eq. 3.5),
+    plus the rounding ``H`` itself carries, carried through the product
+    (``verify.tolerances.matvec_error``); the product is taken in float64
+    from the Hessian in its own dtype.
     """
     W = _real_float("W", W)
     V = _direction(V, W)
@@ -585,7 +643,9 @@ def check_hvp_against_hessian(hess_fn: Callable, hvp_fn: Callable, W, V, *, rtol
     return _compare("hvp", "hessian matvec", 0.0, computed, reference, error, W.dtype, rtol_factor)
 
 
-def check_directional_gradient(loss_fn: Callable, grad_fn: Callable, W, V, *, method: str = "central", step=None, rtol_factor=None):
+def check_directional_gradient(
+    loss_fn: Callable, grad_fn: Callable, W, V, *, method: str = "central", step=None, rtol_factor=None
+) -> DerivativeCheck:
     """Compare ``<V, grad_fn(W)>`` with the derivative of ``t -> loss_fn(W + t V)`` at 0.
 
     For sizes where a full numerical gradient (``4 D K`` loss evaluations)
@@ -616,10 +676,13 @@ def check_directional_gradient(loss_fn: Callable, grad_fn: Callable, W, V, *, me
     if np.size(f0) != 1:
         raise ValueError(f"loss_fn: must return a scalar, returned an array of shape {np.shape(f0)}")
     inner = np.array(np.sum(V.astype(np.float64) * computed))
-    return _compare("directional grad", method, t, inner, value.reshape(()), error.reshape(()), W.dtype, rtol_factor)
+    reference, error = value.reshape(()), error.reshape(())
+    return _compare("directional grad", method, t, inner, reference, error, W.dtype, rtol_factor)
 
 
-def check_hvp_directional(grad_fn: Callable, hvp_fn: Callable, W, V, *, method: str = "central", step=None, rtol_factor=None):
+def check_hvp_directional(
+    grad_fn: Callable, hvp_fn: Callable, W, V, *, method: str = "central", step=None, rtol_factor=None
+) -> DerivativeCheck:
     """Compare ``hvp_fn(W, V)`` with the derivative of ``t -> grad_fn(W + t V)`` at 0.
 
     Needs no Hessian: 4 (central) or 6 (Richardson) gradient evaluations.
