@@ -1,11 +1,206 @@
-"""Benchmark results for the report: asv's saved results when present, else the quick built-in benchmark."""
+"""Benchmark results for the report: asv's saved results when present, else the built-in benchmark.
+
+The report never times anything itself. ``gather`` finds what was measured
+(asv's results directory, or ``bench.json`` written by ``lossproof bench``)
+and runs the built-in benchmark only when neither exists; ``figures`` and
+``tables`` turn a ``lossproof.bench/1`` document into plain-data figure
+specs and tables.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections import defaultdict
 from pathlib import Path
+
+ASV_RESULTS = Path(".asv") / "results"
+BENCH_NAME = "bench.json"
+
+
+def _latest_asv_result(root: Path = ASV_RESULTS):
+    files = [p for p in root.glob("*/*.json") if p.name != "machine.json"] if root.is_dir() else []
+    return max(files, key=lambda p: p.stat().st_mtime) if files else None
+
+
+def _asv_table(path: Path) -> dict:
+    """The newest asv result file as a table of benchmark, parameters and value."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    columns = data.get("result_columns", ["result", "params"])
+    rows = []
+    for name, entry in sorted(data.get("results", {}).items()):
+        record = dict(zip(columns, entry)) if isinstance(entry, list) else {"result": entry}
+        values, params = record.get("result"), record.get("params") or []
+        if not isinstance(values, list):
+            values = [values]
+        combos = [[]]
+        for axis in params:
+            combos = [c + [p] for c in combos for p in axis]
+        for combo, value in zip(combos, values):
+            shown = "failed" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+            rows.append([name, ", ".join(str(p) for p in combo), shown])
+    commit = data.get("commit_hash", "")[:10]
+    return {"title": f"asv results ({path.parent.name}, commit {commit})", "columns": ["benchmark", "parameters", "value"], "rows": rows}
 
 
 def gather(out_dir, run_quick: bool = True) -> dict | None:
-    """The benchmark document the report shows, or None when there is none and none may be run."""
-    return None
+    """The benchmark document the report shows.
+
+    Order: asv's newest saved result (shown as a table, beside the built-in
+    benchmark's figures when a ``bench.json`` exists), else ``OUT/bench.json``
+    from an earlier ``lossproof bench``, else a fresh run of the built-in
+    benchmark (when ``run_quick``), else None.
+    """
+    from .. import bench
+
+    out = Path(out_dir)
+    doc = None
+    existing = out / BENCH_NAME
+    asv_file = _latest_asv_result()
+    if existing.exists():
+        doc = bench.read(existing)
+        print(f"lossproof: benchmarks from {existing} ({doc.get('created')})", file=sys.stderr)
+    elif asv_file is None and run_quick:
+        print("lossproof: no asv results; running the built-in benchmark (lossproof bench, a few minutes)", file=sys.stderr)
+        doc = bench.run(bench.FULL, progress=lambda line: print(f"  {line}", file=sys.stderr))
+        bench.write(doc, existing)
+    if asv_file is not None:
+        doc = dict(doc or {"schema": bench.SCHEMA})
+        doc["asv"] = _asv_table(asv_file)
+    if doc is None:
+        return None
+    doc.setdefault("description", describe(doc))
+    doc["figures"] = figures(doc)
+    doc["tables"] = tables(doc)
+    return doc
+
+
+def describe(doc: dict) -> str:
+    env = doc.get("environment", {})
+    if not env:
+        return "asv results only."
+    load = env.get("load_average", {})
+    return (
+        f"lossproof bench ({doc.get('plan', {}).get('name', '?')} plan), {doc.get('created', '')}, "
+        f"{env.get('cpu', '?')}, {env.get('cores', '?')} cores, BLAS {env.get('blas', '?')}, "
+        f"NumPy implementation threads: {env.get('threads', '?')}, load average at start/end: "
+        f"{load.get('start')} / {load.get('end')}. Times are the minimum over repeated, alternating runs."
+    )
+
+
+def _size(t: dict) -> str:
+    return f"{t['N']}x{t['D']}x{t['K']} {t['dtype']}"
+
+
+def figures(doc: dict) -> list:
+    out = []
+    scaling = defaultdict(list)
+    for s in doc.get("scaling", []):
+        scaling[s["axis"]].append(s)
+    for axis, records in scaling.items():
+        out.append(
+            {
+                "title": f"loss+grad time against {axis} (fitted exponents in the legend)",
+                "xlabel": f"{axis}",
+                "ylabel": "time (s)",
+                "xscale": "log",
+                "yscale": "log",
+                "series": [
+                    {"label": f"{r['implementation']} (b = {r['exponent']:.2f})", "x": r["sizes"], "y": r["seconds"]}
+                    for r in records
+                ],
+            }
+        )
+    numpy_ratios = [t for t in doc.get("timings", []) if t["implementation"] == "numpy" and t.get("ratio_to_floor")]
+    if numpy_ratios:
+        out.append(
+            {
+                "kind": "bar",
+                "title": "NumPy implementation: time / floor (the products and exp it cannot avoid)",
+                "labels": [f"{t['operation']} {_size(t)}" for t in numpy_ratios],
+                "values": [t["ratio_to_floor"] for t in numpy_ratios],
+                "ylabel": "time / floor",
+                "hlines": [{"y": 1.25, "label": "target 1.25 (loss+grad, hvp)"}, {"y": 1.5, "label": "target 1.5 (Hessian)"}],
+            }
+        )
+    peers = [p for p in doc.get("peers", []) if p.get("available")]
+    if peers:
+        out.append(
+            {
+                "kind": "bar",
+                "title": "loss+grad: lossproof NumPy time / peer time (below 1: lossproof is faster)",
+                "labels": [f"{p['peer']} {_size(p)}" for p in peers],
+                "values": [p["ratio"] for p in peers],
+                "ylabel": "ours / peer",
+                "hlines": [{"y": 1.0, "label": "equal time"}],
+            }
+        )
+    memory = doc.get("memory", [])
+    if memory:
+        out.append(
+            {
+                "title": "loss+grad memory beyond the inputs",
+                "xlabel": "N (samples)",
+                "ylabel": "bytes",
+                "xscale": "log",
+                "series": [
+                    {"label": "extra bytes (tracemalloc peak)", "x": [m["N"] for m in memory], "y": [m["extra_bytes"] for m in memory]},
+                    {"label": "input bytes", "x": [m["N"] for m in memory], "y": [m["input_bytes"] for m in memory]},
+                ],
+                "yscale": "log",
+            }
+        )
+    return out
+
+
+def tables(doc: dict) -> list:
+    out = []
+    if doc.get("targets"):
+        out.append(
+            {
+                "title": "Targets for the NumPy implementation",
+                "columns": ["target", "point", "value", "limit", "met"],
+                "rows": [
+                    [t["description"], json.dumps(t["point"]), f"{t['value']:.3g}", f"{t['comparison']} {t['limit']}", "yes" if t["met"] else "NO"]
+                    for t in doc["targets"]
+                ],
+            }
+        )
+    if doc.get("timings"):
+        out.append(
+            {
+                "title": "Timings (seconds, minimum over alternating runs) and ratio to the floor",
+                "columns": ["implementation", "operation", "phase", "size", "seconds", "floor (s)", "ratio"],
+                "rows": [
+                    [t["implementation"], t["operation"], t.get("phase", "call"), _size(t), f"{t['seconds']:.4g}",
+                     "" if t.get("floor_seconds") is None else f"{t['floor_seconds']:.4g}",
+                     "" if t.get("ratio_to_floor") is None else f"{t['ratio_to_floor']:.3f}"]
+                    for t in doc["timings"]
+                ],
+            }
+        )
+    if doc.get("peers"):
+        out.append(
+            {
+                "title": "Peers (loss+grad)",
+                "columns": ["peer", "version", "size", "ours (s)", "peer (s)", "ours / peer"],
+                "rows": [
+                    [p["peer"], p.get("version") or "not installed", _size(p),
+                     "" if p.get("ours_seconds") is None else f"{p['ours_seconds']:.4g}",
+                     "" if p.get("peer_seconds") is None else f"{p['peer_seconds']:.4g}",
+                     "" if p.get("ratio") is None else f"{p['ratio']:.3f}"]
+                    for p in doc["peers"]
+                ],
+            }
+        )
+    if doc.get("accuracy"):
+        out.append(
+            {
+                "title": "Accuracy: largest gradient error / largest gradient entry",
+                "columns": ["implementation", "size", "reference", "relative error", "eps"],
+                "rows": [[a["implementation"], _size(a), a["reference"], f"{a['max_relative_grad_error']:.2e}", f"{a['eps']:.2e}"] for a in doc["accuracy"]],
+            }
+        )
+    if doc.get("asv"):
+        out.append(doc["asv"])
+    return out
