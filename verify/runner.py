@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import sys
-import time
 
 from hypothesis import settings as hsettings
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -31,9 +31,17 @@ PROFILES = {
 }
 DEFAULT_PROFILE = "ci"
 
+# Every phase but "explain": it traces each executed line while shrinking,
+# which makes searches several times slower and adds nothing to the evidence
+# (the shrunk counterexample is recorded either way).
+SEARCH_PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
+
 for _name, _kwargs in PROFILES.items():
     settings.register_profile(
-        _name, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], **_kwargs
+        _name,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        phases=SEARCH_PHASES,
+        **_kwargs,
     )
 
 # Largest |z| the logits are scaled to: 1e-8 is "tiny" (softmax ~ uniform),
