@@ -3,4 +3,5 @@
 Importing this package registers every claim.
 """
 
+from . import folklore  # noqa: F401
 from . import implementation  # noqa: F401
