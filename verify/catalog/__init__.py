@@ -5,3 +5,4 @@ Importing this package registers every claim.
 
 from . import folklore  # noqa: F401
 from . import implementation  # noqa: F401
+from . import rychlik  # noqa: F401
