@@ -6,3 +6,4 @@ Importing this package registers every claim.
 from . import folklore  # noqa: F401
 from . import implementation  # noqa: F401
 from . import rychlik  # noqa: F401
+from . import song2023  # noqa: F401
