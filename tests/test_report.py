@@ -42,8 +42,14 @@ def every_claim_doc():
     return results_doc.build(results, [impls.get("numpy")], "ci")
 
 
-def test_html_parses_and_shows_every_claim_verdict_and_figure(every_claim_doc, tmp_path):
-    html_path, _ = write_report(every_claim_doc, None, tmp_path)
+@pytest.fixture(scope="module")
+def written(every_claim_doc, tmp_path_factory):
+    """The report of every claim, written once for the tests that only read it."""
+    return write_report(every_claim_doc, None, tmp_path_factory.mktemp("report"))
+
+
+def test_html_parses_and_shows_every_claim_verdict_and_figure(every_claim_doc, written):
+    html_path, _ = written
     parser = Collector()
     parser.feed(html_path.read_text(encoding="utf-8"))
     parser.close()
@@ -54,9 +60,9 @@ def test_html_parses_and_shows_every_claim_verdict_and_figure(every_claim_doc, t
     assert parser.images == len(every_claim_doc["results"])
 
 
-def test_pdf_is_valid_with_one_section_per_source(every_claim_doc, tmp_path):
+def test_pdf_is_valid_with_one_section_per_source(every_claim_doc, written):
     pypdf = pytest.importorskip("pypdf")
-    _, pdf_path = write_report(every_claim_doc, None, tmp_path)
+    _, pdf_path = written
     assert pdf_path.read_bytes().startswith(b"%PDF-")
     reader = pypdf.PdfReader(str(pdf_path))
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
@@ -66,8 +72,8 @@ def test_pdf_is_valid_with_one_section_per_source(every_claim_doc, tmp_path):
     assert "Environment" in titles and "Benchmarks" in titles
 
 
-def test_failed_build_leaves_the_previous_report_intact(every_claim_doc, tmp_path, monkeypatch):
-    html_path, pdf_path = write_report(every_claim_doc, None, tmp_path)
+def test_failed_build_leaves_the_previous_report_intact(every_claim_doc, written, monkeypatch):
+    html_path, pdf_path = written
     before = html_path.read_bytes(), pdf_path.read_bytes()
 
     def interrupted(*args, **kwargs):
@@ -75,7 +81,7 @@ def test_failed_build_leaves_the_previous_report_intact(every_claim_doc, tmp_pat
 
     monkeypatch.setattr(build.pdf, "render", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_report(every_claim_doc, None, tmp_path)
+        write_report(every_claim_doc, None, html_path.parent)
     assert (html_path.read_bytes(), pdf_path.read_bytes()) == before
 
 
