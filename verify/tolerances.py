@@ -1325,3 +1325,11 @@ def depth2_em_bias_slope_tolerance(s: float, curvature_sup: float) -> float:
 # times at once: 4 SE (two-sided P(|Z| > 4) = 6e-5 per time, 0.5% for 80
 # times even if they were independent).
 DEPTH2_MC_SIGMAS_SIMULTANEOUS = 4.0
+
+# A1's refutation (trained outer layer) lives on a thin set of rays; its
+# search gets twice the profile's examples and at least 80 (no miss in 30
+# unseeded runs at 80 examples, 7 misses at 40: measured).
+DEPTH2_THIN_SET_MIN_EXAMPLES = 80
+# F2's witness (a bistable one-gate objective) is found by a search of at
+# least 40 examples (no miss in 20 unseeded runs at 40, 2 misses at 15).
+DEPTH2_EXISTENCE_MIN_EXAMPLES = 40

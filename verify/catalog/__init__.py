@@ -7,3 +7,4 @@ from . import folklore  # noqa: F401
 from . import implementation  # noqa: F401
 from . import rychlik  # noqa: F401
 from . import song2023  # noqa: F401
+from . import li2020  # noqa: F401

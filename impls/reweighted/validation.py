@@ -1,0 +1,162 @@
+"""Input validation of the reweighted loss family.
+
+As in ``impls.validation`` (whose array checks are reused), every bad input
+gets a ``TypeError`` (wrong kind of data) or a ``ValueError`` (right kind,
+wrong value) whose message starts with the argument's name.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+
+from ..validation import _as_array, _check_finite, _check_ndim, _check_simplex_rows, _dtype_names
+
+# What each loss accepts as targets (see ``_protocol``).
+TARGET_KINDS = ("binary", "simplex", "unit", "one_hot")
+
+
+def _check_targets(Y: np.ndarray, kind: str) -> None:
+    if kind == "simplex":
+        _check_simplex_rows(Y)
+        return
+    if np.any(Y < 0) or np.any(Y > 1):
+        i, k = np.argwhere((Y < 0) | (Y > 1))[0]
+        raise ValueError(f"Y: entry [{i}, {k}] = {Y[i, k]!r} lies outside [0, 1]; targets of a logistic loss are in [0, 1]")
+    if kind == "one_hot":
+        is_binary = (Y == 0) | (Y == 1)
+        counts = Y.sum(axis=1)
+        bad = np.flatnonzero(~np.all(is_binary, axis=1) | (counts != 1))
+        if bad.size:
+            raise ValueError(
+                f"Y: row {bad[0]} is not one-hot ({Y[bad[0]].tolist()}); this loss needs a hard target class per "
+                "sample (impls.one_hot)"
+            )
+
+
+def _check_dtypes(named: dict, dtypes) -> np.dtype:
+    first = next(iter(named))
+    dtype = named[first].dtype
+    for name, arr in named.items():
+        if arr.dtype != dtype:
+            raise TypeError(
+                f"{name}: has dtype {arr.dtype} but {first} has dtype {dtype}; pass every argument in one dtype"
+            )
+    if dtype not in tuple(np.dtype(d) for d in dtypes):
+        raise TypeError(f"{first}: dtype {dtype} is not supported here; supported: {_dtype_names(dtypes)}")
+    return dtype
+
+
+def _check_columns(name: str, n_columns: int, kind: str, binary: bool) -> None:
+    if binary and n_columns != 1:
+        raise ValueError(f"{name}: has {n_columns} columns; the binary logistic loss takes one logit column (K = 1)")
+    if not binary and n_columns < 2:
+        raise ValueError(f"{name}: has {n_columns} column(s); a multi-class loss needs K >= 2 classes")
+
+
+def validate_logits(Z, Y, *, kind: str, binary: bool, dtypes) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """Check logits ``Z`` (N, K) and targets ``Y`` (N, K) of a logit-level call."""
+    Z = _as_array("Z", Z, allow_exact=False)
+    _check_ndim("Z", Z, 2, "(N, K)")
+    N, K = Z.shape
+    if N == 0:
+        raise ValueError("Z: has no samples (N = 0); the mean loss is undefined")
+    _check_columns("Z", K, kind, binary)
+    named = {"Z": Z}
+    if Y is not None:
+        Y = _as_array("Y", Y, allow_exact=False)
+        _check_ndim("Y", Y, 2, "(N, K)")
+        if Y.shape != Z.shape:
+            raise ValueError(f"Y: expected shape (N, K) = {Z.shape} like Z, got {Y.shape}")
+        named["Y"] = Y
+    dtype = _check_dtypes(named, dtypes)
+    for name, arr in named.items():
+        _check_finite(name, arr)
+    if Y is not None:
+        _check_targets(Y, kind)
+    return Z, Y, dtype
+
+
+def validate_linear(W, X, Y, *, kind: str, binary: bool, dtypes, need_Y: bool = True):
+    """Check ``W`` (D, K), ``X`` (N, D) and targets ``Y`` (N, K) of a linear-model call."""
+    W = _as_array("W", W, allow_exact=False)
+    X = _as_array("X", X, allow_exact=False)
+    _check_ndim("X", X, 2, "(N, D)")
+    _check_ndim("W", W, 2, "(D, K)")
+    N, D = X.shape
+    if N == 0:
+        raise ValueError("X: has no samples (N = 0); the mean loss is undefined")
+    if D == 0:
+        raise ValueError("X: has no features (D = 0)")
+    if W.shape[0] != D:
+        raise ValueError(f"W: has {W.shape[0]} rows but X has D = {D} columns; W must have shape (D, K)")
+    _check_columns("W", W.shape[1], kind, binary)
+    named = {"W": W, "X": X}
+    if Y is not None:
+        Y = _as_array("Y", Y, allow_exact=False)
+        _check_ndim("Y", Y, 2, "(N, K)")
+        if Y.shape != (N, W.shape[1]):
+            raise ValueError(f"Y: expected shape (N, K) = ({N}, {W.shape[1]}) from X and W, got {Y.shape}")
+        named["Y"] = Y
+    elif need_Y:
+        raise TypeError("Y: expected an array of shape (N, K), got None")
+    dtype = _check_dtypes(named, dtypes)
+    for name, arr in named.items():
+        _check_finite(name, arr)
+    if Y is not None:
+        _check_targets(Y, kind)
+    return W, X, Y, dtype
+
+
+def positive_weights(name: str, value, K: int) -> np.ndarray:
+    """Class weights: a float64 array of shape (K,), every entry finite and > 0 (``None``: all ones)."""
+    if value is None:
+        return np.ones(K)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
+        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.shape != (K,):
+        raise ValueError(f"{name}: expected shape ({K},), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite entries; class weights must be finite")
+    if np.any(arr <= 0):
+        i = int(np.argmax(arr <= 0))
+        raise ValueError(f"{name}: entry {i} = {arr[i]!r} is not positive; class weights must be > 0")
+    return arr
+
+
+def class_weight_length(name: str, value) -> int:
+    """The number of classes a class-weight vector is for (to build a loss before seeing Y)."""
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of one weight per class, got shape {arr.shape}")
+    return int(arr.shape[0])
+
+
+def gamma_value(value) -> float:
+    """The focusing exponent of the candidate: a finite real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise TypeError(f"gamma: expected a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"gamma: must be a finite number >= 0, got {value!r}")
+    return value
+
+
+def frozen_weights(value) -> np.ndarray:
+    """Frozen non-target weights ``omega``, array of shape (N, K), finite and >= 0 (checked against Z at call time)."""
+    arr = _as_array("omega", value, allow_exact=False)
+    _check_ndim("omega", arr, 2, "(N, K)")
+    _check_finite("omega", arr)
+    if np.any(arr < 0):
+        i, k = np.argwhere(arr < 0)[0]
+        raise ValueError(f"omega: entry [{i}, {k}] = {arr[i, k]!r} is negative; non-target weights must be >= 0")
+    return arr
+
+
+def check_frozen_shape(omega: np.ndarray, Z: np.ndarray) -> None:
+    if omega.shape != Z.shape:
+        raise ValueError(f"omega: expected shape (N, K) = {Z.shape} like the logits, got {omega.shape}")
