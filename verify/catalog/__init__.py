@@ -4,7 +4,8 @@ Importing this package registers every claim.
 """
 
 from . import folklore  # noqa: F401
+from . import gopalani2023  # noqa: F401
 from . import implementation  # noqa: F401
+from . import li2020  # noqa: F401
 from . import rychlik  # noqa: F401
 from . import song2023  # noqa: F401
-from . import li2020  # noqa: F401

@@ -108,11 +108,18 @@ def verdict_line(counts: Counter) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in VERDICT_ORDER if counts.get(v))
 
 
+def format_number(value) -> str:
+    """A measured number in short scientific form; JSON keeps infinities and NaN as the strings 'inf', 'nan'."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.2e}"
+    return str(value)
+
+
 def format_error(ev: dict) -> str:
     if ev.get("worst_error") is None:
         return ""
     tol = ev.get("tolerance")
-    return f"{ev['worst_error']:.2e}" + ("" if tol is None else f" / {tol:.2e}")
+    return format_number(ev["worst_error"]) + ("" if tol is None else f" / {format_number(tol)}")
 
 
 def compact_json(value, limit: int = 600) -> str:
