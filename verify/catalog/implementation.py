@@ -355,7 +355,11 @@ def psd_kernel_violation(H, pb):
         (kernel_norm, eig_tol, "||H v|| on the predicted kernel"),
         (max(0.0, lower - float(restricted[0])), eig_tol, "lambda_min on K-perp below p_min lambda+_min(X^T X)/N"),
     ]
+    bound = float(np.linalg.eigvalsh(X.T @ X)[-1]) / (2 * N)
     details = dict(
+        spectrum=[float(v) for v in lam],
+        curvature_bound=bound,
+        eigenvalue_tolerance=eig_tol,
         lambda_min=float(lam[0]),
         lambda_max=float(lam[-1]),
         kernel_dimension_predicted=int(kernel.shape[1]),
@@ -406,7 +410,30 @@ def hessian_psd_with_kernel(ctx: CheckContext) -> Evidence:
         return {**out, "confirmed": bool(confirmed), "exact_hessian_violation": error_exact, "implementation_vs_exact": difference}
 
     out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="PSD, kernel and K-perp bound", confirm=confirm)
+    ev = search_evidence(out, what="PSD, kernel and K-perp bound", confirm=confirm)
+    shown = out.counterexample_measurement or out.worst
+    if shown is not None and "spectrum" in shown.details:
+        ev.figures.append(spectrum_figure(shown.details, "counterexample" if out.found else "closest example to a violation"))
+    return ev
+
+
+def spectrum_figure(details: dict, which: str) -> dict:
+    """The Hessian's eigenvalues (sorted) with 0, the 1/2 curvature bound, and the predicted kernel dimension."""
+    spectrum = details["spectrum"]
+    tol_ = details["eigenvalue_tolerance"]
+    near_zero = sum(abs(v) <= tol_ for v in spectrum)
+    return {
+        "title": f"Hessian spectrum, {which}: {near_zero} eigenvalues within rounding of 0 "
+        f"(predicted kernel dimension {details['kernel_dimension_predicted']})",
+        "xlabel": "index of the eigenvalue (ascending)",
+        "ylabel": "eigenvalue of H",
+        "yscale": "linear",
+        "series": [{"label": "eigenvalues", "x": list(range(1, len(spectrum) + 1)), "y": spectrum, "style": "o"}],
+        "hlines": [
+            {"y": details["curvature_bound"], "label": "bound lambda_max(X^T X) / (2N)"},
+            {"y": 0.0, "label": "0"},
+        ],
+    }
 
 
 @claim(

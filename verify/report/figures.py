@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import matplotlib
 
@@ -32,6 +33,10 @@ STYLE = {
     "legend.fontsize": 8,
     "legend.frameon": False,
 }
+
+
+# Reference lines (bounds, thresholds) in muted colours distinct from the data series.
+REFERENCE_COLOURS = ("0.25", "tab:red", "tab:purple", "0.6")
 
 
 def _finite(values):
@@ -60,8 +65,8 @@ def _lines(ax, spec):
         ys_all += y
         style = s.get("style", "-o" if len(x) <= 12 else "-")
         ax.plot(x, y, style, label=s.get("label"), markersize=3, linewidth=1.3)
-    for h in spec.get("hlines", []):
-        ax.axhline(float(h["y"]), color="0.3", linestyle="--", linewidth=1, label=h.get("label"))
+    for h, colour in zip(spec.get("hlines", []), REFERENCE_COLOURS):
+        ax.axhline(float(h["y"]), color=colour, linestyle="--", linewidth=1, label=h.get("label"))
         ys_all.append(float(h["y"]))
     for v in spec.get("vlines", []):
         ax.axvline(float(v["x"]), color="0.5", linestyle=":", linewidth=1, label=v.get("label"))
@@ -93,8 +98,8 @@ def _bars(ax, spec):
     ax.set_ylabel(spec.get("ylabel", ""))
     if spec.get("yscale"):
         ax.set_yscale(spec["yscale"])
-    for h in spec.get("hlines", []):
-        ax.axhline(float(h["y"]), color="0.3", linestyle="--", linewidth=1, label=h.get("label"))
+    for h, colour in zip(spec.get("hlines", []), REFERENCE_COLOURS):
+        ax.axhline(float(h["y"]), color=colour, linestyle="--", linewidth=1, label=h.get("label"))
         ax.legend(loc="best")
 
 
@@ -110,7 +115,7 @@ def render_png(spec: dict) -> bytes:
                 _bars(ax, spec)
             else:
                 _lines(ax, spec)
-            ax.set_title(spec.get("title", ""), fontsize=10)
+            ax.set_title("\n".join(textwrap.wrap(spec.get("title", ""), 80)), fontsize=9)
             fig.tight_layout()
             buf = io.BytesIO()
             fig.savefig(buf, format="png")
