@@ -833,7 +833,22 @@ def c10_f_probability(ctx: CheckContext) -> Evidence:
     # Random points only: along the extremal direction z is constant and f = 1_n / n.
     strategy = domain_points(n_range=(2, 6), d_range=(1, 4), radius=lambda n: _floats(0.3, 2.0), extremal=False)
     out = search(strategy, measure, settings=ctx.settings)
-    return search_evidence(out, what="0 <= f <= 1 where alpha > 0", to_dict=to_dict, confirm=confirm)
+    ev = search_evidence(out, what="0 <= f <= 1 where alpha > 0", to_dict=to_dict, confirm=confirm)
+    if ev.counterexample is not None:
+        ev.figures.append(_f_entries_figure(rs, ev.counterexample))
+    return ev
+
+
+def _f_entries_figure(rs, cex: dict) -> dict:
+    """Bar chart of f(x) = u / alpha at the shrunk counterexample, against [0, 1]."""
+    x, A = np.array(cex["x"], dtype=np.float64), np.array(cex["A"], dtype=np.float64)
+    f = np.asarray(rs.f(x, A), dtype=np.float64)
+    alpha = float(rs.alpha(x, A))
+    return {"kind": "bar",
+            "title": f"f(x) at the counterexample (n = {A.shape[0]}, d = {A.shape[1]}, alpha = {alpha:.3g}): "
+                     f"sum f_i = {float(f.sum()):.6g}, min {float(f.min()):.3g}, max {float(f.max()):.3g}",
+            "labels": [f"f_{i + 1}" for i in range(len(f))], "values": f.tolist(), "ylabel": "f_i(x)",
+            "hlines": [{"y": 0.0, "label": "0"}, {"y": 1.0, "label": "1"}]}
 
 
 # ==========================================================================
@@ -1304,8 +1319,33 @@ def c5_psd(ctx: CheckContext) -> Evidence:
     }
     if fixed.verdict != REFUTED:
         without.notes.append("the fixed-w search near alpha = 0 found no indefinite Hessian: " + fixed.summary)
-    return holds_under("Hessian PSD", under, without, "w_i^2 >= C_D(n, R, beta) + l / sigma_min^2, alpha >= beta",
-                       measurements=measurements)
+    ev = holds_under("Hessian PSD", under, without, "w_i^2 >= C_D(n, R, beta) + l / sigma_min^2, alpha >= beta",
+                     measurements=measurements)
+    if without.counterexample is not None:
+        ev.figures.append(_hessian_spectrum_figure(rs, without.counterexample))
+    return ev
+
+
+def _hessian_spectrum_figure(rs, cex: dict) -> dict:
+    """Sorted eigenvalues of the unregularised Hessian at the shrunk counterexample (bar chart, zero line).
+
+    The title adds lambda_min with the derived regulariser w_i^2 = C_D(n, R, beta*) + l / sigma_min(A)^2 (l = 1,
+    R = max(||A||, ||x||)) when R < R*(n), for contrast (its eigenvalues are ~C_D and would hide the negative bar).
+    """
+    x, A, b = (np.array(cex[k], dtype=np.float64) for k in ("x", "A", "b"))
+    n, d = A.shape
+    eig = np.sort(np.linalg.eigvalsh(np.asarray(rs.hessian(x, A, b), dtype=np.float64)))
+    title = f"Hess L_exp at the counterexample (n = {n}, d = {d}): lambda_min = {eig[0]:.4g}"
+    R = max(spectral_norm(A), float(np.linalg.norm(x)))
+    sigma_min = float(np.linalg.svd(A, compute_uv=False)[-1])
+    if R < critical_radius(n) and sigma_min > 0:
+        w2 = derived_curvature_bound(n, R, beta_star(n, R)) + 1.0 / sigma_min**2
+        H_reg = np.asarray(rs.hessian(x, A, b, np.full(n, math.sqrt(w2))), dtype=np.float64)
+        title += f"; with w_i^2 = C_D + 1/sigma_min^2 = {w2:.3g}: lambda_min = {lambda_min(H_reg):.4g}"
+    else:
+        title += f"\n(derived regulariser undefined here: R = {R:.3g} >= R*({n}) = {critical_radius(n):.3g})"
+    return {"kind": "bar", "title": title, "labels": [f"lambda_{i + 1}" for i in range(d)], "values": eig.tolist(),
+            "ylabel": "eigenvalue of Hess L (no regulariser)", "hlines": [{"y": 0.0, "label": "0 (PSD boundary)"}]}
 
 
 # ==========================================================================
@@ -2093,4 +2133,33 @@ def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
         "a finite 2-norm step with the found E (r_t = 1e-4 r0)": finite,
         "worst-case 2-norm contraction theory": "eps0 sqrt(cond H) / (1 - eps0) as r_t -> 0",
     }
-    return holds_under("Newton lemmas", under, without, "eps0 <= 0.0889 and the local norm ||.||_H(x_t)", measurements=measurements)
+    ev = holds_under("Newton lemmas", under, without, "eps0 <= 0.0889 and the local norm ||.||_H(x_t)", measurements=measurements)
+    if two_norm.counterexample is not None:
+        ev.figures.append(_contraction_figure(ex, two_norm.counterexample))
+    return ev
+
+
+def _contraction_figure(ex: NewtonExample, cex: dict) -> dict:
+    """One step with the counterexample's E from x* + r v, r from r0 down to 1e-5 r0: r_(t+1) / r_t in the 2-norm and
+    in H(x_t)'s norm, with v the worst direction of the r -> 0 step map S^-1 E (I + E)^-1 S (S = H(x*)^1/2)."""
+    E = np.array(cex["E"], dtype=np.float64)
+    eps0 = spectral_norm(E)
+    d = E.shape[0]
+    S, S_inv, _ = _sqrt_psd(ex.H_star)
+    T = S_inv @ E @ np.linalg.inv(np.eye(d) + E) @ S
+    v = np.linalg.svd(T)[2][0]
+    rs_, two, local, lemma = [], [], [], []
+    for k in np.linspace(0.0, 5.0, 41):
+        step = one_step(ex, ex.x_star + 10.0 ** -k * ex.r0 * v, E)
+        rs_.append(step["r0"])
+        two.append(step["r1"] / step["r0"])
+        local.append(step["h1"] / step["h0"])
+        lemma.append(lemma_factor(eps0, step["r0"], ex.M, ex.l) if ex.M * step["r0"] < ex.l else math.nan)
+    return {"title": f"One approximate Newton step with the counterexample's E (||E|| = eps0 = {eps0:.3g}, "
+                     f"cond H(x*) = {float(np.linalg.cond(ex.H_star)):.3g});\n2-norm limit ||S^-1 E (I + E)^-1 S|| = "
+                     f"{spectral_norm(T):.4g} > 2 eps0 = {2 * eps0:.4g}",
+            "xlabel": "r_t = ||x_t - x*||_2", "ylabel": "contraction r_(t+1) / r_t", "xscale": "log",
+            "series": [series("2-norm ||e_(t+1)|| / ||e_t||", rs_, two),
+                       series("local norm ||H(x_t)^1/2 e_(t+1)|| / ||H(x_t)^1/2 e_t||", rs_, local),
+                       series("lemma factor 2 (eps0 + M r_t / (l - M r_t))", rs_, lemma)],
+            "hlines": [{"y": 2 * eps0, "label": "2 eps0 (the lemma's bound as r_t -> 0)"}]}
