@@ -667,7 +667,27 @@ def identities_need_stationarity(ctx: CheckContext) -> Evidence:
     else:
         ev.verdict = HOLDS
         ev.summary = f"no breaking instance found: {fail_half.summary}"
+    ev.figures.append(_g1_figure(holding))
     return ev
+
+
+def _g1_figure(holding: list[Outcome]) -> dict:
+    """Worst I1-I3 residual per dataset: at stationarity vs each breaking regime of ``_g1_fail_instances`` (cached fits)."""
+    regimes = {"stationary (L-BFGS + Newton)": holding}
+    for s in _g1_fail_instances():
+        key = (f"early-stopped ({EARLY_STOP_ITERATIONS} L-BFGS iterations)" if s.training == "early-stop" else
+               f"constant-step SGD ({SGD['epochs']} epochs)" if s.training == "sgd" else
+               f"bias decay lambda_b = {s.bias_decay:g}")
+        regimes.setdefault(key, []).append(evaluate(s))
+    names = list(DATASETS)
+    series = []
+    for label, outs in regimes.items():
+        y = [max([o.balance.residual for o in outs if o.setting.dataset == n], default=math.nan) for n in names]
+        series.append({"label": label, "x": list(range(len(names))), "y": _floor(y)})
+    return {"title": "Identities I1-I3: worst relative residual, at stationarity vs without it",
+            "xlabel": "dataset (" + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + "); linear head, unit weights",
+            "ylabel": "max over I1-I3 of the relative residual", "yscale": "log", "series": series,
+            "hlines": [{"y": tol.LI_IDENTITY_RTOL, "label": f"tolerance {tol.LI_IDENTITY_RTOL:.0e}"}]}
 
 
 # --------------------------------------------------------------------------
@@ -701,7 +721,35 @@ def _breaker_check(ctx, change: dict, what: str, explained: bool) -> Evidence:
     if skip:
         return skip
     found = search_instances(ctx, _breaker_instances(ctx.thorough, **change), _breaker_measure, "residual / tolerance")
-    return search_evidence(found, what=what, to_dict=setting_to_dict, confirm=confirm_identity_violation(explained))
+    ev = search_evidence(found, what=what, to_dict=setting_to_dict, confirm=confirm_identity_violation(explained))
+    if found.found:
+        ev.figures.append(_balance_figure(found.counterexample, what))
+    return ev
+
+
+FIGURE_FLOOR = 1e-18  # exact zeros drawn at this height on a log axis
+
+
+def _floor(values) -> list:
+    return [max(float(v), FIGURE_FLOOR) for v in values]
+
+
+def _balance_figure(s: Setting, what: str) -> dict:
+    """Per class k of the failing instance: |lhs_k - rhs_k|, the predicted term and what is left after it, each
+    relative to max(|lhs_k|, |rhs_k|) (the residual's own scale), against the tolerance (float64 fit, cached)."""
+    bal = evaluate(s).balance
+    scale = bal.scale
+    gap = bal.lhs - bal.rhs
+    ks = list(range(len(scale)))
+    series = [{"label": "|lhs_k - rhs_k| (the identity's residual)", "x": ks, "y": _floor(np.abs(gap) / scale), "style": "o"}]
+    if np.any(bal.predicted != 0):
+        term = "N lambda_b b_k" if s.bias_decay else "eps (N_k - N/K)" if s.smoothing else "predicted term"
+        series.append({"label": f"|{term}| (predicted)", "x": ks, "y": _floor(np.abs(bal.predicted) / scale), "style": "x"})
+        series.append({"label": f"|lhs_k - rhs_k - {term}|", "x": ks, "y": _floor(np.abs(gap - bal.predicted) / scale),
+                       "style": "s"})
+    return {"title": f"{what}: failing instance {s.label()}", "xlabel": "class k (I1: the single bias)",
+            "ylabel": "relative to max(|lhs_k|, |rhs_k|)", "yscale": "log", "series": series,
+            "hlines": [{"y": tol.LI_IDENTITY_RTOL, "label": f"tolerance {tol.LI_IDENTITY_RTOL:.0e}"}]}
 
 
 @claim(
@@ -1606,7 +1654,18 @@ def candidate_improves(ctx: CheckContext) -> Evidence:
     found = search_instances(ctx, list(HELDOUT_DATASETS), measure, "deficit / 2 SE")
     ev = search_evidence(found, what="candidate never worse than LGL by > 2 SE", to_dict=lambda n: measure(n).details,
                          confirm=confirm)
-    ev.measurements["candidate - LGL by dataset"] = {n: dict(zip(("mean", "se"), paired(n, cand, base, seeds))) for n in HELDOUT_DATASETS}
+    by = {n: dict(zip(("mean", "se"), paired(n, cand, base, seeds))) for n in HELDOUT_DATASETS}
+    ev.measurements["candidate - LGL by dataset"] = by
+    names, k = list(HELDOUT_DATASETS), tol.LI_HELDOUT_SE_MULTIPLE
+    x = list(range(len(names)))
+    ev.figures.append({
+        "title": f"Held-out accuracy, candidate (gamma 1) - LGL, paired over {seeds} splits (+-{k:g} SE)",
+        "xlabel": "dataset (" + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + ")",
+        "ylabel": "accuracy difference",
+        "series": [{"label": "candidate - LGL (mean)", "x": x, "y": [by[n]["mean"] for n in names], "style": "o"},
+                   {"label": f"mean - {k:g} SE", "x": x, "y": [by[n]["mean"] - k * by[n]["se"] for n in names], "style": "v--"},
+                   {"label": f"mean + {k:g} SE", "x": x, "y": [by[n]["mean"] + k * by[n]["se"] for n in names], "style": "^--"}],
+        "hlines": [{"y": 0.0, "label": "no difference"}]})
     ev.notes.append("CANDIDATE: the weight formula is the catalog's reconstruction, not the paper's; this says nothing "
                     "about the paper's CNN results.")
     return ev
