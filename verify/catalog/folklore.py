@@ -543,7 +543,25 @@ def check_f3(ctx) -> Evidence:
     ev = _holds_under(under, without, hypothesis="sum_k y_k = 1", title="dCE/dz = p - y",
                       measurements={"general form (sum y) p - y": _part(general)})
     ev.examples += general.examples
+    if without.counterexample is not None:
+        ev.figures.append(_f3_figure(impl, without.counterexample))
     return ev
+
+
+def _f3_figure(impl, ce) -> dict:
+    """Bars per component of the "without" counterexample: differences of CE vs p - y vs (sum y) p - y."""
+    y, z = np.asarray(ce["y"], F64), np.asarray(ce["z"], F64)
+    with hp.workdps():
+        fd = [float(g) for g in _mp_grad_fd(lambda *zz: _mp_ce(y, zz), z)]
+    p = _probs(impl, z)
+    s = float(np.sum(y))
+    labels, values = [], []
+    for k in range(len(y)):
+        labels += [f"z{k}: differences", f"z{k}: p - y", f"z{k}: (sum y) p - y"]
+        values += [fd[k], float(p[k] - y[k]), float(s * p[k] - y[k])]
+    return {"kind": "bar", "title": f"F3 counterexample (sum y = {s:g}): dCE/dz_k, differences vs formulas",
+            "labels": labels, "values": values, "ylabel": "dCE/dz_k (nats per logit unit)",
+            "hlines": [{"y": 0.0, "label": "0"}]}
 
 
 # ==========================================================================
@@ -963,6 +981,30 @@ def _deep_confirm(ex) -> dict:
             "L at (lam_i, lam_j, lam_k)": [float(g[i]), float(g[j]), float(g[k])], "gap": float(gap), "margin": margin}
 
 
+def _deep_figure(impl, ev: Evidence, title: str) -> dict | None:
+    """The loss along the counterexample's segment (lam = 0 at B, 1 at A) against the endpoints' chord.
+
+    The search's worst chord (between grid points lam_i < lam_k) is drawn too when it is not the whole segment.
+    """
+    ce = ev.counterexample
+    if ce is None:
+        return None
+    X, Y = np.asarray(ce["X"], F64), np.asarray(ce["Y"], F64)
+    A = [np.asarray(a, F64) for a in ce["A"]]
+    B = [np.asarray(b, F64) for b in ce["B"]]
+    t = np.linspace(0.0, 1.0, 51)
+    g = np.array([float(impl.loss(_chain([lam * a + (1 - lam) * b for a, b in zip(A, B)]), X, Y)) for lam in t])
+    series = [_series("L(B + t (A - B))", t, g), _series("chord between the endpoints", t, (1 - t) * g[0] + t * g[-1])]
+    lams = ev.measurements.get("counterexample", {}).get("chord lambdas (lam_i, lam_j, lam_k)")
+    if lams and (lams[0], lams[2]) != (0.0, 1.0):
+        li, lk = lams[0], lams[2]
+        gi, gk = (float(impl.loss(_chain([lam * a + (1 - lam) * b for a, b in zip(A, B)]), X, Y)) for lam in (li, lk))
+        tt = t[(t >= li) & (t <= lk)]
+        series.append(_series(f"worst chord, t in [{li:g}, {lk:g}]", tt, gi + (tt - li) / (lk - li) * (gk - gi)))
+    return {"title": title, "xlabel": "t (0 at B, 1 at A)", "ylabel": "mean cross-entropy (nats)",
+            "xscale": "linear", "yscale": "linear", "series": series}
+
+
 def _symmetric_pair_experiment(impl, hidden_layers: int) -> dict:
     """The catalog's construction (an illustration, not the search's counterexample).
 
@@ -1017,6 +1059,9 @@ def check_f8(ctx) -> Evidence:
               what="convexity of L(W1, W2) along segments", confirm=_deep_confirm)
     ev.measurements["shape of the counterexample"] = _deep_summary(ev)
     ev.measurements["catalog construction (W, -W)"] = _symmetric_pair_experiment(ctx.impl, hidden_layers=0)
+    fig = _deep_figure(ctx.impl, ev, "F8 counterexample: loss along the segment (W1, W2) from B to A vs the chord")
+    if fig is not None:
+        ev.figures.append(fig)
     return ev
 
 
@@ -1037,6 +1082,9 @@ def check_f9(ctx) -> Evidence:
               what="convexity of L in (W1, W2) along segments, W3 fixed", confirm=_deep_confirm)
     ev.measurements["shape of the counterexample"] = _deep_summary(ev)
     ev.measurements["catalog construction (W, -W), W3 = I fixed"] = _symmetric_pair_experiment(ctx.impl, hidden_layers=1)
+    fig = _deep_figure(ctx.impl, ev, "F9 counterexample: loss from B to A in (W1, W2), W3 fixed, vs the chord")
+    if fig is not None:
+        ev.figures.append(fig)
     return ev
 
 
@@ -1512,7 +1560,36 @@ def check_f15(ctx) -> Evidence:
                 confirm=_f15_grad_confirm)
     ev = _all_hold({"gradient part": grad, "loss part": loss}, title="negative classes contribute nothing")
     ev.measurements["loss part holds"] = loss.verdict == HOLDS
+    if grad.counterexample is not None:
+        ev.figures.append(_f15_figure(ctx.impl, grad.counterexample))
     return ev
+
+
+def _f15_figure(impl, ce) -> dict:
+    """CE and dCE/dz_k along the counterexample's worst negative-class logit z_k (the others fixed)."""
+    y, z, c = np.asarray(ce["y"], F64), np.asarray(ce["z"], F64), int(ce["label"])
+    p0 = _probs(impl, z)
+    k = max((j for j in range(len(z)) if j != c), key=lambda j: p0[j])
+    others = float(np.max(np.delete(z, k)))
+    lo, hi = min(z[k], others) - 5.0, max(z[k], others) + 5.0
+    zk = np.linspace(lo, hi, 81)
+    h = 1e-5 * max(1.0, float(np.max(np.abs(z))))
+
+    def at(v):
+        w = z.copy()
+        w[k] = v
+        return w
+
+    ce_vals = [_ce(impl, y, at(v)) for v in zk]
+    fd = [(_ce(impl, y, at(v + h)) - _ce(impl, y, at(v - h))) / (2 * h) for v in zk]
+    pk = [float(_probs(impl, at(v))[k]) for v in zk]
+    return {"title": f"F15 counterexample (label c = {c}): CE and dCE/dz_{k} along negative-class z_{k}",
+            "xlabel": f"z_{k} (other logits fixed)", "ylabel": "CE (nats); dCE/dz_k (nats per logit unit)",
+            "xscale": "linear", "yscale": "linear",
+            "series": [_series("CE", zk, ce_vals), _series(f"dCE/dz_{k} (central differences)", zk, fd),
+                       {**_series(f"p_{k}", zk, pk), "style": "--"}],
+            "hlines": [{"y": 0.0, "label": f"claimed dCE/dz_{k} = 0"}],
+            "vlines": [{"x": float(z[k]), "label": f"counterexample z_{k} = {z[k]:g}"}]}
 
 
 # ==========================================================================

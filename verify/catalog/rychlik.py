@@ -2266,10 +2266,31 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
     X, W = rng.normal(size=(6, 3)), rng.normal(size=(3, 4))
     T = rng.dirichlet(np.ones(4), size=6) * rng.uniform(0.2, 3.0, size=(6, 1))
     random_case = confirm_gradient_formula(W, X, T, plain=True)
-    return holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
-                       measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
-                                     "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to 4e-9 "
-                                                "(sum loss)"})
+    ev = holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
+                     measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
+                                   "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to 4e-9 "
+                                              "(sum loss)"})
+    if out.counterexample is not None:
+        ev.figures.append(_s4_figure(impl, out.counterexample))
+    return ev
+
+
+def _s4_figure(impl, pb) -> dict:
+    """Bars per W entry of the unnormalised counterexample: plain vs corrected formula vs mpmath differences."""
+    X, W, T = (np.asarray(a, dtype=np.float64) for a in (pb.X, pb.W, pb.Y))
+    N = X.shape[0]
+    P = np.asarray(impl.probs(W, X), dtype=np.float64)
+    plain = plain_gradient(P, X, T)
+    corrected = X.T @ (P * T.sum(axis=1, keepdims=True) - T) / N
+    fd = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
+    labels, values = [], []
+    for d, k in np.ndindex(W.shape):
+        labels += [f"W[{d},{k}]: differences", f"W[{d},{k}]: X^T(P-T)/N", f"W[{d},{k}]: X^T(P diag(T1)-T)/N"]
+        values += [float(fd[d, k]), float(plain[d, k]), float(corrected[d, k])]
+    sums = ", ".join(f"{v:g}" for v in T.sum(axis=1))
+    return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
+            "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
+            "hlines": [{"y": 0.0, "label": "0"}]}
 
 
 @claim(
