@@ -17,7 +17,7 @@ PLANTED = {
     "HessianWithoutOuterTerm": ("impl.hessian", "hessian"),
     "WrongFlattening": ("impl.hessian", "hessian"),
     "NoMaxShift": ("impl.extreme_logits", "loss"),
-    "EpsilonClippedLog": ("impl.loss_value", "loss"),
+    "EpsilonClippedLog": ("impl.extreme_logits", "loss"),
     "HardLabels": ("impl.loss_value", "loss"),
     "SumInsteadOfMean": ("impl.loss_value", "loss"),
     "SoftmaxOverSamples": ("impl.probs", "probs"),
