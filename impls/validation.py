@@ -34,6 +34,10 @@ class Problem(NamedTuple):
         return self.dtype is None
 
 
+# Largest number of elements a chunked check reads at once (bounds its temporaries).
+_CHUNK_ELEMENTS = 1 << 20
+
+
 def simplex_row_sum_tolerance(K: int, dtype) -> float:
     """Largest accepted ``|sum_k Y_ik - 1|`` for a target row of length K.
 
@@ -104,6 +108,13 @@ def _check_finite(name: str, arr: np.ndarray) -> None:
             if s.is_number and (s.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)):
                 raise ValueError(f"{name}: contains {s}; every entry must be finite")
         return
+    # One pass, no temporary: a sum is finite only if every term is (an Inf or
+    # NaN term makes it Inf or NaN). A finite array whose sum overflows falls
+    # through to the exact check below, which then passes.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if np.isfinite(total):
+        return
     if not np.all(np.isfinite(arr)):
         n_nan = int(np.isnan(arr).sum())
         n_inf = int(np.isinf(arr).sum())
@@ -125,21 +136,28 @@ def _check_simplex_rows(Y: np.ndarray) -> None:
                     f"Y: row {i} sums to 1 + ({excess}), not exactly 1; exact target rows must sum to 1"
                 )
         return
-    negative = np.argwhere(Y < 0)
-    if negative.size:
+    negative = np.argwhere(Y < 0) if Y.min() < 0 else ()
+    if len(negative):
         i, k = negative[0]
         raise ValueError(
             f"Y: {len(negative)} negative entries (first at [{i}, {k}] = {Y[i, k]!r}); "
             "target rows must lie in the simplex"
         )
-    K = Y.shape[1]
+    N, K = Y.shape
     tol = simplex_row_sum_tolerance(K, Y.dtype)
-    sums = Y.sum(axis=1)
-    off = np.abs(sums - 1)
-    if np.any(off > tol):
+    # Rows in chunks, so that the temporaries stay small whatever N is.
+    worst_off, worst_row, worst_sum = -1.0, 0, None
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, K))
+    for start in range(0, N, chunk):
+        sums = Y[start : start + chunk].sum(axis=1)
+        off = np.abs(sums - 1)
         i = int(np.argmax(off))
+        if off[i] > worst_off:
+            worst_off, worst_row, worst_sum = float(off[i]), start + i, sums[i]
+    if worst_off > tol:
+        i = worst_row
         raise ValueError(
-            f"Y: row {i} sums to {sums[i]!r}, not 1 (tolerance K*eps = {tol:.3g} for {Y.dtype}); "
+            f"Y: row {i} sums to {worst_sum!r}, not 1 (tolerance K*eps = {tol:.3g} for {Y.dtype}); "
             "target rows must be probability vectors (normalise them, or use impls.one_hot for labels)"
         )
 
@@ -156,10 +174,10 @@ def _check_sample_weight(sw: np.ndarray, N: int) -> None:
         if all(v.is_number and v == 0 for v in vals):
             raise ValueError("sample_weight: all weights are zero; the weighted mean is undefined")
         return
-    if np.any(sw < 0):
+    if sw.min() < 0:
         i = int(np.argmax(sw < 0))
         raise ValueError(f"sample_weight: entry {i} = {sw[i]!r} is negative; weights must be >= 0")
-    if not np.any(sw > 0):
+    if not sw.max() > 0:
         raise ValueError("sample_weight: all weights are zero; the weighted mean is undefined")
 
 
@@ -174,6 +192,7 @@ def validate(
     need_Y: bool = True,
     allow_exact: bool = False,
     allow_sample_weight: bool = True,
+    deferred: tuple[str, ...] = (),
 ) -> Problem:
     """Check and normalise the inputs of one call.
 
@@ -188,6 +207,12 @@ def validate(
     allow_exact : accept dtype-object arrays of ints, Fractions and SymPy
         objects (the symbolic implementation).
     allow_sample_weight : whether the implementation takes sample weights.
+    deferred : names among ``"X"`` and ``"Y"`` whose values (finiteness; for
+        Y, the simplex rows) the caller checks itself, block by block while
+        the data are in cache. A caller that finds a bad value there must call
+        ``validate`` again without ``deferred``, which raises the documented
+        error (the same one, in the same order of precedence); shapes and
+        dtypes are always checked here.
 
     Returns
     -------
@@ -259,9 +284,13 @@ def validate(
         if dtype not in tuple(np.dtype(d) for d in dtypes):
             raise TypeError(f"W: dtype {dtype} is not supported here; supported: {_dtype_names(dtypes)}")
 
+    unknown = set(deferred) - {"X", "Y"}
+    if unknown:
+        raise ValueError(f"deferred: only 'X' and 'Y' can be deferred, got {sorted(unknown)}")
     for name, arr in named.items():
-        _check_finite(name, arr)
-    if Y is not None:
+        if name not in deferred or exact:
+            _check_finite(name, arr)
+    if Y is not None and ("Y" not in deferred or exact):
         _check_simplex_rows(Y)
     if sample_weight is not None:
         _check_sample_weight(sample_weight, N)

@@ -118,6 +118,27 @@ def cmd_claims(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    """Run the built-in benchmarks (the asv suite's measurements, once) and write the JSON results."""
+    from . import bench
+
+    plan = bench.QUICK if args.quick else bench.FULL
+    if args.repeats is not None:
+        if args.repeats < 1:
+            raise ValueError(f"--repeats: must be at least 1, got {args.repeats}")
+        plan = plan.with_(repeats=args.repeats)
+    if args.no_peers:
+        plan = plan.with_(peers=())
+    sections = tuple(args.only) or bench.SECTIONS
+    progress = None if args.quiet else (lambda line: print(line, flush=True))
+    doc = bench.run(plan, sections=sections, progress=progress)
+    bench.write(doc, args.json)
+    print()
+    bench.print_summary(doc)
+    print(f"\nResults: {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lossproof",
@@ -159,6 +180,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("claims", help="list the registered claims")
     p.set_defaults(func=cmd_claims)
+
+    p = sub.add_parser(
+        "bench",
+        help="time the implementations against the floor and the peers, without asv (a minute or two)",
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, seconds instead of minutes (CI, smoke test)")
+    p.add_argument("--repeats", type=int, metavar="R", help="alternating rounds per measurement (default: the plan's)")
+    p.add_argument("--no-peers", action="store_true", help="skip PyTorch, JAX and scikit-learn even when installed")
+    p.add_argument(
+        "--only", action="append", default=[], choices=("timings", "peers", "memory", "accuracy", "scaling"),
+        help="measure only this section (repeatable)",
+    )
+    p.add_argument("--json", default="reports/bench.json", metavar="PATH", help="where to write the results (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
