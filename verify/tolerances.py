@@ -79,7 +79,12 @@ def agreement_tolerances(X, W, Y, dtype, V=None) -> dict[str, float]:
         tol["hvp"] = (
             2 * float(np.max(x_abs.sum(axis=0)) / N) * u_scale * (2 * rel_p + (N + D + K + 3) * e)
         )
-    return {k: AGREEMENT_SAFETY * v for k, v in tol.items()}
+    # Underflow: the bounds above are relative, but a product or sum whose
+    # exact value lies below the dtype's smallest subnormal s rounds to 0 or
+    # to a multiple of s, an absolute error of at most s per operation. Every
+    # quantity here takes at most (N + 2)(D + K + 3) such operations per entry.
+    underflow = (N + 2) * (D + K + 3) * float(np.finfo(np.dtype(dtype)).smallest_subnormal)
+    return {k: AGREEMENT_SAFETY * (v + underflow) for k, v in tol.items()}
 
 
 # --------------------------------------------------------------------------

@@ -487,8 +487,10 @@ def monotone_descent(ctx: CheckContext) -> Evidence:
     def measure(example):
         pb, t = example
         L = lipschitz_bound(pb.X.astype(np.float64))
-        if not (np.isfinite(L) and L > 0):
-            return None  # L = 0 (X zero or underflowing X^T X): the step t / L is undefined, outside the hypothesis
+        if not (np.isfinite(L) and L >= np.finfo(np.float64).tiny):
+            # L = 0 or subnormal (X zero or X^T X underflowing): the step t / L is
+            # undefined or overflows, which is outside the claim's hypothesis.
+            return None
         run, err = attempt(gradient_descent, impl, pb.X, pb.Y, W0=pb.W, step_multiplier=t, max_iter=DESCENT_STEPS)
         if err:
             return broken("loss increase", err)

@@ -89,6 +89,9 @@ def describe(doc: dict) -> str:
 
 
 def _size(t: dict) -> str:
+    """(N, D, K, dtype) of a record; records of a peer that is not installed have none."""
+    if "N" not in t:
+        return ""
     return f"{t['N']}x{t['D']}x{t['K']} {t['dtype']}"
 
 
