@@ -94,6 +94,15 @@ def as_float_array(value, shape, quantity):
     return arr, None
 
 
+def hessian_or_failure(impl, pb):
+    """(H as a float64 (DK, DK) array, None), or (None, the Measurement of what went wrong)."""
+    n = pb.W.size
+    H, err = attempt(impl.hessian, pb.W, pb.X, pb.Y)
+    if err:
+        return None, broken("hessian", err)
+    return as_float_array(H, (n, n), "hessian")
+
+
 def worse(*measurements: Measurement) -> Measurement:
     """The measurement closest to (or furthest past) its tolerance."""
     return max(measurements, key=lambda m: m.ratio)
@@ -251,11 +260,7 @@ def hessian_is_derivative(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
     def measure(pb):
-        n = pb.W.size
-        H, err = attempt(impl.hessian, pb.W, pb.X, pb.Y)
-        if err:
-            return broken("hessian", err)
-        H, bad = as_float_array(H, (n, n), "hessian")
+        H, bad = hessian_or_failure(impl, pb)
         if bad:
             return bad
         chk, err = attempt(check_hessian, lambda W: impl.grad(W, pb.X, pb.Y), lambda W: H, pb.W, method="richardson")
@@ -280,11 +285,7 @@ def hessian_symmetric(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
     def measure(pb):
-        n = pb.W.size
-        H, err = attempt(impl.hessian, pb.W, pb.X, pb.Y)
-        if err:
-            return broken("hessian", err)
-        H, bad = as_float_array(H, (n, n), "hessian")
+        H, bad = hessian_or_failure(impl, pb)
         if bad:
             return bad
         return Measurement(float(np.max(np.abs(H - H.T))),
@@ -386,11 +387,7 @@ def hessian_psd_with_kernel(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
     def measure(pb):
-        n = pb.W.size
-        H, err = attempt(impl.hessian, pb.W, pb.X, pb.Y)
-        if err:
-            return broken("hessian", err)
-        H, bad = as_float_array(H, (n, n), "hessian")
+        H, bad = hessian_or_failure(impl, pb)
         if bad:
             return bad
         (error, tolerance, part), details = psd_kernel_violation(H, pb)
@@ -449,17 +446,13 @@ def curvature_bound(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
     def measure(pb):
-        n = pb.W.size
-        H, err = attempt(impl.hessian, pb.W, pb.X, pb.Y)
-        if err:
-            return broken("hessian", err)
-        H, bad = as_float_array(H, (n, n), "hessian")
+        H, bad = hessian_or_failure(impl, pb)
         if bad:
             return bad
         X = pb.X.astype(np.float64)
         bound = float(np.linalg.eigvalsh(X.T @ X)[-1]) / (2 * X.shape[0])
         lam_max = float(np.linalg.eigvalsh((H + H.T) / 2)[-1])
-        eig_tol = n * tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
+        eig_tol = pb.W.size * tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
         return Measurement(max(0.0, lam_max - bound), eig_tol, "lambda_max(H) - lambda_max(X^T X)/(2N)",
                            {"lambda_max": lam_max, "bound": bound})
 
