@@ -4,7 +4,7 @@ import impls
 from verify import bench
 from verify.peers import PEERS
 
-from .common import DTYPES, GRID, problem
+from .common import DTYPES, GRID, PLAN, problem
 
 
 class Peers:
@@ -26,7 +26,7 @@ class Peers:
         self.run_peer()
 
     def track_ours_over_peer(self, peer, size, dtype):
-        ours, theirs = bench.peer_ratio(self.peer, self.pb)
+        ours, theirs, _ = bench.peer_ratio(self.peer, self.pb, retries=PLAN.retries_when_busy)
         return ours / theirs
 
     track_ours_over_peer.unit = "ratio"

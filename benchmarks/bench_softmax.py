@@ -54,7 +54,7 @@ class Hessian:
 class SympyDerivation:
     """SymPy's cost of building, differentiating and compiling a shape (a fresh instance each time)."""
 
-    params = [["loss_grad", "hvp", "hessian"], SIZES + HESSIAN_SIZES]
+    params = [["loss_grad", "hvp", "hessian"], list(dict.fromkeys(SIZES + HESSIAN_SIZES))]
     param_names = ["operation", "size"]
     number = 1
     repeat = (1, 3, 30.0)

@@ -147,7 +147,8 @@ def _corruptions():
         Y[4500, 1] += 1e-2
         V[0, 0] = np.nan
 
-    return [pytest.param(f, id=f.__name__) for f in (x_nan, x_inf_and_y_off, y_negative_late, y_row_sum_late, y_nan_and_v_nan, y_off_and_v_nan)]
+    cases = (x_nan, x_inf_and_y_off, y_negative_late, y_row_sum_late, y_nan_and_v_nan, y_off_and_v_nan)
+    return [pytest.param(f, id=f.__name__) for f in cases]
 
 
 @pytest.mark.parametrize("corrupt", _corruptions())

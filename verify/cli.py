@@ -192,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", action="append", default=[], choices=("timings", "peers", "memory", "accuracy", "scaling"),
         help="measure only this section (repeatable)",
     )
-    p.add_argument("--json", default="reports/bench.json", metavar="PATH", help="where to write the results (default: %(default)s)")
+    p.add_argument(
+        "--json", default="reports/bench.json", metavar="PATH", help="where to write the results (default: %(default)s)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_bench)
     return parser
