@@ -985,8 +985,24 @@ def sgd_global_convergence(ctx: CheckContext) -> Evidence:
                               what="plain GD from a point reaches the global minimum",
                               to_dict=lambda w0: {"w0": w0, "problem": "one-gate example (V-A1), lambda = 0.01"},
                               confirm=confirm_gd_stuck(pb, glob.w))
-    return two_halves("convergence in law, isotropic noise, chi^2 initial law", under, without,
-                      "isotropic-noise SGD from a Gaussian initial law", "gradient descent from a point")
+    ev = two_halves("convergence in law, isotropic noise, chi^2 initial law", under, without,
+                    "isotropic-noise SGD from a Gaussian initial law", "gradient descent from a point")
+    lines = [{"y": float(ex["E_mu f"]), "label": "E_mu L~ = min L~ + eps(s)"}, {"y": float(ex["f*"]), "label": "min L~"}]
+    stuck = (without.measurements.get("counterexample") or {}).get("GD limit")
+    if stuck is not None:
+        lines.append({"y": float(objective().loss(np.array([stuck]), pb)), "label": "plain GD from a point: its limit"})
+    ev.figures.append({
+        "title": "A3: isotropic-noise SGD started in the spurious well relaxes to the Gibbs law; plain GD stays put",
+        "xlabel": "time t = k s",
+        "ylabel": "E L~(theta_t)",
+        "series": [
+            {"label": "simulated chains (mean)", "x": [float(t) for t in ex["times"]], "y": [float(v) for v in ex["mean f"]]},
+            {"label": "law of the chain (grid)", "x": [float(t) for t in ex["times"]],
+             "y": [float(v) for v in ex["predicted f (law of the chain)"]], "style": "--"},
+        ],
+        "hlines": lines,
+    })
+    return ev
 
 
 # ---- A4 -------------------------------------------------------------------------------------------------------------
