@@ -7,7 +7,7 @@ logits; ``loss_grad``: X W, X^T G and one exp; ``hvp``: X W, X V and X^T R;
 
 from verify import bench
 
-from .common import DTYPES, GRID, HESSIAN_SIZES, IMPLEMENTATIONS, PLAN, SIZES, implementation, problem
+from .common import DTYPES, GRID, HESSIAN_SIZES, IMPLEMENTATIONS, PLAN_TIMING, SIZES, implementation, problem
 
 
 class Floor:
@@ -49,7 +49,7 @@ class RatioToFloor:
         bench.call(self.impl, operation, self.pb)()  # SymPy: derive and compile outside the timings
 
     def track_ratio(self, name, operation, size, dtype):
-        t, f, _, _ = bench.ratio_to_floor(self.impl, operation, self.pb, retries=PLAN.retries_when_busy)
+        t, f, _, _ = bench.ratio_to_floor(self.impl, operation, self.pb, **PLAN_TIMING)
         return t / f
 
 
@@ -66,5 +66,5 @@ class HessianRatioToFloor:
         bench.call(self.impl, "hessian", self.pb)()
 
     def track_ratio(self, name, size, dtype):
-        t, f, _, _ = bench.ratio_to_floor(self.impl, "hessian", self.pb, retries=PLAN.retries_when_busy)
+        t, f, _, _ = bench.ratio_to_floor(self.impl, "hessian", self.pb, **PLAN_TIMING)
         return t / f

@@ -4,7 +4,7 @@ import impls
 from verify import bench
 from verify.peers import PEERS
 
-from .common import DTYPES, GRID, PLAN, problem
+from .common import DTYPES, GRID, PLAN_TIMING, problem
 
 
 class Peers:
@@ -26,7 +26,7 @@ class Peers:
         self.run_peer()
 
     def track_ours_over_peer(self, peer, size, dtype):
-        ours, theirs, _ = bench.peer_ratio(self.peer, self.pb, retries=PLAN.retries_when_busy)
+        ours, theirs, _ = bench.peer_ratio(self.peer, self.pb, **PLAN_TIMING)
         return ours / theirs
 
     track_ours_over_peer.unit = "ratio"

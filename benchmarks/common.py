@@ -17,6 +17,8 @@ except ImportError:  # asv's "existing" environment without `pip install -e .`: 
 from verify import bench
 
 PLAN = bench.FULL
+# The alternating protocol of `lossproof bench`'s full plan, so both report the same statistic.
+PLAN_TIMING = {"repeats": PLAN.repeats, "calls_per_round": PLAN.calls_per_round, "retries": PLAN.retries_when_busy}
 DTYPES = list(PLAN.dtypes)
 
 

@@ -1,7 +1,7 @@
 """The built-in benchmark (``lossproof bench``): the asv suite's measurements in one run, as one JSON file.
 
 The asv suite in ``benchmarks/`` keeps a history across commits; this module
-measures the same things once, in a minute or two, for the report and for
+measures the same things once, in about three minutes, for the report and for
 users who do not keep asv results. Both use the definitions here (problems,
 floors, peers, timing protocol), so the two always measure the same thing.
 
@@ -34,7 +34,10 @@ Timing protocol: every callable runs once untimed; then in each of
 ``repeats`` rounds each callable runs ``calls_per_round`` times in a row
 (the order rotates between rounds), after a pause of ``PAUSE_SECONDS`` in
 which the previous library's spinning worker threads (OpenBLAS, OpenMP) go
-idle, and the minimum is kept.
+idle, and the minimum is kept. The pause is spent busy-waiting, not asleep:
+on a virtual machine a core that sleeps for a tenth of a second comes back
+at about half speed for the next few tens of milliseconds, which would
+time the wake-up, not the callable.
 
 Schema ``lossproof.bench/1``::
 
@@ -128,7 +131,7 @@ class Plan:
     scaling_factors: dict = field(
         default_factory=lambda: {"numpy": (0.25, 0.5, 1, 2, 4), "loops": (1, 2, 4), "sympy": (1, 2, 4)}
     )
-    repeats: int = 3
+    repeats: int = 5
     calls_per_round: int = 2
     retries_when_busy: int = 3
     peers: tuple = ("torch", "jax", "sklearn")
@@ -260,7 +263,7 @@ def alternate(callables: dict, repeats: int = 3, calls_per_round: int = 2, pause
             for name in order:
                 fn = callables[name]
                 if pause and len(names) > 1:
-                    time.sleep(pause)
+                    _busy_wait(pause)
                 for _ in range(calls_per_round):
                     t0 = time.perf_counter()
                     fn()
@@ -269,6 +272,13 @@ def alternate(callables: dict, repeats: int = 3, calls_per_round: int = 2, pause
         if gc_was_enabled:
             gc.enable()
     return samples
+
+
+def _busy_wait(seconds: float) -> None:
+    """Wait without letting the calling core go idle (see the timing protocol in the module's notes)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def best(samples) -> float:

@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "bench",
-        help="time the implementations against the floor and the peers, without asv (a minute or two)",
+        help="time the implementations against the floor and the peers, without asv (about three minutes)",
     )
     p.add_argument("--quick", action="store_true", help="small sizes, seconds instead of minutes (CI, smoke test)")
     p.add_argument("--repeats", type=int, metavar="R", help="alternating rounds per measurement (default: the plan's)")
