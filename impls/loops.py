@@ -16,6 +16,8 @@ when no weights are given):
 * ``d2L/dw_dk dw_el = (1/S) sum_n s_n x_nd x_ne p_nk (delta_kl - p_nl)``
 
 Computation is in Python floats (IEEE double), so only float64 is declared.
+A result that overflows although the inputs are finite raises the error of
+``impls.validation.overflow_error``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import math
 import numpy as np
 
 from ._protocol import Capabilities
-from .validation import validate
+from .validation import check_result_finite, validate
 
 _FLOAT64 = (np.dtype(np.float64),)
 
@@ -79,7 +81,7 @@ class LoopsSoftmaxCE:
     def probs(self, W, X):
         pb, a = self._problem(W, X, need_Y=False)
         P = [_softmax_row(_logits_row(a["X"][n], a["W"], pb.D, pb.K)) for n in range(pb.N)]
-        return np.array(P, dtype=np.float64).reshape(pb.N, pb.K)
+        return check_result_finite(np.array(P, dtype=np.float64).reshape(pb.N, pb.K), np.float64, "a probability")
 
     def loss(self, W, X, Y, sample_weight=None):
         pb, a = self._problem(W, X, Y, sample_weight=sample_weight)
@@ -92,7 +94,7 @@ class LoopsSoftmaxCE:
             # sum_k y_nk (lse_n - z_nk) with lse_n - z_nk = log_total - (z_nk - m)
             ce = sum(Y_[n][k] * (log_total - (z[k] - m)) for k in range(K))
             total += s[n] * ce
-        return np.float64(total / sum(s))
+        return check_result_finite(np.float64(total / sum(s)), np.float64, "the loss")
 
     def grad(self, W, X, Y, sample_weight=None):
         pb, a = self._problem(W, X, Y, sample_weight=sample_weight)
@@ -105,7 +107,8 @@ class LoopsSoftmaxCE:
                 for k in range(K):
                     G[d][k] += s[n] * X_[n][d] * (p[k] - Y_[n][k])
         S = sum(s)
-        return np.array([[G[d][k] / S for k in range(K)] for d in range(D)], dtype=np.float64)
+        G = np.array([[G[d][k] / S for k in range(K)] for d in range(D)], dtype=np.float64)
+        return check_result_finite(G, np.float64, "the gradient")
 
     def loss_grad(self, W, X, Y, sample_weight=None):
         return self.loss(W, X, Y, sample_weight), self.grad(W, X, Y, sample_weight)
@@ -124,7 +127,8 @@ class LoopsSoftmaxCE:
                             delta = 1.0 if k == l else 0.0
                             H[d * K + k][e * K + l] += s[n] * X_[n][d] * X_[n][e] * p[k] * (delta - p[l])
         S = sum(s)
-        return np.array([[h / S for h in row] for row in H], dtype=np.float64)
+        H = np.array([[h / S for h in row] for row in H], dtype=np.float64)
+        return check_result_finite(H, np.float64, "the Hessian")
 
     def hvp(self, W, X, Y, V, sample_weight=None):
         pb, a = self._problem(W, X, Y, V, sample_weight=sample_weight)
@@ -139,4 +143,5 @@ class LoopsSoftmaxCE:
                 for k in range(K):
                     out[d][k] += s[n] * X_[n][d] * p[k] * (u[k] - mean_u)
         S = sum(s)
-        return np.array([[out[d][k] / S for k in range(K)] for d in range(D)], dtype=np.float64)
+        out = np.array([[out[d][k] / S for k in range(K)] for d in range(D)], dtype=np.float64)
+        return check_result_finite(out, np.float64, "the Hessian-vector product", "X, W, V")

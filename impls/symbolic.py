@@ -28,9 +28,16 @@ import numpy as np
 import sympy
 
 from ._protocol import Capabilities
-from .validation import validate
+from .validation import check_result_finite, overflow_error, quiet_overflow, validate
 
 _FLOAT64 = (np.dtype(np.float64),)
+_RESULT_NAMES = {
+    "probs": "a probability",
+    "loss": "the loss",
+    "grad": "the gradient",
+    "hessian": "the Hessian",
+    "hvp": "the Hessian-vector product",
+}
 
 
 class SymbolicSoftmaxCE:
@@ -128,7 +135,8 @@ class SympySoftmaxCE:
         """Per-sample max logit (float inputs) or 0 (exact inputs)."""
         if pb.exact:
             return [sympy.Integer(0)] * pb.N
-        return list(np.max(pb.X @ pb.W, axis=1))
+        with np.errstate(**quiet_overflow):  # an overflow shows in the result, checked in _evaluate
+            return list(np.max(pb.X @ pb.W, axis=1))
 
     def _evaluate(self, what, pb):
         m = self.model(pb.N, pb.D, pb.K, pb.sample_weight is not None)
@@ -153,8 +161,14 @@ class SympySoftmaxCE:
             if isinstance(expr, sympy.MatrixBase):
                 return np.array(expr.xreplace(mapping).tolist(), dtype=object)
             return expr.xreplace(mapping)
-        result = m.compiled(what)(*[float(v) for v in values])
-        return np.float64(result) if what == "loss" else np.array(result, dtype=np.float64)
+        arguments = "X, W, V" if what == "hvp" else "X, W"
+        try:
+            with np.errstate(**quiet_overflow):
+                result = m.compiled(what)(*[float(v) for v in values])
+        except OverflowError:  # Python's float power, in the compiled code
+            raise overflow_error(np.float64, _RESULT_NAMES[what], arguments) from None
+        result = np.float64(result) if what == "loss" else np.array(result, dtype=np.float64)
+        return check_result_finite(result, np.float64, _RESULT_NAMES[what], arguments)
 
     def probs(self, W, X):
         return self._evaluate("probs", self._validate(W, X, need_Y=False))

@@ -295,3 +295,37 @@ def validate(
     if sample_weight is not None:
         _check_sample_weight(sample_weight, N)
     return Problem(W, X, Y, V, sample_weight, N, D, K, dtype)
+
+
+# ------------------------------------------------------------------ overflow
+#
+# Finite inputs can still give a result that is not representable: a logit
+# z_nk = x_n . w_k beyond the largest float of the dtype, or a derivative that
+# overflows. Every implementation then raises ``overflow_error`` instead of
+# returning Inf or NaN: its arithmetic runs with NumPy's overflow and invalid
+# warnings off (``quiet_overflow``), and what it returns is checked
+# (``check_result_finite``). A logit that overflows only where its softmax
+# probability rounds to 0 or 1 anyway leaves the result finite and correct
+# to rounding, and is no error.
+
+quiet_overflow = {"over": "ignore", "invalid": "ignore"}
+
+
+def overflow_error(dtype, what: str, arguments: str = "X, W") -> ValueError:
+    """The documented error for a result that is not finite although the inputs are."""
+    dt = np.dtype(dtype)
+    wider = "" if dt == np.dtype(np.float64) else ", or compute in float64"
+    rescale = " or ".join(arguments.split(", "))
+    return ValueError(
+        f"{arguments}: {what} overflows {dt.name} (it is not finite although the inputs are; the largest "
+        f"finite {dt.name} is {np.finfo(dt).max:.4g}), e.g. through logits X @ W beyond that value; "
+        f"rescale {rescale}{wider}"
+    )
+
+
+def check_result_finite(value, dtype, what: str, arguments: str = "X, W"):
+    """Return ``value``, or raise ``overflow_error`` if some entry is not finite."""
+    with np.errstate(**quiet_overflow):
+        if np.isfinite(np.sum(value)) or np.isfinite(value).all():  # a finite sum can itself overflow
+            return value
+    raise overflow_error(dtype, what, arguments)

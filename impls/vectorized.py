@@ -14,6 +14,10 @@
   a rank-k update): ``H = (A - G) / S``, where the block-diagonal part
   ``A_k = sum_n s_n p_nk x_n x_n^T`` comes out of G itself, because the
   probabilities of a sample sum to 1 (``NumpySoftmaxCE._hessian_from_gram``).
+* Finite inputs whose result overflows the dtype (logits beyond its range)
+  raise ``impls.validation.overflow_error``: the arithmetic runs with NumPy's
+  overflow and invalid warnings off, and only the results are checked (a
+  pass over D x K numbers, nothing per sample).
 * ``hvp`` never forms the Hessian:
   ``H[V] = X^T (s * P * (U - <P, U>)) / S`` with ``U = X V``.
 
@@ -52,7 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._protocol import FLOAT_DTYPES, Capabilities
-from .validation import simplex_row_sum_tolerance, validate
+from .validation import check_result_finite, quiet_overflow, simplex_row_sum_tolerance, validate
 
 DEFAULT_BLOCK_ELEMENTS = 1 << 20
 # Loss, gradient and hvp read each block of X twice (X W, then X^T R): blocks
@@ -300,12 +304,15 @@ class NumpySoftmaxCE:
         if parts > 1 and not _hold_blas_to_one_thread():
             parts = 1
         if parts <= 1:
-            for i, s in lanes:
-                lane_work(i, s)
+            with np.errstate(**quiet_overflow):
+                for i, s in lanes:
+                    lane_work(i, s)
             return
         try:
             groups = [lanes[p * len(lanes) // parts : (p + 1) * len(lanes) // parts] for p in range(parts)]
-            errstate = np.geterr()  # per thread in NumPy; the caller's settings apply to the workers too
+            # Per thread in NumPy: the caller's settings apply to the workers too, but
+            # overflow is reported by checking the results (see impls.validation).
+            errstate = {**np.geterr(), **quiet_overflow}
 
             def run(group):
                 with np.errstate(**errstate):
@@ -327,10 +334,11 @@ class NumpySoftmaxCE:
         """Call ``work(rows)`` on contiguous parts of ``range(n)``, one per thread (elementwise work, no BLAS)."""
         parts = min(self.threads, n) if n * width >= MIN_PARALLEL_ELEMENTS else 1
         pieces = [slice(p * n // parts, (p + 1) * n // parts) for p in range(parts)]
+        errstate = {**np.geterr(), **quiet_overflow}
         if parts <= 1:
-            work(pieces[0])
+            with np.errstate(**errstate):
+                work(pieces[0])
             return
-        errstate = np.geterr()
 
         def run(rows):
             with np.errstate(**errstate):
@@ -387,7 +395,7 @@ class NumpySoftmaxCE:
                 _softmax_rows(P[b])
 
         self._over_lanes(pb.N, pb.K, lane)
-        return P
+        return check_result_finite(P, pb.dtype, "a probability")
 
     def _loss_grad(self, pb, want_loss, want_grad):
         N, D, K, dt = pb.N, pb.D, pb.K, pb.dtype
@@ -428,11 +436,16 @@ class NumpySoftmaxCE:
 
         self._over_lanes(N, K, lane)
         S = self._weight_total(pb)
-        loss = totals.sum(dtype=dt) / S if want_loss else None
+        with np.errstate(**quiet_overflow):
+            loss = totals.sum(dtype=dt) / S if want_loss else None
+            if want_grad:
+                G = G_lanes.sum(axis=0)
+                G = np.divide(G.T if transposed else G, S, out=np.empty((D, K), dtype=dt))
+        if want_loss:
+            check_result_finite(loss, dt, "the loss")
         if not want_grad:
             return loss, None
-        G = G_lanes.sum(axis=0)
-        return loss, np.divide(G.T if transposed else G, S, out=np.empty((D, K), dtype=dt))
+        return loss, check_result_finite(G, dt, "the gradient")
 
     def loss(self, W, X, Y, sample_weight=None):
         pb = self._validate(W, X, Y, sample_weight=sample_weight)
@@ -479,11 +492,18 @@ class NumpySoftmaxCE:
                     out_lanes[i] += out_block
 
         self._over_lanes(N, 2 * K, lane)
-        out = out_lanes.sum(axis=0)
-        return np.divide(out.T if transposed else out, self._weight_total(pb), out=np.empty((D, K), dtype=dt))
+        with np.errstate(**quiet_overflow):
+            out = out_lanes.sum(axis=0)
+            out = np.divide(out.T if transposed else out, self._weight_total(pb), out=np.empty((D, K), dtype=dt))
+        return check_result_finite(out, dt, "the Hessian-vector product", "X, W, V")
 
     def hessian(self, W, X, Y, sample_weight=None):
         pb = validate(W, X, Y, sample_weight=sample_weight)
+        with np.errstate(**quiet_overflow):
+            H = self._hessian(pb)
+        return check_result_finite(H, pb.dtype, "the Hessian")
+
+    def _hessian(self, pb):
         N, D, K, dt = pb.N, pb.D, pb.K, pb.dtype
         # Blocks of up to 4 x block_elements: the symmetric product runs at full speed only on enough rows.
         rows = min(N, self._block_rows(D * K) * HESSIAN_BLOCK_FACTOR)

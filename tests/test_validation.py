@@ -1,6 +1,7 @@
 """Every kind of bad input gets a clear error naming the argument, from every implementation and method."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -189,3 +190,38 @@ def test_error_messages_do_not_come_from_numpy_internals():
     """A ragged list is reported as the argument that cannot be read, not as a NumPy traceback."""
     with expect(TypeError, "X", "cannot be read as an array"):
         impls.get("numpy").loss(W0, [[1.0, 2.0], [3.0]], Y0)
+
+
+# Finite inputs whose logits overflow: z = x . w = +-2e400 in float64, +-2e40 in float32.
+def _overflowing(dtype):
+    big = {np.dtype(np.float64): 1e200, np.dtype(np.float32): 1e20}[np.dtype(dtype)]
+    X = np.full((3, 2), big, dtype=dtype)
+    W = np.full((2, 3), big, dtype=dtype)
+    W[:, 0] *= -1
+    return dict(W=W, X=X, Y=Y0.astype(dtype), V=W.copy())
+
+
+@pytest.mark.parametrize("ce, method", every_call())
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_overflowing_results_are_an_error(ce, method, dtype):
+    """Logits beyond the dtype's range: a ValueError naming X and W, not Inf, NaN or a NumPy warning."""
+    if not impls.capabilities_of(ce).supports_dtype(dtype):
+        pytest.skip(f"{ce.name} does not compute in {np.dtype(dtype).name}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with expect(ValueError, "X", f"overflows {np.dtype(dtype).name}"):
+            call(ce, method, **_overflowing(dtype))
+
+
+@pytest.mark.parametrize("ce, method", every_call(["probs", "grad"]))
+def test_logit_overflowing_where_its_probability_is_zero_is_no_error(ce, method):
+    """z = (-inf, 1, 2) after overflow gives the probabilities and gradient of (-1000, 1, 2), to rounding."""
+    X = np.array([[1e200, 1.0]])
+    W = np.array([[-1e200, 0.0, 0.0], [0.0, 1.0, 2.0]])
+    Y = np.array([[0.0, 0.5, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = call(ce, method, W=W, X=X, Y=Y)
+    P = np.exp([1.0, 2.0]) / np.exp([1.0, 2.0]).sum()
+    expected = np.array([[0.0, *P]]) if method == "probs" else np.outer(X[0], np.array([0.0, *P]) - Y[0])
+    np.testing.assert_allclose(result, expected, rtol=4 * np.finfo(np.float64).eps, atol=0)
