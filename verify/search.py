@@ -67,6 +67,7 @@ def search(
     *,
     settings=None,
     label: str = "error / tolerance",
+    steer: Callable[[Any], float] | None = None,
 ) -> SearchOutcome:
     """Search ``strategy`` for an example whose measurement is violated.
 
@@ -77,6 +78,11 @@ def search(
         claim's hypotheses (it is then not counted).
     settings : Hypothesis settings (the selected profile); the example
         database is always off, so every run searches afresh.
+    steer : example -> float, optional. A second ``target()`` toward the
+        corner of the strategy where the claim is most exposed (saturated
+        logits, say) when the error alone does not lead there. It only
+        directs the search: every example is still drawn and measured, and
+        the verdict comes from ``measure`` alone.
 
     Returns
     -------
@@ -94,6 +100,9 @@ def search(
         if m is None:
             return
         state["examples"] += 1
+        if steer is not None:
+            pull = float(steer(example))
+            target(pull if math.isfinite(pull) else 1e300, label="steer")
         ratio = m.ratio
         target(ratio if math.isfinite(ratio) else 1e300, label=label)
         if state["worst"] is None or not (ratio <= state["worst"].ratio):

@@ -170,10 +170,11 @@ def problems(
     if scale == 0 or peak == 0:
         W = np.zeros_like(W)
     else:
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             W = (W.astype(np.float64) * (scale / peak)).astype(dtype)
         # X near the underflow threshold would need W beyond the dtype's range
-        # for logits of this size: not a problem in the dtype, so not drawn.
+        # for logits of this size (scale / peak may even be Inf, and Inf * 0 NaN):
+        # not a problem in the dtype, so not drawn.
         assume(bool(np.all(np.isfinite(W))))
     kind = draw(st.sampled_from(list(target_kinds)), label="targets")
     separable = None
