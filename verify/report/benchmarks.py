@@ -75,6 +75,18 @@ def gather(out_dir, run_quick: bool = True) -> dict | None:
     return doc
 
 
+def _point_text(point: dict) -> str:
+    """``{"N": 100000, "D": 256, "K": 64, "dtype": "float64"}`` as ``(100000, 256, 64) float64``; other points as JSON."""
+    if set(point) == {"N", "D", "K", "dtype"}:
+        if isinstance(point["N"], list):  # the memory target: N grows, D and K fixed
+            return f"N = {', '.join(map(str, point['N']))}; D = {point['D']}, K = {point['K']}, {point['dtype']}"
+        return f"({point['N']}, {point['D']}, {point['K']}) {point['dtype']}"
+    if set(point) >= {"N", "D", "K"}:
+        rest = {k: v for k, v in point.items() if k not in ("N", "D", "K")}
+        return f"N = {point['N']}, D = {point['D']}, K = {point['K']}" + "".join(f", {v}" for v in rest.values())
+    return json.dumps(point)
+
+
 def describe(doc: dict) -> str:
     env = doc.get("environment", {})
     if not env:
@@ -164,7 +176,7 @@ def tables(doc: dict) -> list:
                 "title": "Targets for the NumPy implementation",
                 "columns": ["target", "point", "value", "limit", "met"],
                 "rows": [
-                    [t["description"], json.dumps(t["point"]), f"{t['value']:.3g}", f"{t['comparison']} {t['limit']}", "yes" if t["met"] else "NO"]
+                    [t["description"], _point_text(t["point"]), f"{t['value']:.3g}", f"{t['comparison']} {t['limit']}", "yes" if t["met"] else "NO"]
                     for t in doc["targets"]
                 ],
             }
