@@ -99,6 +99,17 @@ def _check_ndim(name: str, arr: np.ndarray, ndim: int, shape_text: str) -> None:
         raise ValueError(f"{name}: expected a {ndim}-D array of shape {shape_text}, got shape {arr.shape}")
 
 
+def _all_finite(arr) -> bool:
+    """Whether every entry is finite.
+
+    One pass, no temporary, in the common case: a sum is finite only if every
+    term is (an Inf or NaN term makes it Inf or NaN). Only an array whose
+    finite entries sum past the largest float gets the exact, entrywise test.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(arr)) or np.isfinite(arr).all())
+
+
 def _check_finite(name: str, arr: np.ndarray) -> None:
     if arr.dtype.kind == "O":
         import sympy
@@ -108,14 +119,7 @@ def _check_finite(name: str, arr: np.ndarray) -> None:
             if s.is_number and (s.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)):
                 raise ValueError(f"{name}: contains {s}; every entry must be finite")
         return
-    # One pass, no temporary: a sum is finite only if every term is (an Inf or
-    # NaN term makes it Inf or NaN). A finite array whose sum overflows falls
-    # through to the exact check below, which then passes.
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = arr.sum()
-    if np.isfinite(total):
-        return
-    if not np.all(np.isfinite(arr)):
+    if not _all_finite(arr):
         n_nan = int(np.isnan(arr).sum())
         n_inf = int(np.isinf(arr).sum())
         raise ValueError(f"{name}: contains {n_nan} NaN and {n_inf} infinite entries; every entry must be finite")
@@ -325,7 +329,6 @@ def overflow_error(dtype, what: str, arguments: str = "X, W") -> ValueError:
 
 def check_result_finite(value, dtype, what: str, arguments: str = "X, W"):
     """Return ``value``, or raise ``overflow_error`` if some entry is not finite."""
-    with np.errstate(**quiet_overflow):
-        if np.isfinite(np.sum(value)) or np.isfinite(value).all():  # a finite sum can itself overflow
-            return value
+    if _all_finite(value):
+        return value
     raise overflow_error(dtype, what, arguments)

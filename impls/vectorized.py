@@ -334,11 +334,10 @@ class NumpySoftmaxCE:
         """Call ``work(rows)`` on contiguous parts of ``range(n)``, one per thread (elementwise work, no BLAS)."""
         parts = min(self.threads, n) if n * width >= MIN_PARALLEL_ELEMENTS else 1
         pieces = [slice(p * n // parts, (p + 1) * n // parts) for p in range(parts)]
-        errstate = {**np.geterr(), **quiet_overflow}
         if parts <= 1:
-            with np.errstate(**errstate):
-                work(pieces[0])
+            work(pieces[0])
             return
+        errstate = np.geterr()  # per thread in NumPy; the caller's settings apply to the workers too
 
         def run(rows):
             with np.errstate(**errstate):

@@ -81,9 +81,6 @@ def _point_text(point: dict) -> str:
         if isinstance(point["N"], list):  # the memory target: N grows, D and K fixed
             return f"N = {', '.join(map(str, point['N']))}; D = {point['D']}, K = {point['K']}, {point['dtype']}"
         return f"({point['N']}, {point['D']}, {point['K']}) {point['dtype']}"
-    if set(point) >= {"N", "D", "K"}:
-        rest = {k: v for k, v in point.items() if k not in ("N", "D", "K")}
-        return f"N = {point['N']}, D = {point['D']}, K = {point['K']}" + "".join(f", {v}" for v in rest.values())
     return json.dumps(point)
 
 
