@@ -73,3 +73,17 @@ def search_evidence(
     if ev.high_precision:
         ev.summary += f", confirmed with {ev.high_precision.get('method', 'high precision')}"
     return ev
+
+
+def experiment_evidence(what: str, checks: dict, *, examples: int, measurements=None, figures=None, notes=()) -> Evidence:
+    """Evidence of an experiment: ``holds`` when every named check (bool) passed, else ``refuted``."""
+    failed = [name for name, ok in checks.items() if not ok]
+    ev = Evidence(
+        verdict=HOLDS if not failed else REFUTED,
+        examples=examples,
+        measurements={**(measurements or {}), "checks": {name: bool(ok) for name, ok in checks.items()}},
+        figures=list(figures or []),
+        notes=list(notes),
+    )
+    ev.summary = f"{what}: " + ("every check passed" if not failed else "failed: " + ", ".join(failed))
+    return ev

@@ -65,7 +65,7 @@ from ..resnet_newton import (
     sparsify_diagonal,
 )
 from ..search import Measurement, search
-from ._common import search_evidence
+from ._common import experiment_evidence, search_evidence
 
 FAMILY = "resnet-softmax"
 REFERENCE_IMPL = "numpy"
@@ -236,20 +236,6 @@ def holds_under(what: str, under: Evidence, without: Evidence, hypothesis: str, 
     ev.summary = f"{what}: holds under '{hypothesis}' ({under.summary}); without it: {without.summary}"
     ev.counterexample, ev.found_by_search, ev.high_precision = without.counterexample, without.found_by_search, without.high_precision
     ev.quantity, ev.worst_error, ev.tolerance = without.quantity, without.worst_error, without.tolerance
-    return ev
-
-
-def experiment_evidence(what: str, checks: dict, *, examples: int, measurements=None, figures=None, notes=()) -> Evidence:
-    """``holds`` when every named check (a bool) passed, else ``refuted``."""
-    failed = [name for name, ok in checks.items() if not ok]
-    ev = Evidence(
-        verdict=HOLDS if not failed else REFUTED,
-        examples=examples,
-        measurements={**(measurements or {}), "checks": {name: bool(ok) for name, ok in checks.items()}},
-        figures=list(figures or []),
-        notes=list(notes),
-    )
-    ev.summary = f"{what}: " + ("every check passed" if not failed else "failed: " + ", ".join(failed))
     return ev
 
 
