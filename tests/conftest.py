@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import settings
 
-from verify.strategies import DEFAULT_PROFILE
+from verify.harness.strategies import DEFAULT_PROFILE
 
 # `--hypothesis-profile NAME` (Hypothesis' own pytest option) overrides this default.
 settings.load_profile(DEFAULT_PROFILE)

@@ -8,8 +8,9 @@ catalog predicts. Test ids are the claim ids.
 import pytest
 
 import impls
-from verify.claims import SKIPPED, all_claims, run_claim
-from verify.runner import REFERENCE_IMPL, context
+from verify.catalog import all_claims
+from verify.harness.claims import SKIPPED, run_claim
+from verify.harness.runner import REFERENCE_IMPL, context
 
 _INSTANCES = {}
 

@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from impls import depth2
-from verify import datasets, gibbs, sgd
-from verify import tolerances as tol
-from verify.derivatives import approx_derivative, check_gradient, check_hessian
+from verify.catalog import datasets
+from verify.catalog.gopalani2023 import gibbs, sgd
+from verify.catalog.gopalani2023 import tolerances as tol
+from verify.numerics import differences
+from verify.numerics.derivatives import approx_derivative, check_gradient, check_hessian
 
 NUMPY = depth2.get("numpy")
 LOOPS = depth2.get("loops")
@@ -35,8 +37,8 @@ def make_problem(activation, trained, n=5, d=2, p=2, lam=0.1, seed=0, scale=1.0)
 
 
 def rounding(pb, theta):
-    """The derived float64 error bounds of loss, gradient, Laplacian and Hessian entries (verify.tolerances)."""
-    from verify.catalog import gopalani2023
+    """The derived float64 error bounds of loss, gradient, Laplacian and Hessian entries (verify.catalog.gopalani2023.tolerances)."""
+    from verify.catalog.gopalani2023.claims import claims as gopalani2023
 
     return gopalani2023.rounding(pb, theta)
 
@@ -71,7 +73,7 @@ def test_laplacian_is_trace_of_differenced_hessian(activation, trained):
     theta = np.random.default_rng(3).normal(size=pb.dim) * 2
     J, err, _, _ = approx_derivative(lambda t: NUMPY.grad(t, pb), theta, method="richardson")
     reference, estimate = float(np.trace(J)), float(np.trace(err))
-    allowed = tol.derivative_tolerance(estimate, abs(reference), tol.DEPTH2_EPS64)
+    allowed = differences.derivative_tolerance(estimate, abs(reference), tol.DEPTH2_EPS64)
     assert abs(NUMPY.laplacian(theta, pb) - reference) <= allowed
 
 
@@ -119,7 +121,7 @@ def test_sympy_is_exact_on_exact_inputs():
 
 def test_high_precision_evaluator_matches_sympy():
     """The catalog's mpmath evaluator (used to confirm refutations) equals the SymPy oracle."""
-    from verify.catalog.gopalani2023 import mp_objective
+    from verify.catalog.gopalani2023.claims import mp_objective
 
     for trained in (False, True):
         pb = make_problem("tanh", trained, n=3, d=1, p=2)
@@ -399,7 +401,7 @@ def test_discrete_chain_kernel_and_spectrum():
 
 def test_critical_points_of_one_gate_example():
     """The catalog's one-gate example (V-A1): minima at -2.6697 and -0.0490, a maximum at -0.5771 (lambda = 0.01)."""
-    from verify.catalog.gopalani2023 import landscape, one_gate_problem
+    from verify.catalog.gopalani2023.claims import landscape, one_gate_problem
 
     pb = one_gate_problem(0.01)
     _, cps = landscape(pb, gibbs.Grid(-25.0, 25.0, 5001), values=False)

@@ -1,4 +1,4 @@
-"""Tests of the derivative checkers in ``verify.derivatives``.
+"""Tests of the derivative checkers in ``verify.numerics.derivatives``.
 
 The checkers are tested on functions whose derivatives are known in closed
 form (a quadratic, an exponential sum), then on the numpy implementation: a
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import impls
-from verify import tolerances as tol
-from verify.derivatives import (
+from verify.numerics import differences as tol
+from verify.numerics.derivatives import (
     METHODS,
     DerivativeCheck,
     approx_gradient,

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 
 import impls
-from verify.strategies import problems
-from verify.tolerances import agreement_tolerances, eps
+from verify.harness.strategies import problems
+from verify.numerics.rounding import agreement_tolerances, eps
 
 QUANTITIES = ("probs", "loss", "grad", "hessian", "hvp")
 

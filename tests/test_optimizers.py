@@ -1,4 +1,4 @@
-"""The optimizers of verify.optimizers: Lipschitz bound, gradient descent, K⊥, Newton, local rates.
+"""The optimizers of verify.numerics.optimizers: Lipschitz bound, gradient descent, K⊥, Newton, local rates.
 
 Claims exercised: rychlik F4/S2 (kernel), F6 (Lipschitz constant), F8/P2-3
 (local rate), F10/P2-2/S1/S3 (existence), F11/P1-4 (the limit of gradient
@@ -12,7 +12,7 @@ import pytest
 from scipy.linalg import null_space
 
 import impls
-from verify.optimizers import (
+from verify.numerics.optimizers import (
     _spread_constant,
     contraction_ratios,
     gradient_descent,

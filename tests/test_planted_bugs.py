@@ -6,8 +6,9 @@ import sys
 import pytest
 
 from tests import planted_bugs
-from verify.claims import all_claims, get_claim, run_claim
-from verify.runner import context
+from verify.catalog import all_claims, get_claim
+from verify.harness.claims import run_claim
+from verify.harness.runner import context
 
 # bug -> (the claim that must reject it, a word its failure message must contain)
 PLANTED = {

@@ -8,10 +8,11 @@ from html.parser import HTMLParser
 import impls
 import pytest
 
-from verify import results as results_doc
-from verify.claims import ClaimResult, Evidence, all_claims
+from verify.catalog import all_claims
+from verify.harness import results as results_doc
+from verify.harness.claims import ClaimResult, Evidence
 from verify.report import build, content, write_report
-from verify.runner import run
+from verify.harness.runner import run
 
 FIGURE = {"title": "a figure", "xlabel": "iteration k", "ylabel": "loss", "series": [{"label": "run", "x": [1, 10, 100], "y": [1.0, 0.1, 0.01]}]}
 
@@ -102,7 +103,7 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_report_cli_from_a_real_results_file(tmp_path):
     """Two real claims run, then `lossproof report --from` builds both files without re-running anything."""
     ce = impls.get("numpy")
-    results = run([ce], patterns=["impl.gradient", "impl.loss_value"], include_math=False)
+    results = run(all_claims(), [ce], patterns=["impl.gradient", "impl.loss_value"], include_math=False)
     path = tmp_path / "results.json"
     results_doc.write(results_doc.build(results, [ce], "ci"), path)
     proc = subprocess.run([sys.executable, "-m", "verify.cli", "report", "--from", str(path), "--out", str(tmp_path / "out"), "--no-bench"],

@@ -1,4 +1,4 @@
-"""The ResNet-softmax family (impls.resnet_softmax) and its approximate Newton method (verify.resnet_newton)."""
+"""The ResNet-softmax family (impls.resnet_softmax) and its approximate Newton method (verify.catalog.song2023.newton)."""
 
 import math
 import re
@@ -9,9 +9,9 @@ import sympy as sp
 
 from impls import resnet_softmax
 from impls.resnet_softmax import LossUndefinedError
-from verify import tolerances as tol
-from verify.catalog import song2023
-from verify.resnet_newton import (
+from verify.catalog.song2023 import tolerances as tol
+from verify.catalog.song2023 import claims as song2023
+from verify.catalog.song2023.newton import (
     approximate_newton,
     generalized_eigenvalues,
     sampling_rate,

@@ -1,6 +1,6 @@
-"""The reweighted loss family (impls.reweighted) and the heads that train it (verify.heads).
+"""The reweighted loss family (impls.reweighted) and the heads that train it (verify.catalog.li2020.heads).
 
-Gradients and Hessians against finite differences (verify.derivatives),
+Gradients and Hessians against finite differences (verify.numerics.derivatives),
 loops vs NumPy agreement, validation messages, stability, the candidate's
 defining properties, and that the heads reach stationarity and are cached.
 """
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from impls import reweighted as rw
-from verify import heads
-from verify import tolerances as tol
-from verify.derivatives import check_gradient, check_hessian
+from verify.catalog.li2020 import heads
+from verify.catalog.li2020 import tolerances as tol
+from verify.numerics.derivatives import check_gradient, check_hessian
 
 N, D, K = 7, 3, 4
 
@@ -265,7 +265,7 @@ def test_logit_level_validation():
 
 
 # --------------------------------------------------------------------------
-# verify.heads
+# verify.catalog.li2020.heads
 # --------------------------------------------------------------------------
 
 
@@ -339,14 +339,14 @@ def test_reweight_refit_satisfies_I4():
 
 
 # --------------------------------------------------------------------------
-# verify.li_datasets (needs scikit-learn's bundled data)
+# verify.catalog.li2020.datasets (needs scikit-learn's bundled data)
 # --------------------------------------------------------------------------
 
 
 def test_split_and_subsample():
     """Splits are stratified 50/50 and keep train-constant columns bounded; subsampling keeps the asked counts."""
     pytest.importorskip("sklearn")
-    from verify import li_datasets
+    from verify.catalog.li2020 import datasets as li_datasets
 
     ds = li_datasets.load("digits")
     train, test = li_datasets.split(ds, seed=0)

@@ -454,7 +454,7 @@ def _other_share(start, end, wall):
 def environment(plan: Plan) -> dict:
     from verify.peers import PEERS
 
-    from .results import environment as base_environment
+    from .harness.results import environment as base_environment
 
     commit, dirty = _git_commit()
     numpy_impl = impls.get("numpy")

@@ -55,11 +55,13 @@ def print_table(results, stream=sys.stdout) -> None:
 
 def cmd_check(args) -> int:
     """Run the claims; exit 0 only when every verdict matches its expectation."""
-    from . import results as results_doc
-    from .runner import print_progress, run
+    from .harness import results as results_doc
+    from .catalog import all_claims
+    from .harness.runner import print_progress, run
 
     implementations = [impls.load(p) for p in args.impl] if args.impl else [impls.get(n) for n in impls.names()]
     results = run(
+        all_claims(),
         implementations,
         profile=args.hypothesis_profile,
         include_math=not args.impl or args.with_math,
@@ -84,7 +86,7 @@ def cmd_report(args) -> int:
     """Run the claims (or read a results file), gather benchmarks, write the HTML and PDF reports."""
     from pathlib import Path
 
-    from . import results as results_doc
+    from .harness import results as results_doc
     from .report import write_report
     from .report.benchmarks import gather as gather_benchmarks
 
@@ -93,11 +95,12 @@ def cmd_report(args) -> int:
         doc = results_doc.read(args.from_results)
         print(f"lossproof: using the results in {args.from_results} (no claim is re-run)", file=sys.stderr)
     else:
-        from .runner import print_progress, run
+        from .catalog import all_claims
+        from .harness.runner import print_progress, run
 
         implementations = [impls.get(n) for n in impls.names()]
         print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
-        results = run(implementations, profile=args.hypothesis_profile, progress=print_progress)
+        results = run(all_claims(), implementations, profile=args.hypothesis_profile, progress=print_progress)
         doc = results_doc.build(results, implementations, args.hypothesis_profile)
         out.mkdir(parents=True, exist_ok=True)
         results_doc.write(doc, out / "results.json")
@@ -111,7 +114,7 @@ def cmd_report(args) -> int:
 
 def cmd_claims(args) -> int:
     """List the registered claims."""
-    from .claims import all_claims
+    from .catalog import all_claims
 
     for c in all_claims():
         print(f"{c.id:<40} {c.expected:<12} {c.scope:<15} {c.title}")
@@ -149,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--impl", metavar="PKG.MOD:ATTR", help="describe this implementation instead")
     p.set_defaults(func=cmd_impls)
 
-    from .strategies import DEFAULT_PROFILE, PROFILES
+    from .harness.strategies import DEFAULT_PROFILE, PROFILES
 
     p = sub.add_parser("check", help="check the claims (math ones, and every implementation's properties)")
     p.add_argument(

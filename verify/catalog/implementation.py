@@ -24,14 +24,15 @@ from scipy.special import logsumexp
 
 import impls
 
-from .. import precision
-from .. import tolerances as tol
-from ..claims import HOLDS, CheckContext, Evidence, claim, source
-from ..derivatives import check_gradient, check_hessian, check_hvp_directional
-from ..optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound, loss_increase_tolerance
-from ..search import Measurement, search
-from ..strategies import LOGIT_SCALES, problems
-from ._common import search_evidence
+from ..numerics import precision
+from ..numerics import rounding
+from ..harness.claims import HOLDS, CheckContext, Evidence, claim
+from .sources import source
+from ..numerics.derivatives import check_gradient, check_hessian, check_hvp_directional
+from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound, loss_increase_tolerance
+from ..harness.search import Measurement, search
+from ..harness.strategies import LOGIT_SCALES, problems
+from ..harness.evidence import search_evidence
 
 # Largest shapes drawn for implementations without a declared size limit.
 MAX_N, MAX_D, MAX_K = 6, 4, 5
@@ -122,7 +123,7 @@ def confirm_against_definition(impl, quantity):
     """A confirm callable: does the implementation's value differ from the 50-digit definition beyond tolerance?"""
 
     def confirm(pb):
-        tols = tol.agreement_tolerances(pb.X, pb.W, pb.Y, working_dtype(impl), V=pb.V)
+        tols = rounding.agreement_tolerances(pb.X, pb.W, pb.Y, working_dtype(impl), V=pb.V)
         if quantity == "loss":
             value, err = attempt(impl.loss, pb.W, pb.X, pb.Y)
             exact = np.array(mp_float(precision.cross_entropy(pb.W, pb.X, pb.Y)))
@@ -181,7 +182,7 @@ def loss_value(ctx: CheckContext) -> Evidence:
         if bad:
             return bad
         exact = mp_float(precision.cross_entropy(pb.W, pb.X, pb.Y))
-        return Measurement(abs(float(value) - exact), tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["loss"], "loss",
+        return Measurement(abs(float(value) - exact), rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["loss"], "loss",
                            {"loss": float(value), "exact": exact})
 
     # Toward small target probabilities, where a clipped or underflowing log goes wrong.
@@ -217,7 +218,7 @@ def probs_match_softmax(ctx: CheckContext) -> Evidence:
             return bad
         exact = precision.as_float(precision.probs(pb.W, pb.X))
         return Measurement(float(np.max(np.abs(value - exact))),
-                           tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["probs"], "probs")
+                           rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["probs"], "probs")
 
     out = search(drawn(impl), measure, settings=ctx.settings)
     return search_evidence(out, what="probs vs the 50-digit softmax", confirm=confirm_against_definition(impl, "probs"))
@@ -297,7 +298,7 @@ def hessian_symmetric(ctx: CheckContext) -> Evidence:
         if bad:
             return bad
         return Measurement(float(np.max(np.abs(H - H.T))),
-                           tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"], "hessian asymmetry")
+                           rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"], "hessian asymmetry")
 
     out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
     return search_evidence(out, what="H - H^T", confirm=confirm_against_definition(impl, "hessian"))
@@ -347,7 +348,7 @@ def psd_kernel_violation(H, pb):
     N, D = X.shape
     K = pb.W.shape[1]
     n = D * K
-    e = tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
+    e = rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
     eig_tol = n * e
     lam = np.linalg.eigvalsh((H + H.T) / 2)
     P = kernel_complement_basis(X, K)
@@ -357,7 +358,7 @@ def psd_kernel_violation(H, pb):
     restricted = np.linalg.eigvalsh(P.T @ H @ P) if P.size else np.array([np.inf])
     probs = precision.as_float(precision.probs(pb.W, pb.X))
     sv = np.linalg.svd(X, compute_uv=False)
-    positive = sv[sv > tol.eps(np.float64) * max(N, D) * sv[0]] if sv[0] > 0 else sv[:0]
+    positive = sv[sv > rounding.eps(np.float64) * max(N, D) * sv[0]] if sv[0] > 0 else sv[:0]
     lower = float(probs.min()) * float(positive.min() ** 2) / N if positive.size else 0.0
     parts = [
         (max(0.0, -float(lam[0])), eig_tol, "lambda_min(H) below 0"),
@@ -411,7 +412,7 @@ def hessian_psd_with_kernel(ctx: CheckContext) -> Evidence:
         (error_exact, tolerance, part), _ = psd_kernel_violation(exact, pb)
         difference = float(np.max(np.abs(H - exact))) if H.shape == exact.shape else np.inf
         # Confirmed when the exact Hessian has the property and the implementation's does not match it.
-        confirmed = error_exact <= tolerance and difference > tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
+        confirmed = error_exact <= tolerance and difference > rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
         return {**out, "confirmed": bool(confirmed), "exact_hessian_violation": error_exact, "implementation_vs_exact": difference}
 
     out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
@@ -460,7 +461,7 @@ def curvature_bound(ctx: CheckContext) -> Evidence:
         X = pb.X.astype(np.float64)
         bound = float(np.linalg.eigvalsh(X.T @ X)[-1]) / (2 * X.shape[0])
         lam_max = float(np.linalg.eigvalsh((H + H.T) / 2)[-1])
-        eig_tol = pb.W.size * tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
+        eig_tol = pb.W.size * rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"]
         return Measurement(max(0.0, lam_max - bound), eig_tol, "lambda_max(H) - lambda_max(X^T X)/(2N)",
                            {"lambda_max": lam_max, "bound": bound})
 
@@ -495,7 +496,7 @@ def monotone_descent(ctx: CheckContext) -> Evidence:
         run, err = attempt(gradient_descent, impl, pb.X, pb.Y, W0=pb.W, step_multiplier=t, max_iter=DESCENT_STEPS)
         if err:
             return broken("loss increase", err)
-        return Measurement(max(0.0, float(run.max_increase)), loss_increase_tolerance(float(np.max(run.history["loss"])), tol.eps(pb.W.dtype)),
+        return Measurement(max(0.0, float(run.max_increase)), loss_increase_tolerance(float(np.max(run.history["loss"])), rounding.eps(pb.W.dtype)),
                            "loss increase", {"step multiplier": t, "increases": int(run.n_increases)})
 
     def confirm(example):
@@ -511,9 +512,9 @@ def monotone_descent(ctx: CheckContext) -> Evidence:
         rise = max(0.0, max(b - a for a, b in zip(exact, exact[1:])))
         own = [float(impl.loss(W, pb.X, pb.Y)) for W in run.W_history]
         loss_error = max(abs(a - b) for a, b in zip(own, exact))
-        tols = tol.agreement_tolerances(pb.X, np.abs(run.W_history).max(axis=0), pb.Y, pb.W.dtype)
+        tols = rounding.agreement_tolerances(pb.X, np.abs(run.W_history).max(axis=0), pb.Y, pb.W.dtype)
         return {"method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits along the iterates",
-                "confirmed": bool(rise > loss_increase_tolerance(max(exact), tol.eps(pb.W.dtype)) or loss_error > tols["loss"]),
+                "confirmed": bool(rise > loss_increase_tolerance(max(exact), rounding.eps(pb.W.dtype)) or loss_error > tols["loss"]),
                 "exact_max_increase": rise, "implementation_loss_error": loss_error}
 
     out = search(st.tuples(drawn(impl), multipliers), measure, settings=ctx.settings)
@@ -522,7 +523,7 @@ def monotone_descent(ctx: CheckContext) -> Evidence:
 
 
 def _problem(pb):
-    from ._common import problem_to_dict
+    from ..harness.evidence import problem_to_dict
 
     return problem_to_dict(pb)
 
@@ -549,7 +550,7 @@ def shift_invariance(ctx: CheckContext) -> Evidence:
         (l0, g0), (l1, g1) = (r[0] for r in results)
         # The shifted logits carry the rounding of the larger weights.
         big = np.maximum(np.abs(pb.W), np.abs(shifted))
-        tols = tol.agreement_tolerances(pb.X, big, pb.Y, pb.W.dtype)
+        tols = rounding.agreement_tolerances(pb.X, big, pb.Y, pb.W.dtype)
         grad_err = float(np.max(np.abs(np.asarray(g1, np.float64) - np.asarray(g0, np.float64))))
         return worse(
             Measurement(abs(float(l1) - float(l0)), tols["loss"], "loss(W + u 1^T) - loss(W)"),
@@ -578,7 +579,7 @@ def extreme_logits(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
     def measure(pb):
-        tols = tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)
+        tols = rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)
         value, err = attempt(impl.loss, pb.W, pb.X, pb.Y)
         if err:
             return broken("loss", err)
@@ -656,7 +657,7 @@ def dtype_kept(ctx: CheckContext) -> Evidence:
 def sample_weight_mean(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
     if not impls.capabilities_of(impl).sample_weight:
-        from ..claims import SKIPPED
+        from ..harness.claims import SKIPPED
 
         return Evidence(SKIPPED, summary="skipped: the implementation does not declare sample weights")
 
@@ -666,7 +667,7 @@ def sample_weight_mean(ctx: CheckContext) -> Evidence:
         if err:
             return broken("weighted loss", err)
         exact = mp_float(precision.cross_entropy(pb.W, pb.X, pb.Y, sample_weight=s))
-        tols = tol.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)
+        tols = rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)
         loss_err = abs(float(value) - exact)
         chk, err = attempt(check_gradient, lambda W: impl.loss(W, pb.X, pb.Y, sample_weight=s),
                            lambda W: impl.grad(W, pb.X, pb.Y, sample_weight=s), pb.W, method="richardson")

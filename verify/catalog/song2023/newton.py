@@ -10,7 +10,7 @@ and sparsifies only the diagonal part ``D = B_diag + w^2`` (which must be
 
 >>> import numpy as np
 >>> from impls import resnet_softmax
->>> from verify.resnet_newton import approximate_newton
+>>> from verify.catalog.song2023.newton import approximate_newton
 >>> rng = np.random.default_rng(0)
 >>> A = 0.3 * rng.normal(size=(50, 3)); b = np.eye(50)[0]; w = np.full(50, 1.0)
 >>> run = approximate_newton(resnet_softmax.get("numpy"), np.zeros(3), A, b, w, eps0=0.05, rng=1)

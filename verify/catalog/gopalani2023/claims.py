@@ -25,8 +25,6 @@ and wider versions.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,11 +38,16 @@ from scipy.optimize import minimize
 from impls import depth2
 from impls.depth2 import activations as d2act
 
-from .. import datasets, gibbs, sgd
-from .. import tolerances as tol
-from ..claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim, source
-from ..search import Measurement, search
-from ._common import search_evidence
+from .. import datasets
+from . import gibbs
+from . import sgd
+from ...numerics.rounding import psd_eigenvalue_tolerance
+from . import tolerances as tol
+from ...numerics.blas import single_threaded_blas
+from ...harness.claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim
+from ..sources import source
+from ...harness.search import Measurement, search
+from ...harness.evidence import search_evidence
 
 FAMILY = "depth2"
 REFERENCE = "numpy"
@@ -58,30 +61,6 @@ def objective():
 
 def _skipped_without_sklearn() -> Evidence:
     return Evidence(SKIPPED, summary=datasets.INSTALL_HINT)
-
-
-def single_threaded_blas(check):
-    """Run a check with BLAS limited to one thread (through threadpoolctl, when installed).
-
-    The products here are tiny (tens to a few hundred rows); a multi-threaded
-    BLAS spends its time synchronizing, and when other processes share the
-    cores its threads wait on each other: L-BFGS on iris ran 50 times slower
-    with OpenBLAS' default threads on a busy 2-core machine (measured). The
-    limit is lifted when the check returns.
-    """
-
-    @functools.wraps(check)
-    def wrapped(ctx):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            limits = contextlib.nullcontext()
-        else:
-            limits = threadpool_limits(limits=1, user_api="blas")
-        with limits:
-            return check(ctx)
-
-    return wrapped
 
 
 # --------------------------------------------------------------------------
@@ -162,7 +141,7 @@ def villani(problem, theta, s: float) -> float:
 def rounding(problem, theta) -> dict:
     """Bounds on the float64 rounding errors of loss, gradient (2-norm), Laplacian and Hessian entries at ``theta``.
 
-    ``verify.tolerances.depth2_rounding_bounds`` of the intermediates,
+    ``verify.catalog.gopalani2023.tolerances.depth2_rounding_bounds`` of the intermediates,
     recomputed here with the stable activations of ``impls.depth2``.
     """
     pb = problem
@@ -177,7 +156,7 @@ def rounding(problem, theta) -> dict:
 
 
 def villani_rounding(problem, theta, s: float) -> float:
-    """Bound on the float rounding error of ``V_s`` (``verify.tolerances.depth2_villani_rounding``)."""
+    """Bound on the float rounding error of ``V_s`` (``verify.catalog.gopalani2023.tolerances.depth2_villani_rounding``)."""
     g = float(np.linalg.norm(objective().grad(theta, problem)))
     return tol.depth2_villani_rounding(g, rounding(problem, theta), s)
 
@@ -597,7 +576,7 @@ SRC = "gopalani2023"
     reconstructed=True,
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def villani_above_threshold(ctx: CheckContext) -> Evidence:
     under = search_evidence(search(fixed_outer_rays(), villani_ray_measure, settings=ctx.settings),
                             what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the D1 bound along random rays",
@@ -696,7 +675,7 @@ def confirm_beta_growth(ex: WidthExample) -> dict:
     reconstructed=True,
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def width_independent_threshold(ctx: CheckContext) -> Evidence:
     widths = WIDTHS if ctx.thorough else WIDTHS[:8]
     curvature_widths = CURVATURE_WIDTHS if ctx.thorough else CURVATURE_WIDTHS[:5]
@@ -942,7 +921,7 @@ def confirm_gd_stuck(problem, f_star_w: float):
     reconstructed=True,
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def sgd_global_convergence(ctx: CheckContext) -> Evidence:
     ex = bistable_experiment(ctx.thorough)
     T = float(ex["times"][-1])
@@ -1021,7 +1000,7 @@ def sgd_global_convergence(ctx: CheckContext) -> Evidence:
     reconstructed=True,
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def exponential_convergence(ctx: CheckContext) -> Evidence:
     ex = bistable_experiment(ctx.thorough)
     lam_s = ex["lambda_s"]
@@ -1081,7 +1060,7 @@ def exponential_convergence(ctx: CheckContext) -> Evidence:
     reconstructed=True,
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(max_n=5, max_d=3, max_p=32, x_scale=(-3.0, 3.0), duplicates=True)
     ev = search_evidence(search(strategy, villani_ray_measure, settings=ctx.settings),
@@ -1160,7 +1139,7 @@ def multistart(name: str, p: int, A: float, lam: float, starts: int) -> dict:
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def multistart_real_data(ctx: CheckContext) -> Evidence:
     if not datasets.available():
         return _skipped_without_sklearn()
@@ -1250,7 +1229,7 @@ def d1_measure(ex: PointExample) -> Measurement | None:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def bounded_gradient_and_laplacian(ctx: CheckContext) -> Evidence:
     return search_evidence(search(data_loss_points(), d1_measure, settings=ctx.settings),
                            what="||grad L|| <= G and |Laplacian L| <= Lambda at points up to |theta| = 1e4",
@@ -1266,7 +1245,7 @@ def d2_measure(ex: PointExample) -> Measurement | None:
     H = objective().hessian(ex.theta, pb)
     ev = np.linalg.eigvalsh(H)
     entry = rounding(pb, ex.theta)["hessian"]
-    slack = tol.psd_eigenvalue_tolerance(entry, pb.dim, float(np.max(np.abs(ev))))
+    slack = psd_eigenvalue_tolerance(entry, pb.dim, float(np.max(np.abs(ev))))
     ratios = {"||H||_op / beta": float(np.max(np.abs(ev))) / beta, "-lambda_min / negative_curvature_bound": -float(ev[0]) / neg}
     return Measurement(max(ratios.values()) - 1.0, max(slack / beta, slack / neg), "D2 bound ratio - 1",
                        {**ratios, "beta": beta, "negative_curvature_bound": neg})
@@ -1284,7 +1263,7 @@ def d2_measure(ex: PointExample) -> Measurement | None:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
     ev = search_evidence(search(data_loss_points(max_p=3), d2_measure, settings=ctx.settings),
                          what="||Hessian||_op <= beta and lambda_min >= -||a||_inf B2 ||X^T X/n|| at points up to |theta| = 1e4",
@@ -1440,7 +1419,7 @@ def d3_sufficient_measure(ex: RayExample) -> Measurement | None:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def trained_outer_threshold(ctx: CheckContext) -> Evidence:
     ray = search(balanced_trained_rays(), d3_measure, settings=ctx.settings)
     ev = search_evidence(ray, what="V_s on the trained ray equals the exact quadratic of D3", to_dict=ray_to_dict)
@@ -1556,7 +1535,7 @@ def floor_check(r: dict) -> dict:
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def accuracy_floor(ctx: CheckContext) -> Evidence:
     if not datasets.available():
         return _skipped_without_sklearn()
@@ -1587,7 +1566,7 @@ EK_RATES = (0.02, 0.01, 0.007, 0.005, 0.004, 0.003)
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def eyring_kramers(ctx: CheckContext) -> Evidence:
     land = one_gate(0.01)
     f = land["potential"]["f"]
@@ -1664,7 +1643,7 @@ def f1_measure(ex: RayExample) -> Measurement | None:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def any_positive_lambda(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(activations=depth2.ACTIVATIONS, log_lam=(-8.0, -4.0))
     return search_evidence(search(strategy, f1_measure, settings=ctx.settings),
@@ -1790,7 +1769,7 @@ def bistable_range(thorough: bool) -> dict:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def not_unique_minimum(ctx: CheckContext) -> Evidence:
     base = ctx.settings if ctx.settings is not None else hsettings()
     budget = max(base.max_examples, tol.DEPTH2_EXISTENCE_MIN_EXAMPLES)
@@ -1851,7 +1830,7 @@ def f3_measure(ex: RayExample) -> Measurement | None:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def trained_never_villani(ctx: CheckContext) -> Evidence:
     return search_evidence(search(f3_examples(), f3_measure, settings=ctx.settings),
                            what="for lambda in [1e-3, 1e2], V_s decreases to -infinity on the ray at s = 4 s*(lambda)",
@@ -1886,7 +1865,7 @@ def gaussian_chi2_log(m0, S0, m1, S1) -> float:
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def admissible_initial_laws(ctx: CheckContext) -> Evidence:
     s, lam = 0.05, 0.01
     land = one_gate(lam)
@@ -1986,7 +1965,7 @@ def minibatch_experiment(thorough: bool) -> dict:
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def minibatch_differs(ctx: CheckContext) -> Evidence:
     ex = minibatch_experiment(ctx.thorough)
     iso, mb = ex["isotropic"], ex["minibatch"]
@@ -2027,7 +2006,7 @@ def minibatch_differs(ctx: CheckContext) -> Evidence:
     method="search",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def softplus_hessian_bounded(ctx: CheckContext) -> Evidence:
     return search_evidence(search(data_loss_points(activations=("softplus",), log_scale=(-2.0, 4.0), max_p=3), d2_measure,
                                   settings=ctx.settings),
@@ -2049,7 +2028,7 @@ def softplus_hessian_bounded(ctx: CheckContext) -> Evidence:
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def floor_grows_with_width(ctx: CheckContext) -> Evidence:
     if not datasets.available():
         return _skipped_without_sklearn()
@@ -2086,7 +2065,7 @@ def floor_grows_with_width(ctx: CheckContext) -> Evidence:
     method="experiment",
     family=FAMILY,
 )
-@single_threaded_blas
+@single_threaded_blas()
 def discrete_chain_bias(ctx: CheckContext) -> Evidence:
     pb = one_gate_problem(1.0)
     rates = (0.2, 0.1, 0.05, 0.025) + ((0.0125,) if ctx.thorough else ())

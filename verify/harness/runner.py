@@ -1,4 +1,8 @@
-"""Run claims against implementations: the one loop that pytest's CLI twin and the report share."""
+"""Run the claims it is handed against implementations: the one loop that the CLI, the report and the tests share.
+
+The runner knows no paper: the caller (the CLI, a test) gathers the claims
+from :mod:`verify.catalog` and hands them over.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from hypothesis import settings as hsettings
 
 import impls
 
-from .claims import CheckContext, ClaimResult, all_claims, run_claim
+from .claims import CheckContext, Claim, ClaimResult, run_claim
 from .strategies import DEFAULT_PROFILE, PROFILES
 
 # Math claims are statements about the mathematics; they are computed once,
@@ -33,6 +37,7 @@ def select(claims, patterns):
 
 
 def run(
+    claims: list[Claim],
     implementations,
     *,
     profile: str = DEFAULT_PROFILE,
@@ -40,15 +45,15 @@ def run(
     patterns=(),
     progress=None,
 ) -> list[ClaimResult]:
-    """Run the math claims once (reference implementation) and the implementation claims per implementation.
+    """Run the math claims of ``claims`` once (reference implementation) and its implementation claims per implementation.
 
     ``progress(done, total, result)`` is called after each claim.
     """
     jobs = []
     if include_math:
         reference = impls.get(REFERENCE_IMPL)
-        jobs += [(claim, reference) for claim in select(all_claims("math"), patterns)]
-    impl_claims = all_claims("implementation")
+        jobs += [(claim, reference) for claim in select([c for c in claims if c.scope == "math"], patterns)]
+    impl_claims = [c for c in claims if c.scope == "implementation"]
     if patterns:
         impl_claims = [c for c in impl_claims if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)]
     jobs += [(claim, ce) for ce in implementations for claim in impl_claims]

@@ -13,8 +13,8 @@ free, unpenalised last-layer bias, written as a balance ``lhs_k = rhs_k``:
   (stop-gradient weights), or ``sum_i G_ik = 0`` (fully differentiable).
 
 Everything is measured on the datasets that ship with scikit-learn (iris,
-wine, breast_cancer, digits; standardised, ``verify.li_datasets``), with the
-heads of ``verify.heads`` (a linear head and a one-hidden-layer tanh MLP,
+wine, breast_cancer, digits; standardised, ``verify.catalog.li2020.datasets``), with the
+heads of ``verify.catalog.li2020.heads`` (a linear head and a one-hidden-layer tanh MLP,
 L2 penalty ``lambda = 1e-3`` on the weights only, trained to stationarity by
 L-BFGS plus Newton on the last layer). The losses are those of
 ``impls.reweighted``. The paper's LGL-INR formula is not recorded; every
@@ -43,14 +43,16 @@ from hypothesis import strategies as st
 
 from impls import reweighted as rw
 
-from .. import heads
-from .. import li_datasets as data
-from .. import precision
-from .. import tolerances as tol
-from ..claims import HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim, source
-from ..derivatives import check_gradient
-from ..search import Measurement, search
-from ._common import search_evidence
+from . import heads
+from . import datasets as data
+from ...numerics import precision
+from ...numerics import rounding
+from . import tolerances as tol
+from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim
+from ..sources import source
+from ...numerics.derivatives import check_gradient
+from ...harness.search import Measurement, search
+from ...harness.evidence import search_evidence
 
 # --------------------------------------------------------------------------
 # Experiment settings (the catalog's, B.5)
@@ -203,7 +205,7 @@ def _frozen(omega):
 
 
 def train(s: Setting, pb: Problem):
-    """The fitted head of a setting (cached in ``verify.heads``); for I4-detached also the refit history."""
+    """The fitted head of a setting (cached in ``verify.catalog.li2020.heads``); for I4-detached also the refit history."""
     if s.identity == "I4-detached":
         run = heads.fit_reweight_refit(s.model, pb.X, pb.targets, pb.loss, _frozen, l2=L2, rounds=s.rounds,
                                        tolerance=tol.LI_FIXED_POINT_TOL, hidden=HIDDEN)
@@ -1636,7 +1638,7 @@ def candidate_improves(ctx: CheckContext) -> Evidence:
                 Z = fit.logits(test.X)
                 pred = Z.argmax(axis=1)
                 W = np.concatenate([fit.params["v"], fit.params["b"][None, :]])
-                bound = tol.logit_error(impls_add_bias(test.X), W, np.float64) * 2
+                bound = rounding.logit_error(impls_add_bias(test.X), W, np.float64) * 2
                 for i in np.flatnonzero(run["margin"] <= bound):
                     checked += 1
                     with precision.workdps():

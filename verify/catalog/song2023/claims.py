@@ -17,19 +17,18 @@ How the claims are checked:
   C12), as polynomial identities in independent symbols for alpha,
   exp(z_j), z_j and b_j (an identity there holds in particular at the
   true alpha); and Hypothesis searches comparing the closed forms with
-  finite differences (``verify.derivatives``) and the entrywise forms;
+  finite differences (``verify.numerics.derivatives``) and the entrywise forms;
 * statements about every point (C1, C5, C6, C10, C11, C10.f): Hypothesis
   searches; a violation is shrunk and re-checked in 50-digit mpmath;
 * the algorithmic claims (C7, C8, C9): experiments with the approximate
-  Newton method of ``verify.resnet_newton`` on the catalog's example
+  Newton method of ``verify.catalog.song2023.newton`` on the catalog's example
   (n = 6, d = 3, R = 0.8), plus searches for the worst case.
 
-Every tolerance is in ``verify.tolerances`` (section "Song-Wang-Yin").
+Every tolerance is in ``verify.catalog.song2023.tolerances`` (section "Song-Wang-Yin").
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import time
@@ -46,16 +45,14 @@ from hypothesis.extra import numpy as hnp
 from impls import resnet_softmax
 from impls.resnet_softmax import LossUndefinedError
 
-try:  # a dependency of scikit-learn (the tests extra)
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
-
-from .. import precision
-from .. import tolerances as tol
-from ..claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim, source
-from ..derivatives import check_gradient, check_hessian
-from ..resnet_newton import (
+from ...numerics import precision
+from ...numerics import rounding
+from . import tolerances as tol
+from ...numerics.blas import single_threaded_blas
+from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
+from ..sources import source
+from ...numerics.derivatives import check_gradient, check_hessian
+from .newton import (
     approximate_newton,
     generalized_eigenvalues,
     leverage_scores,
@@ -64,8 +61,8 @@ from ..resnet_newton import (
     sampling_rate,
     sparsify_diagonal,
 )
-from ..search import Measurement, search
-from ._common import experiment_evidence, search_evidence
+from ...harness.search import Measurement, search
+from ...harness.evidence import experiment_evidence, search_evidence
 
 FAMILY = "resnet-softmax"
 REFERENCE_IMPL = "numpy"
@@ -77,21 +74,8 @@ EPS0_FOR_04 = 0.2 - 1.0 / 9.0
 _IMPLS: dict = {}
 
 
-def single_threaded_blas():
-    """A context with one BLAS thread.
-
-    The checks here multiply small or thin matrices, where OpenBLAS's threads
-    only add overhead, and on a busy machine their spinning slows every later
-    NumPy call (measured on 2 busy cores: building the n = 20000 Newton
-    example took 10 s with the default threads, 0.5 s with one).
-    """
-    if threadpool_limits is None:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def song2023_claim(**fields):
-    """``verify.claims.claim`` with the family set and the check run with one BLAS thread."""
+    """``verify.harness.claims.claim`` with the family set and the check run with one BLAS thread."""
 
     def wrap(check):
         @functools.wraps(check)
@@ -1165,7 +1149,7 @@ def regularised_points(draw) -> ResNetProblem:
     C_D = derived_curvature_bound(n, R, beta_star(n, R))
     # rank(A) = d numerically (sigma_min above the SVD's resolution max(n, d) eps ||A||); otherwise
     # the hypothesis fails and the point is not drawn with a weight.
-    full_rank = sigma_min > max(n, d) * tol.eps(np.float64) * float(singular[0]) and sigma_min * sigma_min > 0
+    full_rank = sigma_min > max(n, d) * rounding.eps(np.float64) * float(singular[0]) and sigma_min * sigma_min > 0
     w2 = C_D + level / (sigma_min * sigma_min) if full_rank else math.inf
     w = np.full(n, math.sqrt(w2)) if math.isfinite(w2) else None
     return ResNetProblem(pb.x, pb.A, pb.b, w, {**pb.tags, "l": level, "C_D": C_D, "sigma_min(A)": sigma_min})
@@ -2077,7 +2061,7 @@ def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
     def measure_arithmetic(example):
         eps0, rho = example["eps0"], example["M r_t / l"]
         factor = 2 * (eps0 + rho / (1 - rho))
-        return Measurement(factor - 0.4, tol.RESNET_ARITHMETIC_ULPS * tol.eps(np.float64), "2 (eps0 + rho / (1 - rho)) - 0.4",
+        return Measurement(factor - 0.4, tol.RESNET_ARITHMETIC_ULPS * rounding.eps(np.float64), "2 (eps0 + rho / (1 - rho)) - 0.4",
                            {"factor": factor})
 
     def confirm_arithmetic(example):

@@ -7,9 +7,9 @@ that are true only under a condition the snippets leave out (F3, F17).
 
 Every verdict is computed:
 
-* a true claim is searched for a violation with Hypothesis (``verify.search``,
+* a true claim is searched for a violation with Hypothesis (``verify.harness.search``,
   steered by ``target``), against a tolerance derived from eps and the size
-  of the quantity (``verify.tolerances``, section "Folklore"); identities are
+  of the quantity (``verify.catalog.folklore.tolerances``, section "Folklore"); identities are
   also proved with SymPy at small K where the catalog says so;
 * a false claim is refuted by a counterexample the search finds on its own,
   that Hypothesis shrinks, and that mpmath re-checks at 50 digits;
@@ -37,17 +37,19 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.special import entr, expit, log_softmax, logsumexp, rel_entr
 
-from .. import precision as hp
-from .. import tolerances as tol
-from ..claims import HOLDS, HOLDS_UNDER, REFUTED, Evidence, claim, source
-from ..derivatives import check_gradient, check_hessian
-from ..optimizers import gradient_descent, lipschitz_bound, loss_increase_tolerance, newton_on_complement
-from ..search import Measurement, search
-from ..strategies import LOGIT_SCALES, TARGET_KINDS, SoftmaxProblem, problems, targets
-from ._common import problem_to_dict, search_evidence
+from ...numerics import precision as hp
+from ...numerics import rounding
+from . import tolerances as tol
+from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, Evidence, claim
+from ..sources import source
+from ...numerics.derivatives import check_gradient, check_hessian
+from ...numerics.optimizers import gradient_descent, lipschitz_bound, loss_increase_tolerance, newton_on_complement
+from ...harness.search import Measurement, search
+from ...harness.strategies import LOGIT_SCALES, TARGET_KINDS, SoftmaxProblem, problems, targets
+from ...harness.evidence import problem_to_dict, search_evidence
 
 F64 = np.float64
-EPS = tol.eps(F64)
+EPS = rounding.eps(F64)
 X1 = np.ones((1, 1), dtype=F64)  # one sample, x = 1: the logits are W[0]
 HP_METHOD = f"mpmath {hp.HIGH_PRECISION_DIGITS} digits"
 MAX_FIGURE_POINTS = 200
@@ -335,8 +337,8 @@ def _psd_measure(impl, hessian_of):
         W, X, Y = hessian_of(ex)
         H = np.asarray(impl.hessian(W, X, Y), dtype=F64)
         ev = np.linalg.eigvalsh((H + H.T) / 2)
-        entry = tol.agreement_tolerances(X, W, Y, F64)["hessian"]
-        t = tol.psd_eigenvalue_tolerance(entry, H.shape[0], max(abs(ev[0]), abs(ev[-1])))
+        entry = rounding.agreement_tolerances(X, W, Y, F64)["hessian"]
+        t = rounding.psd_eigenvalue_tolerance(entry, H.shape[0], max(abs(ev[0]), abs(ev[-1])))
         near_zero = int(np.sum(np.abs(ev) <= t))
         return Measurement(-float(ev[0]), t, "-lambda_min(Hessian)",
                            {"lambda_min": float(ev[0]), "lambda_max": float(ev[-1]), "near_zero_eigenvalues": near_zero,
@@ -609,7 +611,7 @@ def _f4_structure_measure(impl):
         rel = tol.folklore_probability_rel_error(K, scale)
         # Entry (k, l) = p_k (delta_kl - p_l): relative error 2 rel + 2 u of p_k, and |J_kl| <= p_k (1 + p_l) <= 2 max p.
         entry = 2 * float(np.max(p)) * (2 * rel + EPS)
-        psd_tol = tol.psd_eigenvalue_tolerance(entry, K, max(abs(ev[0]), abs(ev[-1])))
+        psd_tol = rounding.psd_eigenvalue_tolerance(entry, K, max(abs(ev[0]), abs(ev[-1])))
         # (J 1)_k = p_k (1 - sum_l p_l): |1 - sum p| <= K rel, so |(J 1)_k| <= p_k K rel plus K roundings of the sum.
         kernel_tol = float(np.max(p)) * (K * rel + (K + 2) * EPS)
         ratios = {

@@ -4,7 +4,7 @@ an implementation's derivatives with them.
 The checkers take plain callables of ``W`` alone (close over ``X``, ``Y``):
 
 >>> import numpy as np, impls
->>> from verify.derivatives import check_gradient
+>>> from verify.numerics.derivatives import check_gradient
 >>> rng = np.random.default_rng(0)
 >>> X, W = rng.normal(size=(6, 3)), rng.normal(size=(3, 4))
 >>> Y = rng.dirichlet(np.ones(4), size=6)
@@ -20,7 +20,7 @@ booleans, so a report can show how close a pass was.
 Layout: one workhorse (``approx_derivative``: the Jacobian of any array
 function of ``W`` with respect to ``W.ravel()``, with an error estimate), the
 public approximations built on it, and one checker per quantity. Every step
-rule, error coefficient and tolerance formula lives in ``verify.tolerances``
+rule, error coefficient and tolerance formula lives in ``verify.numerics.differences``
 (section "Finite-difference tolerances").
 
 Conventions (``DESIGN.md``): ``W`` has shape (D, K); Jacobians and Hessians
@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import tolerances as tol
+from . import differences
 
 METHODS = ("central", "richardson")
 
@@ -73,7 +73,7 @@ class DerivativeCheck:
     tolerance : float
         The bound ``max_abs_error`` is held to, derived from
         ``error_estimate`` and ``scale`` by
-        ``verify.tolerances.derivative_tolerance``.
+        ``verify.numerics.differences.derivative_tolerance``.
     scale : float
         Largest magnitude of the reference, ``max |reference|``.
     worst_index : tuple of int or None
@@ -156,8 +156,8 @@ def central_difference_step(x, dtype=None) -> np.ndarray:
     ``|x|``; for ``|x| < h`` the rounding is relative to ``h``, at most eps.)
     """
     x = _real_float("x", x)
-    eps_value = tol.finite_difference_eps(x.dtype if dtype is None else dtype)
-    return _rounded_step(x, tol.central_step_factor(eps_value) * np.maximum(1.0, np.abs(x)))
+    eps_value = differences.finite_difference_eps(x.dtype if dtype is None else dtype)
+    return _rounded_step(x, differences.central_step_factor(eps_value) * np.maximum(1.0, np.abs(x)))
 
 
 def richardson_step(x, dtype=None) -> np.ndarray:
@@ -176,8 +176,8 @@ def richardson_step(x, dtype=None) -> np.ndarray:
     dominates.
     """
     x = _real_float("x", x)
-    eps_value = tol.finite_difference_eps(x.dtype if dtype is None else dtype)
-    return _rounded_step(x, tol.richardson_step_factor(eps_value) * np.maximum(1.0, np.abs(x)))
+    eps_value = differences.finite_difference_eps(x.dtype if dtype is None else dtype)
+    return _rounded_step(x, differences.richardson_step_factor(eps_value) * np.maximum(1.0, np.abs(x)))
 
 
 def _rounded_step(x: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -234,7 +234,7 @@ def approx_derivative(fun: Callable, W, *, method: str = "central", step=None):
     Notes
     -----
     The error estimate has two measured parts
-    (``verify.tolerances``, "Finite-difference tolerances"):
+    (``verify.numerics.differences``, "Finite-difference tolerances"):
 
     * truncation, from the change of the result with the step: central
       ``(4/3) |D(h) - D(h/2)|`` (exact for an ``h**2`` error), Richardson
@@ -257,14 +257,14 @@ def approx_derivative(fun: Callable, W, *, method: str = "central", step=None):
     W = _real_float("W", W)
     _check_method(method)
     f0 = np.asarray(fun(W))
-    eps_value = tol.finite_difference_eps(W.dtype, f0.dtype)
+    eps_value = differences.finite_difference_eps(W.dtype, f0.dtype)
     nominal = _base_step(W, eps_value, method, step)
     quotients = [_central_quotients(fun, W, _rounded_step(W, nominal * r)) for r in _LADDER[method]]
     h = _rounded_step(W, nominal)
     noise = _evaluation_noise(fun, W, _probe_direction(W.shape, W.dtype), f0, eps_value)
-    rounding = tol.difference_rounding_error(method, noise, h.ravel())[None, :]
+    rounding = differences.difference_rounding_error(method, noise, h.ravel())[None, :]
     J, change = _combine(quotients, method)
-    return J, tol.halving_error_coef(method) * change + rounding, h, f0
+    return J, differences.halving_error_coef(method) * change + rounding, h, f0
 
 
 def _base_step(W: np.ndarray, eps_value: float, method: str, step) -> np.ndarray:
@@ -279,7 +279,7 @@ def _base_step(W: np.ndarray, eps_value: float, method: str, step) -> np.ndarray
 
 def _step_factor(method: str, eps_value: float) -> float:
     """The method's relative step, ``(3 eps)**(1/3)`` or ``(360 eps)**(1/5)``."""
-    return tol.central_step_factor(eps_value) if method == "central" else tol.richardson_step_factor(eps_value)
+    return differences.central_step_factor(eps_value) if method == "central" else differences.richardson_step_factor(eps_value)
 
 
 def _central_quotients(fun: Callable, W: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -335,7 +335,7 @@ def _directional_derivative(fun: Callable, W: np.ndarray, V: np.ndarray, method:
     """
     _check_method(method)
     f0 = np.asarray(fun(W))
-    eps_value = tol.finite_difference_eps(W.dtype, f0.dtype)
+    eps_value = differences.finite_difference_eps(W.dtype, f0.dtype)
     if step is None:
         step = _step_factor(method, eps_value)
     t = _power_of_two(float(step))
@@ -347,8 +347,8 @@ def _directional_derivative(fun: Callable, W: np.ndarray, V: np.ndarray, method:
         quotients.append((fp - fm) / (2.0 * float(tj)))
     value, change = _combine(quotients, method)
     noise = _evaluation_noise(fun, W, V, f0, eps_value)
-    rounding = tol.difference_rounding_error(method, noise, t)
-    return value, tol.halving_error_coef(method) * change + rounding, t, f0
+    rounding = differences.difference_rounding_error(method, noise, t)
+    return value, differences.halving_error_coef(method) * change + rounding, t, f0
 
 
 # The noise probe's direction is pseudo-random (a structured direction could
@@ -362,20 +362,20 @@ def _probe_direction(shape, dtype) -> np.ndarray:
 
 
 def _evaluation_noise(fun: Callable, W: np.ndarray, P: np.ndarray, f0, eps_value: float) -> float:
-    """Bound on the error of one evaluation of ``fun`` near ``W`` (see ``verify.tolerances``).
+    """Bound on the error of one evaluation of ``fun`` near ``W`` (see ``verify.numerics.differences``).
 
     Evaluates ``fun`` at ``W + i s P`` for ``i = -m..m`` (``f0`` is the
     ``i = 0`` value) and hands the 4th differences to
-    ``verify.tolerances.evaluation_noise``. Costs ``2 m = 8`` evaluations.
+    ``verify.numerics.differences.evaluation_noise``. Costs ``2 m = 8`` evaluations.
     """
-    s = tol.noise_spacing(eps_value)
-    m = tol.NOISE_HALF_POINTS
+    s = differences.noise_spacing(eps_value)
+    m = differences.NOISE_HALF_POINTS
     values = []
     for i in range(-m, m + 1):
         value = f0 if i == 0 else fun(W + W.dtype.type(i * s) * P)
         values.append(np.asarray(value, dtype=np.float64).ravel())
-    differences = np.diff(np.stack(values), n=tol.NOISE_DIFFERENCE_ORDER, axis=0)
-    return tol.evaluation_noise(eps_value, _max_abs(f0), differences)
+    diffs = np.diff(np.stack(values), n=differences.NOISE_DIFFERENCE_ORDER, axis=0)
+    return differences.evaluation_noise(eps_value, _max_abs(f0), diffs)
 
 
 # --------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def approx_jacobian(g: Callable, W, *, method: str = "central", step=None):
     return J, error
 
 
-def complex_step_gradient(f: Callable, W, h: float = tol.COMPLEX_STEP):
+def complex_step_gradient(f: Callable, W, h: float = differences.COMPLEX_STEP):
     """Gradient by the complex step, ``G_j = Im f(W + i h e_j) / h``.
 
     Parameters
@@ -497,8 +497,8 @@ def complex_step_gradient(f: Callable, W, h: float = tol.COMPLEX_STEP):
                 "argument (the imaginary part, which carries the derivative, was dropped)"
             )
         G[j] = np.imag(value) / h
-    eps_value = tol.finite_difference_eps(W.dtype)
-    error = np.full(W.shape, tol.complex_step_error(eps_value, _max_abs(G)))
+    eps_value = differences.finite_difference_eps(W.dtype)
+    error = np.full(W.shape, differences.complex_step_error(eps_value, _max_abs(G)))
     return G.reshape(W.shape), error
 
 
@@ -549,7 +549,7 @@ def check_gradient(
         Base step for the differences (ignored by the complex step).
     rtol_factor : float, optional
         Multiplies the derived tolerance instead of
-        ``verify.tolerances.FINITE_DIFFERENCE_SAFETY``.
+        ``verify.numerics.differences.FINITE_DIFFERENCE_SAFETY``.
 
     Returns
     -------
@@ -560,7 +560,7 @@ def check_gradient(
     computed = _result("grad_fn", grad_fn(W), W.shape)
     if method == "complex-step":
         reference, error = complex_step_gradient(loss_fn, W)
-        used_step = tol.COMPLEX_STEP
+        used_step = differences.COMPLEX_STEP
     else:
         J, error, h, f0 = approx_derivative(loss_fn, W, method=method, step=step)
         if np.size(f0) != 1:
@@ -628,7 +628,7 @@ def check_hvp_against_hessian(
     No differences are involved. The reference's error is the rounding of
     the product, ``gamma_n max(|H| @ |v|)`` for ``n = D K`` (Higham eq. 3.5),
     plus the rounding ``H`` itself carries, carried through the product
-    (``verify.tolerances.matvec_error``); the product is taken in float64
+    (``verify.numerics.differences.matvec_error``); the product is taken in float64
     from the Hessian in its own dtype.
     """
     W = _real_float("W", W)
@@ -638,8 +638,8 @@ def check_hvp_against_hessian(
     computed = _result("hvp_fn", hvp_fn(W, V), W.shape)
     v = V.astype(np.float64).ravel()
     reference = (H.astype(np.float64) @ v).reshape(W.shape)
-    eps_value = tol.finite_difference_eps(W.dtype, H.dtype)
-    error = np.full(W.shape, tol.matvec_error(H, v, eps_value))
+    eps_value = differences.finite_difference_eps(W.dtype, H.dtype)
+    error = np.full(W.shape, differences.matvec_error(H, v, eps_value))
     return _compare("hvp", "hessian matvec", 0.0, computed, reference, error, W.dtype, rtol_factor)
 
 
@@ -716,7 +716,7 @@ def check_hvp_directional(
 def _compare(quantity, method, step, computed, reference, error, dtype, rtol_factor) -> DerivativeCheck:
     """Build the DerivativeCheck of ``computed`` against ``reference`` (same shape).
 
-    The tolerance is ``verify.tolerances.derivative_tolerance`` of the
+    The tolerance is ``verify.numerics.differences.derivative_tolerance`` of the
     largest entry of the reference's error estimate and of the reference's
     scale, in the eps of ``dtype``.
     """
@@ -735,7 +735,7 @@ def _compare(quantity, method, step, computed, reference, error, dtype, rtol_fac
     else:
         max_rel = 0.0 if max_abs == 0 else float("inf")
     error_estimate = _max_abs(error)
-    eps_value = tol.finite_difference_eps(dtype)
+    eps_value = differences.finite_difference_eps(dtype)
     worst_index = None if diff.ndim == 0 else tuple(int(i) for i in np.unravel_index(worst_flat, diff.shape))
     return DerivativeCheck(
         quantity=quantity,
@@ -744,7 +744,7 @@ def _compare(quantity, method, step, computed, reference, error, dtype, rtol_fac
         max_abs_error=max_abs,
         max_rel_error=float(max_rel),
         error_estimate=error_estimate,
-        tolerance=tol.derivative_tolerance(error_estimate, scale, eps_value, rtol_factor),
+        tolerance=differences.derivative_tolerance(error_estimate, scale, eps_value, rtol_factor),
         scale=scale,
         worst_index=worst_index,
     )

@@ -55,43 +55,6 @@ class Source:
         return f"{self.paper}" + (f", {self.where}" if self.where else "") + f" (seed {self.seed})"
 
 
-SEEDS = {
-    "rychlik": Source(
-        "000_083a35bfc7a1f8b0.txt",
-        "M. Rychlik, A proof of convergence of multi-class logistic regression network, arXiv:1903.12600",
-    ),
-    "nwaigwe-rychlik": Source(
-        "000_083a35bfc7a1f8b0.txt",
-        "D. Nwaigwe and M. Rychlik, existence of the MLE and rate of gradient descent for multi-class "
-        "logistic regression, arXiv:2012.04576",
-    ),
-    "folklore": Source(
-        "002_465305b0297a7435.txt",
-        "textbook and folklore statements about softmax cross-entropy (search snippets)",
-    ),
-    "song2023": Source(
-        "001_96a3fa0a24726cdd.txt",
-        "Z. Song, W. Wang, J. Yin, A unified scheme of ResNet and softmax, arXiv:2309.13482",
-    ),
-    "gopalani2023": Source(
-        "003_89a87541452a6c66.txt",
-        "P. Gopalani, S. Jha, A. Mukherjee, Global convergence of SGD for logistic loss on two layer neural nets, "
-        "arXiv:2309.09258",
-    ),
-    "li2020": Source(
-        "004_42f8b9ad8a0eb077.txt",
-        "X. Li, X. Li, D. Pan, D. Zhu, On the learning property of logistic and softmax losses for deep neural "
-        "networks, arXiv:2003.02309 (AAAI-20)",
-    ),
-    "conventions": Source("DESIGN.md", "lossproof conventions: properties every implementation must have"),
-}
-
-
-def source(key: str, where: str = "") -> Source:
-    base = SEEDS[key]
-    return Source(base.seed, base.paper, where)
-
-
 def _jsonable(value):
     """Convert NumPy scalars/arrays and nested containers to plain JSON values."""
     try:
@@ -280,23 +243,9 @@ def claim(**fields) -> Callable[[Callable], Callable]:
     return wrap
 
 
-def load_all() -> None:
-    """Import every module that registers claims."""
-    from . import catalog  # noqa: F401  (imports the claim modules)
-
-
-def all_claims(scope: str | None = None) -> list[Claim]:
-    load_all()
-    claims = sorted(_REGISTRY.values(), key=lambda c: c.id)
-    return [c for c in claims if scope is None or c.scope == scope]
-
-
-def get_claim(claim_id: str) -> Claim:
-    load_all()
-    try:
-        return _REGISTRY[claim_id]
-    except KeyError:
-        raise KeyError(f"no claim with id {claim_id!r}") from None
+def registered() -> list[Claim]:
+    """Every claim registered so far, sorted by id. The catalog imports the papers that register them."""
+    return sorted(_REGISTRY.values(), key=lambda c: c.id)
 
 
 def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:

@@ -1,6 +1,6 @@
-"""The scikit-learn datasets as the li2020 claims use them: multi-class views of ``verify.datasets``.
+"""The scikit-learn datasets as the li2020 claims use them: multi-class views of ``verify.catalog.datasets``.
 
-``verify.datasets.load`` gives the standardised features and integer labels
+``verify.catalog.datasets.load`` gives the standardised features and integer labels
 (no download; scikit-learn imported lazily, results cached). This module adds
 what the li2020 catalog needs on top: a ``Dataset`` with its one-hot targets
 and class counts, the catalog's binary task (breast_cancer with *malignant*
@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import datasets as _shared
+from .. import datasets as _shared
 from . import tolerances as tol
 
 NAMES = ("iris", "wine", "breast_cancer", "digits")  # cheapest first
@@ -62,7 +62,7 @@ standardize = _shared.standardize
 
 @lru_cache(maxsize=None)
 def load(name: str) -> Dataset:
-    """The bundled dataset ``name`` (one of ``NAMES``), standardised (``verify.datasets.load``); cached."""
+    """The bundled dataset ``name`` (one of ``NAMES``), standardised (``verify.catalog.datasets.load``); cached."""
     if name not in NAMES:
         raise ValueError(f"name: expected one of {', '.join(NAMES)}, got {name!r}")
     X, y = _shared.load(name)

@@ -32,7 +32,7 @@ How the evidence is made:
   (rational arithmetic) or in mpmath before they are reported;
 * convergence and rate statements (P1-4, P1-5, P2-3, P2-5, S7) are
   experiments with gradient descent and Newton's method, measured against
-  bounds whose rounding slack is derived in ``verify.tolerances``.
+  bounds whose rounding slack is derived in ``verify.catalog.rychlik.tolerances``.
 
 Shared helpers another catalog may reuse: :func:`kron_hessian`,
 :func:`certify_restricted_positive_definite`, :func:`no_minimiser_certificate`,
@@ -56,11 +56,14 @@ from scipy.optimize import linprog
 
 import impls
 
-from .. import precision
-from .. import tolerances as tol
-from ..claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim, source
-from ..derivatives import check_gradient, check_hessian
-from ..optimizers import (
+from ...numerics import precision
+from ...numerics import rounding
+from ...numerics import differences
+from . import tolerances as tol
+from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
+from ..sources import source
+from ...numerics.derivatives import check_gradient, check_hessian
+from ...numerics.optimizers import (
     gradient_descent,
     kernel_complement_basis,
     kernel_dimension,
@@ -69,12 +72,12 @@ from ..optimizers import (
     newton_on_complement,
     predicted_rate,
 )
-from ..search import Measurement, search
-from ..strategies import LOGIT_SCALES, SoftmaxProblem, targets
-from ..strategies import problems as _problems
-from ._common import experiment_evidence, problem_to_dict, search_evidence
+from ...harness.search import Measurement, search
+from ...harness.strategies import LOGIT_SCALES, SoftmaxProblem, targets
+from ...harness.strategies import problems as _problems
+from ...harness.evidence import experiment_evidence, problem_to_dict, search_evidence
 
-EPS = tol.eps(np.float64)
+EPS = rounding.eps(np.float64)
 
 # Hessian-based searches stay small: the Hessian is (DK x DK) and some checks
 # evaluate it in mpmath.
@@ -182,9 +185,9 @@ def logit_gaps(W, X) -> np.ndarray:
 def row_space(X):
     """``(U_r, s_r, V_r)``: the rank-r part of the SVD ``X = U diag(s) V^T``.
 
-    The rank is decided as in ``verify.optimizers`` (singular values above
+    The rank is decided as in ``verify.numerics.optimizers`` (singular values above
     ``eps max(N, D) s_max``), so that ``V_r`` spans the same row space as
-    :func:`verify.optimizers.kernel_complement_basis` uses.
+    :func:`verify.numerics.optimizers.kernel_complement_basis` uses.
     """
     X = np.asarray(X, dtype=np.float64)
     N, D = X.shape
@@ -222,7 +225,7 @@ def hessian_entry_tolerance(X, W, Y) -> float:
     ``N (K + 4)`` operations, each of which may also lose one subnormal to underflow.
     """
     N, K = np.asarray(X).shape[0], np.asarray(W).shape[1]
-    return tol.agreement_tolerances(X, W, Y, np.float64)["hessian"] + tol.underflow_error(N * (K + 4))
+    return rounding.agreement_tolerances(X, W, Y, np.float64)["hessian"] + tol.underflow_error(N * (K + 4))
 
 
 def hessian_eigen_tolerance(H, X, W, Y) -> float:
@@ -886,7 +889,7 @@ def confirm_gradient_formula(W, X, T, *, plain: bool) -> dict:
     plain_error = float(np.max(np.abs(plain_value - exact)))
     corrected_error = float(np.max(np.abs(corrected - exact)))
     # float64 rounding of the formula values themselves, a few ulps of the scale
-    noise = tol.QUANTITY_ROUNDING_ULPS * EPS * scale
+    noise = differences.QUANTITY_ROUNDING_ULPS * EPS * scale
     formula_error = plain_error if plain else corrected_error
     return {
         "method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits, central differences with step 1e-{FD_STEP_DIGITS}",
@@ -963,7 +966,7 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
         f_err = float(np.max(np.abs(kron_hessian_column_major(X, P) - H[np.ix_(perm, perm)])))
         v = V.ravel()
         op_err = float(np.max(np.abs(operator_hvp(X, P, V).ravel() - H @ v)))
-        op_tol = tol.matvec_error(H, v, EPS) + tol.agreement_tolerances(X, W, Y, np.float64, V=V)["hvp"]
+        op_tol = differences.matvec_error(H, v, EPS) + rounding.agreement_tolerances(X, W, Y, np.float64, V=V)["hvp"]
         quad = float(v @ H @ v)
         var_err = abs(quad - variance_form(X, P, V))
         var_tol = float(np.sum(np.abs(v)) * op_tol + (D * K + 2) * EPS * (np.abs(v) @ np.abs(H) @ np.abs(v)))
@@ -982,7 +985,7 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
         error = float(np.max(np.abs(fd - H_exact)))
         floor = tol.high_precision_zero(max(1.0, float(np.max(np.abs(fd)))), precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
         return {"method": "mpmath 50 digits: differences of the exact gradient vs the Kronecker sum",
-                "confirmed": bool(error > floor + tol.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
+                "confirmed": bool(error > floor + differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
                 "error": error}
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
@@ -1164,7 +1167,7 @@ def minimiser(ctx, X, Y, W0):
         raise RuntimeError(f"the experiment needs a minimiser, Newton says: {res.reason}")
     m, M, _ = restricted_extremes_at(ctx, res.W, X, Y)
     D, K = res.W.shape
-    g_err = math.sqrt(D * K) * tol.agreement_tolerances(X, res.W, Y, np.float64)["grad"]
+    g_err = math.sqrt(D * K) * rounding.agreement_tolerances(X, res.W, Y, np.float64)["grad"]
     return res, m, M, tol.minimizer_error(res.grad_norm, g_err, m)
 
 
@@ -1178,13 +1181,13 @@ def contraction_profile(X, Y, Ws, W_star, star_error: float, step: float, *, loc
     """
     Ws = np.asarray(Ws, dtype=np.float64)
     dist = np.sqrt(((Ws - W_star[None]) ** 2).reshape(len(Ws), -1).sum(axis=1))
-    grad_entry = tol.agreement_tolerances(X, np.abs(Ws).max(axis=0), Y, np.float64)["grad"]
+    grad_entry = rounding.agreement_tolerances(X, np.abs(Ws).max(axis=0), Y, np.float64)["grad"]
     T3 = tol.third_derivative_bound(X) if local else 0.0
     G = (Ws[:-1] - Ws[1:]) / step  # the gradients the steps used (to rounding)
-    rounding = tol.gd_step_rounding(Ws[:-1], G, step, grad_entry, EPS)
+    step_rounding = tol.gd_step_rounding(Ws[:-1], G, step, grad_entry, EPS)
     keep = dist[:-1] > 0
     ratios = dist[1:][keep] / dist[:-1][keep]
-    slacks = tol.contraction_ratio_slack(dist[:-1][keep], rounding[keep], star_error, step if local else 0.0, T3)
+    slacks = tol.contraction_ratio_slack(dist[:-1][keep], step_rounding[keep], star_error, step if local else 0.0, T3)
     return dist, ratios, slacks
 
 
@@ -1228,7 +1231,7 @@ def convergence_with_minimiser(ctx: CheckContext) -> Evidence:
         newton, m, M, star_err = minimiser(ctx, X, Y, W0)
         W_star, L_star = newton.W, newton.loss
         D, K = W0.shape
-        g_floor = math.sqrt(D * K) * tol.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
+        g_floor = math.sqrt(D * K) * rounding.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
         # Runs stop at the gradient's rounding floor; under ctx.thorough the first one takes the catalog's 20 000 steps.
         catalog_run = ctx.thorough and i == 0
         gd = gradient_descent(ctx.impl, X, Y, W0, step_multiplier=1.0, max_iter=20_000 if catalog_run else max_iter,
@@ -1318,7 +1321,7 @@ def two_class_rate(ctx: CheckContext) -> Evidence:
         # The reduction: every W-step is a w-step of size 2 eta on the logistic loss.
         s = 1 / (1 + np.exp(-(X @ w[:-1].T).T))
         predicted = -eta_w * (s - t) @ X / N
-        grad_entry = tol.agreement_tolerances(X, np.abs(Ws).max(axis=0), Y, np.float64)["grad"]
+        grad_entry = rounding.agreement_tolerances(X, np.abs(Ws).max(axis=0), Y, np.float64)["grad"]
         step_rounding = tol.gd_step_rounding(Ws[:-1], (Ws[:-1] - Ws[1:]) / eta, eta, grad_entry, EPS)
         reduction_error = np.linalg.norm((w[1:] - w[:-1]) - predicted, axis=1)
         reduction_tol = math.sqrt(2) * step_rounding + eta_w * math.sqrt(X.shape[1]) * grad_entry
@@ -1400,7 +1403,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
         K = W.shape[1]
         shifted = W + pb.V[:, :1]
         big = np.maximum(np.abs(W), np.abs(shifted))
-        loss_tol = tol.agreement_tolerances(X, big, Y, np.float64)["loss"]
+        loss_tol = rounding.agreement_tolerances(X, big, Y, np.float64)["loss"]
         L0, L1 = float(impl.loss(W, X, Y)), float(impl.loss(shifted, X, Y))
         H_bar = float(np.mean(entropy_rows(Y)))
         entropy_tol = (K + 2) * EPS * max(1.0, H_bar)
@@ -1436,7 +1439,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
                         for j in range(Q.shape[1]) for k in range(G.shape[1])), default=mpmath.mpf(0))
             floor = tol.high_precision_zero(max(1, abs(L0)), precision.HIGH_PRECISION_DIGITS)
             # Q is float64-orthogonal to range(X^T) only to ~eps, so Q^T G is ~eps |G| even when G is exact.
-            leak_floor = tol.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(max(abs(g) for g in G.ravel())))
+            leak_floor = differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(max(abs(g) for g in G.ravel())))
             failures = {"shift": abs(L1 - L0) > floor, "L < 0": L0 < -floor, "L < entropy": L0 < entropy - floor,
                         "grad 1_K != 0": row_sums > floor, "Q^T grad != 0": leak > leak_floor}
         return {"method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits", "confirmed": any(failures.values()),
@@ -1562,14 +1565,14 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
         if a.exists is True and b.exists is True:
             Xw = whitened(X)[0]  # full column rank: its kernel K is {u 1^T}, so compare modulo row means
             ma, _, _ = restricted_extremes_at(ctx, a.W, Xw, Y)
-            g_err = math.sqrt(r * K) * tol.agreement_tolerances(Xw, a.W, Y, np.float64)["grad"]
+            g_err = math.sqrt(r * K) * rounding.agreement_tolerances(Xw, a.W, Y, np.float64)["grad"]
             err = tol.minimizer_error(a.grad_norm, g_err, ma) + tol.minimizer_error(b.grad_norm, g_err, ma)
             diff = (a.W - b.W) - (a.W - b.W).mean(axis=1, keepdims=True)
             out.append(Measurement(float(np.linalg.norm(diff)), err, "minimisers from two starts differ outside K"))
         tau = float(Y.min())
         for s in (1.0, 10.0, 100.0):
             W = s * pb.V
-            loss_tol = tol.agreement_tolerances(X, W, Y, np.float64)["loss"]
+            loss_tol = rounding.agreement_tolerances(X, W, Y, np.float64)["loss"]
             bound = tau * float(np.mean(logit_gaps(W, X)))
             out.append(Measurement(max(0.0, bound - float(impl.loss(W, X, Y))), loss_tol,
                                    "coercivity: tau * mean spread - L(W)", {"s": s}))
@@ -1606,14 +1609,14 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     fit, _, _, fit_err = minimiser(ctx, X, Y, np.zeros((4, 3)))
     P = impl.probs(fit.W, X)
     entropy = float(np.mean(entropy_rows(Y)))
-    prob_tol = tol.agreement_tolerances(X, fit.W, Y, np.float64)["probs"] + fit_err * float(np.abs(X).sum(axis=1).max())
+    prob_tol = rounding.agreement_tolerances(X, fit.W, Y, np.float64)["probs"] + fit_err * float(np.abs(X).sum(axis=1).max())
     Xo, Yo = impls.add_bias(np.array([[-1.0], [-1.0], [1.0], [1.0]])), impls.one_hot([0, 1, 0, 1], 2)
     onehot = newton_on_complement(impl, Xo, Yo)
-    loss_tol = tol.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["loss"]
-    onehot_grad_error = math.sqrt(onehot.W.size) * tol.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["grad"]
+    loss_tol = rounding.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["loss"]
+    onehot_grad_error = math.sqrt(onehot.W.size) * rounding.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["grad"]
     experiments = experiment_evidence("exact fit and a one-hot minimiser", {
         "rank X = N: P = T at the minimiser": float(np.max(np.abs(P - Y))) <= prob_tol,
-        "rank X = N: L* = mean entropy": abs(fit.loss - entropy) <= tol.agreement_tolerances(X, fit.W, Y, np.float64)["loss"],
+        "rank X = N: L* = mean entropy": abs(fit.loss - entropy) <= rounding.agreement_tolerances(X, fit.W, Y, np.float64)["loss"],
         "overlapping one-hot: minimiser certified": onehot.exists is True,
         "overlapping one-hot: W* = 0 modulo K": float(np.max(np.abs(onehot.W - onehot.W.mean(axis=1, keepdims=True))))
         <= tol.minimizer_error(onehot.grad_norm, onehot_grad_error, restricted_extremes_at(ctx, onehot.W, Xo, Yo)[0]),
@@ -1675,7 +1678,7 @@ def local_rate(ctx: CheckContext) -> Evidence:
         evals, evecs = np.linalg.eigh(P.T @ ((H + H.T) / 2) @ P)
         e_eig = hessian_eigen_tolerance(H, X, W_star, Y)
         # Runs from the random start stop once the gradient reaches its rounding floor.
-        g_floor = math.sqrt(W_star.size) * tol.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
+        g_floor = math.sqrt(W_star.size) * rounding.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
         tag = f"data seed {seed}"
         for label, eta in [("2/(m+M)", 2 / (m + M)), ("1/M", 1 / M), ("1.9/M", 1.9 / M), ("2.1/M", 2.1 / M)]:
             rho = predicted_rate(m, M, eta)
@@ -1787,7 +1790,7 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
             mu = np.linalg.eigvalsh(block_diag(*[softmax_covariance(p) for p in probs])) / N
             lam = np.linalg.eigvalsh(H)
             e_mu = tol.symmetric_eigenvalue_error(block_diag(*[softmax_covariance(p) for p in probs]),
-                                                  tol.agreement_tolerances(X, W, Y, np.float64)["probs"] * 2, EPS) / N
+                                                  rounding.agreement_tolerances(X, W, Y, np.float64)["probs"] * 2, EPS) / N
             low = s[-1] ** 2 * mu - s[-1] ** 2 * e_mu
             high = s[0] ** 2 * mu + s[0] ** 2 * e_mu
             out.append(Measurement(float(max(np.max(low - lam), np.max(lam - high), 0.0)), e,
@@ -1880,7 +1883,7 @@ def constructive_global_rate(ctx: CheckContext) -> Evidence:
         losses = np.asarray(gd.history["loss"])
         loss_tol = loss_increase_tolerance(L0, EPS)
         probs_min = np.array([float(np.min(ctx.impl.probs(W, X))) for W in gd.W_history])
-        probs_tol = tol.agreement_tolerances(X, np.abs(gd.W_history).max(axis=0), Y, np.float64)["probs"]
+        probs_tol = rounding.agreement_tolerances(X, np.abs(gd.W_history).max(axis=0), Y, np.float64)["probs"]
         G = (gd.W_history[:-1] - gd.W_history[1:]) / eta
         g2 = (G ** 2).sum(axis=(1, 2))
         lemma = losses[1:] - (losses[:-1] - eta * (1 - eta * M_hat / 2) * g2)
@@ -2325,7 +2328,7 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
         G = np.asarray(impl.grad(W, X, Y), dtype=np.float64)
         g = X.T @ (impl.probs(W, X)[:, 0] - Y[:, 0]) / N
         # two gradient columns (one grad bound each) against 2 g (two more)
-        grad_tol = 4 * tol.agreement_tolerances(X, W, Y, np.float64)["grad"]
+        grad_tol = 4 * rounding.agreement_tolerances(X, W, Y, np.float64)["grad"]
         out.append(Measurement(float(np.max(np.abs(G[:, 0] - G[:, 1] - 2 * g))), grad_tol,
                                "|(G[:,0] - G[:,1]) - 2 X^T (s - t)/N|"))
         out.append(Measurement(float(np.max(np.abs(G[:, 0] + G[:, 1]))), grad_tol, "|G[:,0] + G[:,1]|"))
@@ -2600,7 +2603,7 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
         wrong_naive = int(naive_infinite_predicted == bool(np.isfinite(naive)))
         loss = float(impl.loss(W, X, Y))
         loss_err = abs(loss - float(precision.cross_entropy(W, X, Y)))
-        loss_tol = tol.agreement_tolerances(X, W, Y, np.float64)["loss"]
+        loss_tol = rounding.agreement_tolerances(X, W, Y, np.float64)["loss"]
         return max([
             Measurement(float(wrong_zeros + wrong_naive), 0.5, "probabilities or naive loss not as the gap predicts",
                         {"underflowed entries": int(np.sum(P == 0)), "naive loss": naive}),
@@ -2643,7 +2646,7 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
         "gap 800: spurious zero eigenvalues in float64": under["zero eigenvalues in float64"] > under["kernel dimension D K - (K-1) rank X"],
         "gap 800: mpmath certifies positive definite on K-perp": under["mpmath"]["positive_definite"],
         "gap 800: naive loss infinite, log-sum-exp loss = 50-digit loss": (not math.isfinite(under["naive -sum t log p"]))
-        and abs(under["log-sum-exp loss"] - under["50-digit loss"]) <= tol.agreement_tolerances(X, np.array([[0.0, -400.0, -800.0]]), Y, np.float64)["loss"],
+        and abs(under["log-sum-exp loss"] - under["50-digit loss"]) <= rounding.agreement_tolerances(X, np.array([[0.0, -400.0, -800.0]]), Y, np.float64)["loss"],
         "gap 700: float64 cannot certify positive definiteness, mpmath can": (not near["float64 certifies positive definite on K-perp"])
         and near["mpmath"]["positive_definite"],
     }, examples=3, measurements={"underflow gap (bisection on probs)": g_star, "1075 ln 2": threshold,

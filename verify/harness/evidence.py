@@ -1,0 +1,266 @@
+"""Evidence builders: the one way to turn a search, an experiment, exact identities or several parts into Evidence.
+
+Every claim of every paper builds its evidence with these functions, so that
+a verdict means the same thing everywhere:
+
+* :func:`search_evidence` (and :func:`searched`, which runs the search too):
+  a Hypothesis search for a violation, re-checked in high precision;
+* :func:`experiment_evidence`: named boolean checks of an experiment;
+* :func:`exact_evidence`: identities verified exactly (SymPy, rationals);
+  a failing identity is not a search result;
+* :func:`all_parts_hold`: several checks of one claim, each an Evidence;
+* :func:`holds_under`: a ``holds-under`` claim from its two halves;
+* :func:`series` and :func:`figure`: plot data for the report (no images).
+
+A part's evidence is kept in full in the combined one (:func:`summary_of`),
+and its figures and notes are carried over, so nothing a part found is lost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, Evidence
+from .search import SearchOutcome, search
+
+# The report draws each series as a line; more points than a page has pixels
+# add bytes to the HTML and the PDF and nothing to the picture.
+MAX_FIGURE_POINTS = 200
+
+
+def problem_to_dict(pb) -> dict:
+    """A drawn SoftmaxProblem (or any object with array attributes) as plain JSON data."""
+    out = {}
+    for name in ("X", "W", "Y", "V", "sample_weight"):
+        value = getattr(pb, name, None)
+        if value is not None:
+            out[name] = np.asarray(value).tolist()
+    if getattr(pb, "tags", None):
+        out["tags"] = dict(pb.tags)
+    if hasattr(pb, "X") and hasattr(pb, "W"):
+        out["shape (N, D, K)"] = [int(pb.X.shape[0]), int(pb.X.shape[1]), int(np.asarray(pb.W).shape[1])]
+    return out
+
+
+def search_evidence(
+    outcome: SearchOutcome,
+    *,
+    what: str,
+    to_dict=problem_to_dict,
+    confirm=None,
+    measurements=None,
+) -> Evidence:
+    """Evidence from a search for a violation of a property.
+
+    ``holds`` when no violation was found in ``outcome.examples`` examples;
+    ``refuted`` when one was found and, if ``confirm`` is given, the
+    high-precision re-check of the shrunk counterexample agrees. ``confirm``
+    maps the counterexample to a dict with at least ``confirmed`` (bool),
+    ``method`` and the high-precision value(s). A violation that the
+    re-check does not confirm is reported as a rounding artifact: the claim
+    is then *not* refuted.
+    """
+    worst = outcome.worst
+    ev = Evidence(
+        verdict=HOLDS,
+        examples=outcome.examples,
+        worst_error=None if worst is None else float(worst.error),
+        tolerance=None if worst is None else float(worst.tolerance),
+        quantity="" if worst is None else worst.quantity,
+        measurements=dict(measurements or {}),
+    )
+    if not outcome.found:
+        ev.summary = f"{what}: no violation in {outcome.examples} examples"
+        if worst is not None:
+            ev.summary += f" (worst {worst.quantity} error {worst.error:.2e}, tolerance {worst.tolerance:.2e})"
+        return ev
+    m = outcome.counterexample_measurement
+    ev.counterexample = to_dict(outcome.counterexample)
+    ev.found_by_search = True
+    ev.measurements["counterexample"] = {"quantity": m.quantity, "error": m.error, "tolerance": m.tolerance, **m.details}
+    ev.quantity, ev.worst_error, ev.tolerance = m.quantity, float(m.error), float(m.tolerance)
+    if confirm is not None:
+        ev.high_precision = confirm(outcome.counterexample)
+        if not ev.high_precision.get("confirmed", False):
+            ev.summary = (
+                f"{what}: a float violation ({m.quantity} error {m.error:.2e} > {m.tolerance:.2e}) was NOT confirmed "
+                f"in high precision; treated as a rounding artifact"
+            )
+            ev.notes.append("unconfirmed float violation; counterexample kept for inspection")
+            return ev
+    ev.verdict = REFUTED
+    ev.summary = f"{what}: violated ({m.quantity} error {m.error:.3e} > tolerance {m.tolerance:.3e}), counterexample shrunk by Hypothesis"
+    if ev.high_precision:
+        ev.summary += f", confirmed with {ev.high_precision.get('method', 'high precision')}"
+    return ev
+
+
+def experiment_evidence(what: str, checks: dict, *, examples: int, measurements=None, figures=None, notes=()) -> Evidence:
+    """Evidence of an experiment: ``holds`` when every named check (bool) passed, else ``refuted``."""
+    failed = [name for name, ok in checks.items() if not ok]
+    ev = Evidence(
+        verdict=HOLDS if not failed else REFUTED,
+        examples=examples,
+        measurements={**(measurements or {}), "checks": {name: bool(ok) for name, ok in checks.items()}},
+        figures=list(figures or []),
+        notes=list(notes),
+    )
+    ev.summary = f"{what}: " + ("every check passed" if not failed else "failed: " + ", ".join(failed))
+    return ev
+
+
+def searched(ctx, strategy, measure, *, what: str, confirm=None, to_dict=problem_to_dict, label=None) -> Evidence:
+    """Run one search for a violation under the context's settings and return its :func:`search_evidence`."""
+    outcome = search(strategy, measure, settings=ctx.settings, label=label or what)
+    return search_evidence(outcome, what=what, confirm=confirm, to_dict=to_dict)
+
+
+def exact_evidence(what: str, identities: dict, *, measurements=None) -> Evidence:
+    """Evidence of identities checked exactly: ``identities`` maps a name to True when it holds exactly.
+
+    ``holds`` when every identity holds; ``refuted`` otherwise, with the names
+    of the failing ones as the counterexample. Nothing is searched, so
+    ``found_by_search`` is False.
+    """
+    failed = [name for name, ok in identities.items() if not ok]
+    ev = Evidence(
+        verdict=HOLDS if not failed else REFUTED,
+        examples=len(identities),
+        measurements={"identities": {name: bool(ok) for name, ok in identities.items()}, **(measurements or {})},
+    )
+    if failed:
+        ev.summary = f"{what}: not identically zero: {', '.join(failed)}"
+        ev.counterexample = {"identities not zero": failed}
+        ev.found_by_search = False
+    else:
+        ev.summary = f"{what}: every identity holds exactly ({', '.join(identities)})"
+    return ev
+
+
+def summary_of(ev: Evidence) -> dict:
+    """A part's evidence as a measurement entry of the combined evidence: everything it found."""
+    out = {"verdict": ev.verdict, "summary": ev.summary, "examples": ev.examples}
+    if ev.quantity:
+        out.update(quantity=ev.quantity, worst_error=ev.worst_error, tolerance=ev.tolerance)
+    if ev.counterexample is not None:
+        out.update(counterexample=ev.counterexample, found_by_search=ev.found_by_search)
+    if ev.high_precision is not None:
+        out["high_precision"] = ev.high_precision
+    if ev.measurements:
+        out["measurements"] = ev.measurements
+    if ev.notes:
+        out["notes"] = list(ev.notes)
+    return out
+
+
+def _take_finding(ev: Evidence, part: Evidence) -> None:
+    """Make ``part``'s measured quantity and counterexample the combined evidence's."""
+    ev.quantity, ev.worst_error, ev.tolerance = part.quantity, part.worst_error, part.tolerance
+    ev.counterexample, ev.found_by_search, ev.high_precision = part.counterexample, part.found_by_search, part.high_precision
+
+
+def _closest_to_failing(parts) -> Evidence | None:
+    """The part whose worst error came closest to its tolerance (largest ratio), if any part measured one."""
+    measured = [p for p in parts if p.quantity and p.worst_error is not None and p.tolerance]
+    return max(measured, key=lambda p: p.worst_error / p.tolerance, default=None)
+
+
+def _combined(parts, *, measurements, figures, notes) -> Evidence:
+    parts = list(parts)
+    return Evidence(
+        verdict=HOLDS,
+        examples=sum(p.examples for p in parts),
+        measurements=measurements,
+        figures=list(figures or []) + [f for p in parts for f in p.figures],
+        notes=list(notes) + [n for p in parts for n in p.notes],
+    )
+
+
+def all_parts_hold(what: str, parts: dict, *, measurements=None, figures=None, notes=()) -> Evidence:
+    """One Evidence from several checks of one claim: ``holds`` when every part holds.
+
+    Otherwise the first part (in the order given) that does not hold decides
+    the verdict (``refuted``, ``error``, ...), and its counterexample (found,
+    shrunk, confirmed) becomes the claim's. When every part holds, the worst
+    error shown is that of the part that came closest to its tolerance.
+    """
+    ev = _combined(parts.values(), measurements={"parts": {n: summary_of(p) for n, p in parts.items()},
+                                                 **(measurements or {})}, figures=figures, notes=notes)
+    failing = [(name, p) for name, p in parts.items() if p.verdict != HOLDS]
+    if not failing:
+        closest = _closest_to_failing(parts.values())
+        if closest is not None:
+            ev.quantity, ev.worst_error, ev.tolerance = closest.quantity, closest.worst_error, closest.tolerance
+        ev.summary = f"{what}: every part holds (" + "; ".join(f"{n}: {p.summary}" for n, p in parts.items()) + ")"
+        return ev
+    name, bad = failing[0]
+    ev.verdict = bad.verdict
+    ev.summary = f"{what}: part '{name}' does not hold: {bad.summary}"
+    _take_finding(ev, bad)
+    return ev
+
+
+def holds_under(what: str, under: Evidence, without: Evidence, hypothesis: str, *, measurements=None,
+                figures=None, notes=()) -> Evidence:
+    """Evidence of a ``holds-under`` claim, computed from its two halves.
+
+    ``holds-under`` when the statement holds with ``hypothesis`` (``under``
+    holds) and fails without it (``without`` is a confirmed refutation), with
+    the counterexample found without it; ``under``'s verdict when the
+    statement does not hold even under the hypothesis (``refuted``, or
+    ``error`` when that check broke); ``error`` when the check without it
+    broke; ``holds`` when nothing was found without it (the hypothesis then
+    looks unnecessary).
+    """
+    ev = _combined((under, without), measurements={"with the hypothesis": summary_of(under),
+                                                   "without the hypothesis": summary_of(without),
+                                                   **(measurements or {})}, figures=figures, notes=notes)
+    if under.verdict != HOLDS:
+        ev.verdict = under.verdict
+        ev.summary = f"{what}: fails even under '{hypothesis}': {under.summary}"
+        _take_finding(ev, under)
+    elif without.verdict == ERROR:
+        ev.verdict = ERROR
+        ev.summary = f"{what}: the check without '{hypothesis}' broke: {without.summary}"
+    elif without.verdict == REFUTED:
+        ev.verdict = HOLDS_UNDER
+        ev.summary = f"{what}: holds under '{hypothesis}' ({under.summary}); without it: {without.summary}"
+        _take_finding(ev, without)
+    else:
+        ev.summary = f"{what}: holds even without '{hypothesis}' ({without.summary})"
+        ev.quantity, ev.worst_error, ev.tolerance = under.quantity, under.worst_error, under.tolerance
+    return ev
+
+
+def thinned(n: int, limit: int = MAX_FIGURE_POINTS) -> np.ndarray:
+    """At most ``limit`` sorted indices of ``range(n)``, first and last kept.
+
+    Half are evenly spaced and half geometrically, so that a curve keeps its
+    shape on a linear axis and its early part on a logarithmic one
+    (iteration counts, step sizes).
+    """
+    if n <= limit:
+        return np.arange(n)
+    half = limit // 2
+    even = np.linspace(0, n - 1, half).round().astype(int)
+    geometric = (np.geomspace(1, n, limit - half).round().astype(int) - 1).clip(0, n - 1)
+    return np.unique(np.concatenate([even, geometric]))
+
+
+def series(label: str, x, y, limit: int = MAX_FIGURE_POINTS) -> dict:
+    """Plot data ``{"label", "x", "y"}`` of at most ``limit`` points (:func:`thinned`)."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    keep = thinned(len(x), limit)
+    return {"label": label, "x": [float(v) for v in x[keep]], "y": [float(v) for v in y[keep]]}
+
+
+def figure(title: str, xlabel: str, ylabel: str, curves: list, *, xscale: str | None = None,
+           yscale: str | None = None) -> dict:
+    """A figure spec for the report; an axis scale left out is chosen by the report from the data."""
+    fig = {"title": title, "xlabel": xlabel, "ylabel": ylabel, "series": curves}
+    if xscale:
+        fig["xscale"] = xscale
+    if yscale:
+        fig["yscale"] = yscale
+    return fig

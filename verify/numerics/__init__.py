@@ -1,0 +1,1 @@
+"""Shared mathematics of the checks, no paper: rounding bounds, finite differences, high precision, optimizers, BLAS threads."""
