@@ -20,7 +20,7 @@ What is measured
   For SymPy the derivation (a fresh instance: build, differentiate, compile)
   and the evaluation (compiled functions cached) are timed separately.
 * ``peers``: our ``loss_grad`` against PyTorch, JAX and scikit-learn, where
-  installed (``verify.peers``), alternating in one process; ratio = ours / peer.
+  installed (``verify.bench.peers``), alternating in one process; ratio = ours / peer.
 * ``memory``: the memory ``loss_grad`` allocates beyond its inputs
   (``tracemalloc``'s peak, which sees NumPy's allocations) as N grows.
 * ``accuracy``: the largest gradient error relative to the largest gradient
@@ -402,7 +402,7 @@ def fit_exponent(sizes, seconds) -> float:
 
 
 def _git_commit():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
@@ -452,9 +452,8 @@ def _other_share(start, end, wall):
 
 
 def environment(plan: Plan) -> dict:
-    from verify.peers import PEERS
-
-    from .results import environment as base_environment
+    from ..results import environment as base_environment
+    from .peers import PEERS
 
     commit, dirty = _git_commit()
     numpy_impl = impls.get("numpy")
@@ -542,7 +541,7 @@ class _Runner:
 
     # peers ---------------------------------------------------------------
     def peers(self):
-        from verify.peers import PEERS
+        from .peers import PEERS
 
         plan, out = self.plan, []
         grid = plan.grid if plan.peer_grid is None else plan.peer_grid
