@@ -1,24 +1,27 @@
-"""Benchmark results for the report: asv's saved results when present, else the built-in benchmark.
+"""Benchmark results for the report: asv's saved results and the built-in benchmark's document.
 
-The report never times anything itself. ``gather`` finds what was measured
-(asv's results directory, or ``bench.json`` written by ``lossproof bench``)
-and runs the built-in benchmark only when neither exists; ``figures`` and
-``tables`` turn a ``lossproof.bench/1`` document into plain-data figure
-specs and tables.
+The report only reads what was measured: ``gather`` finds asv's results
+directory and ``OUT/bench.json`` (a ``lossproof.bench/1`` document, see
+``verify.bench.document``) and never runs a benchmark; when neither exists,
+``lossproof report`` (``verify.cli``) decides whether to run the built-in
+one first. ``figures`` and ``tables`` turn the document into plain-data
+figure specs and tables.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
+
+from ..bench.document import SCHEMA, read
 
 ASV_RESULTS = Path(".asv") / "results"
 BENCH_NAME = "bench.json"
 
 
-def _latest_asv_result(root: Path = ASV_RESULTS):
+def latest_asv_result(root: Path = ASV_RESULTS) -> Path | None:
+    """asv's newest saved result file below ``root``, or None when asv has saved none."""
     files = [p for p in root.glob("*/*.json") if p.name != "machine.json"] if root.is_dir() else []
     return max(files, key=lambda p: p.stat().st_mtime) if files else None
 
@@ -43,29 +46,18 @@ def _asv_table(path: Path) -> dict:
     return {"title": f"asv results ({path.parent.name}, commit {commit})", "columns": ["benchmark", "parameters", "value"], "rows": rows}
 
 
-def gather(out_dir, run_quick: bool = True) -> dict | None:
-    """The benchmark document the report shows.
+def gather(out_dir) -> dict | None:
+    """The benchmark document the report shows, from results already on disk; None when there are none.
 
-    Order: asv's newest saved result (shown as a table, beside the built-in
-    benchmark's figures when a ``bench.json`` exists), else ``OUT/bench.json``
-    from an earlier ``lossproof bench``, else a fresh run of the built-in
-    benchmark (when ``run_quick``), else None.
+    ``OUT/bench.json`` (from ``lossproof bench``, or run for the report by
+    ``lossproof report``) gives the figures and tables; asv's newest saved
+    result, when there is one, is added as a table beside them.
     """
-    from .. import bench
-
-    out = Path(out_dir)
-    doc = None
-    existing = out / BENCH_NAME
-    asv_file = _latest_asv_result()
-    if existing.exists():
-        doc = bench.read(existing)
-        print(f"lossproof: benchmarks from {existing} ({doc.get('created')})", file=sys.stderr)
-    elif asv_file is None and run_quick:
-        print("lossproof: no asv results; running the built-in benchmark (lossproof bench, a few minutes)", file=sys.stderr)
-        doc = bench.run(bench.FULL, progress=lambda line: print(f"  {line}", file=sys.stderr))
-        bench.write(doc, existing)
+    existing = Path(out_dir) / BENCH_NAME
+    doc = read(existing) if existing.exists() else None
+    asv_file = latest_asv_result()
     if asv_file is not None:
-        doc = dict(doc or {"schema": bench.SCHEMA})
+        doc = dict(doc or {"schema": SCHEMA})
         doc["asv"] = _asv_table(asv_file)
     if doc is None:
         return None
