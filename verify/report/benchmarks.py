@@ -96,6 +96,24 @@ def _size(t: dict) -> str:
     return f"{t['N']}x{t['D']}x{t['K']} {t['dtype']}"
 
 
+def _number(record: dict, key: str, spec: str) -> str:
+    """``record[key]`` formatted by ``spec``; blank where the record has none (a derivation's floor, a missing peer)."""
+    value = record.get(key)
+    return "" if value is None else format(value, spec)
+
+
+def _ratio_bars(title: str, records: list, name: str, ratio: str, ylabel: str, hlines: list) -> dict:
+    """A bar figure with one bar per record: ``record[ratio]``, labelled by ``record[name]`` and the size."""
+    return {
+        "kind": "bar",
+        "title": title,
+        "labels": [f"{r[name]} {_size(r)}" for r in records],
+        "values": [r[ratio] for r in records],
+        "ylabel": ylabel,
+        "hlines": hlines,
+    }
+
+
 def figures(doc: dict) -> list:
     out = []
     scaling = defaultdict(list)
@@ -118,26 +136,19 @@ def figures(doc: dict) -> list:
     numpy_ratios = [t for t in doc.get("timings", []) if t["implementation"] == "numpy" and t.get("ratio_to_floor")]
     if numpy_ratios:
         out.append(
-            {
-                "kind": "bar",
-                "title": "NumPy implementation: time / floor (the products and exp it cannot avoid)",
-                "labels": [f"{t['operation']} {_size(t)}" for t in numpy_ratios],
-                "values": [t["ratio_to_floor"] for t in numpy_ratios],
-                "ylabel": "time / floor",
-                "hlines": [{"y": 1.25, "label": "target 1.25 (loss+grad, hvp)"}, {"y": 1.5, "label": "target 1.5 (Hessian)"}],
-            }
+            _ratio_bars(
+                "NumPy implementation: time / floor (the products and exp it cannot avoid)",
+                numpy_ratios, "operation", "ratio_to_floor", "time / floor",
+                [{"y": 1.25, "label": "target 1.25 (loss+grad, hvp)"}, {"y": 1.5, "label": "target 1.5 (Hessian)"}],
+            )
         )
     peers = [p for p in doc.get("peers", []) if p.get("available")]
     if peers:
         out.append(
-            {
-                "kind": "bar",
-                "title": "loss+grad: lossproof NumPy time / peer time (below 1: lossproof is faster)",
-                "labels": [f"{p['peer']} {_size(p)}" for p in peers],
-                "values": [p["ratio"] for p in peers],
-                "ylabel": "ours / peer",
-                "hlines": [{"y": 1.0, "label": "equal time"}],
-            }
+            _ratio_bars(
+                "loss+grad: lossproof NumPy time / peer time (below 1: lossproof is faster)",
+                peers, "peer", "ratio", "ours / peer", [{"y": 1.0, "label": "equal time"}],
+            )
         )
     memory = doc.get("memory", [])
     if memory:
@@ -176,9 +187,8 @@ def tables(doc: dict) -> list:
                 "title": "Timings (seconds, minimum over alternating runs) and ratio to the floor",
                 "columns": ["implementation", "operation", "phase", "size", "seconds", "floor (s)", "ratio"],
                 "rows": [
-                    [t["implementation"], t["operation"], t.get("phase", "call"), _size(t), f"{t['seconds']:.4g}",
-                     "" if t.get("floor_seconds") is None else f"{t['floor_seconds']:.4g}",
-                     "" if t.get("ratio_to_floor") is None else f"{t['ratio_to_floor']:.3f}"]
+                    [t["implementation"], t["operation"], t.get("phase", "call"), _size(t), _number(t, "seconds", ".4g"),
+                     _number(t, "floor_seconds", ".4g"), _number(t, "ratio_to_floor", ".3f")]
                     for t in doc["timings"]
                 ],
             }
@@ -189,10 +199,8 @@ def tables(doc: dict) -> list:
                 "title": "Peers (loss+grad)",
                 "columns": ["peer", "version", "size", "ours (s)", "peer (s)", "ours / peer"],
                 "rows": [
-                    [p["peer"], p.get("version") or "not installed", _size(p),
-                     "" if p.get("ours_seconds") is None else f"{p['ours_seconds']:.4g}",
-                     "" if p.get("peer_seconds") is None else f"{p['peer_seconds']:.4g}",
-                     "" if p.get("ratio") is None else f"{p['ratio']:.3f}"]
+                    [p["peer"], p.get("version") or "not installed", _size(p), _number(p, "ours_seconds", ".4g"),
+                     _number(p, "peer_seconds", ".4g"), _number(p, "ratio", ".3f")]
                     for p in doc["peers"]
                 ],
             }
