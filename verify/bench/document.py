@@ -42,8 +42,9 @@ samples. Nothing in the tests asserts a timing.
 from __future__ import annotations
 
 import json
-import os
 import sys
+
+from ..results import write as write_json
 
 SCHEMA = "lossproof.bench/1"
 # The sections ``run()`` measures, in the order it measures them; ``targets`` is computed from them.
@@ -102,14 +103,13 @@ def check_document(doc: dict) -> None:
 
 
 def write(doc: dict, path) -> None:
+    """Write ``doc`` to ``path`` as the results document is written, once it passes ``check_document``."""
     check_document(doc)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=1, allow_nan=False)
-        fh.write("\n")
+    write_json(doc, path)
 
 
 def read(path) -> dict:
+    """The document at ``path``; ``ValueError`` where it departs from the schema."""
     with open(path, encoding="utf-8") as fh:
         doc = json.load(fh)
     check_document(doc)
