@@ -1,9 +1,10 @@
-"""The built-in benchmark (``lossproof bench``): the asv suite's measurements in one run, as one JSON file.
+"""The built-in benchmark's measurements (``lossproof bench``): the asv suite's, in one run, as one document.
 
-The asv suite in ``benchmarks/`` keeps a history across commits; this module
+The asv suite in ``benchmarks/`` keeps a history across commits; ``run()``
 measures the same things once, in about three minutes, for the report and for
-users who do not keep asv results. Both use the definitions here (problems,
-floors, peers, timing protocol), so the two always measure the same thing.
+users who do not keep asv results. Both use the definitions here (the plans,
+problems, floors and timing protocol) and the peers of ``peers.py``, so
+the two always measure the same thing.
 
 What is measured
 ----------------
