@@ -1,6 +1,6 @@
 """The floor (the work no implementation can avoid) and each implementation's time over it.
 
-Floors (``verify.bench.floor``): ``loss``: X W and one exp over the N x K
+Floors (``verify.bench.run.floor``): ``loss``: X W and one exp over the N x K
 logits; ``loss_grad``: X W, X^T G and one exp; ``hvp``: X W, X V and X^T R;
 ``hessian``: the one product Q^T Q of shape (DK x N)(N x DK).
 """

@@ -2,7 +2,7 @@
 
 import impls
 from verify import bench
-from verify.peers import PEERS
+from verify.bench.peers import PEERS
 
 from .common import DTYPES, GRID, PLAN_TIMING, problem
 

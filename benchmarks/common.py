@@ -1,8 +1,9 @@
 """Shared pieces of the asv suite: the sizes, deterministic cached data, and skipping.
 
-The definitions (problems, floors, peers, the alternating timing protocol)
-live in ``verify.bench`` so that ``lossproof bench`` and this suite measure
-exactly the same things; this module only adapts them to asv's parameters.
+The definitions (problems, floors, the alternating timing protocol, in
+``verify.bench.run``; the peers, in ``verify.bench.peers``) are shared with
+``lossproof bench`` so that both measure exactly the same things; this module
+only adapts them to asv's parameters.
 """
 
 import os

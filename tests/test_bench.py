@@ -8,22 +8,20 @@ import pytest
 from verify import bench
 from verify.cli import main
 
+# Only what is smaller than the quick plan: the SymPy sizes, the exact accuracy point and one call per round
+# are the quick plan's already.
 TINY = bench.QUICK.with_(
     name="tiny",
     grid=((300, 6, 5),),
     hessian_grid=((40, 3, 3),),
     loops_grid=((6, 3, 3),),
     loops_hessian_grid=((3, 2, 2),),
-    sympy_grid=((1, 2, 2),),
-    sympy_hessian_grid=((1, 2, 2),),
     memory_sizes=(500, 1000),
     memory_shape=(4, 3),
-    accuracy_exact=((1, 2, 2),),
     accuracy_extended=((50, 4, 3),),
-    scaling_base={"numpy": (200, 4, 3), "loops": (3, 2, 2), "sympy": (1, 2, 2)},
-    scaling_factors={"numpy": (1, 2), "loops": (1, 2), "sympy": (1, 2)},
+    scaling_base={**bench.QUICK.scaling_base, "numpy": (200, 4, 3), "loops": (3, 2, 2)},
+    scaling_factors={**bench.QUICK.scaling_factors, "numpy": (1, 2)},
     repeats=1,
-    calls_per_round=1,
     peers=("sklearn",),
 )
 

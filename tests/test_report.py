@@ -112,3 +112,34 @@ def test_report_cli_from_a_real_results_file(tmp_path):
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "impl.gradient" in html and (tmp_path / "out" / "report.pdf").exists()
     assert json.loads(path.read_text())["schema"] == results_doc.SCHEMA
+
+
+def test_report_cli_measures_only_when_nothing_was_measured(tmp_path, monkeypatch):
+    """The command runs the built-in benchmark when there is neither OUT/bench.json nor asv results, unless
+    --no-bench; the report then reads OUT/bench.json, and a second report reads it without measuring again."""
+    from verify import bench
+    from verify.cli import main
+    from verify.report import benchmarks
+
+    monkeypatch.chdir(tmp_path)  # asv's results directory is relative: none here
+    claim = all_claims()[0]
+    results_path = tmp_path / "results.json"
+    evidence = Evidence(verdict=claim.expected, summary="rendered")
+    results_doc.write(results_doc.build([ClaimResult(claim, "numpy", evidence)], [impls.get("numpy")], "ci"), results_path)
+    plans = []
+
+    def fake_run(plan, sections=bench.SECTIONS, progress=None):
+        plans.append(plan.name)
+        return {"schema": bench.SCHEMA, "created": "measured once", "plan": {"name": plan.name}, "environment": {},
+                **{section: [] for section in bench.SECTIONS}, "targets": []}
+
+    monkeypatch.setattr(bench, "run", fake_run)
+    assert benchmarks.gather(tmp_path) is None and plans == []  # the report alone never measures
+    out = tmp_path / "out"
+    report = ["report", "--from", str(results_path), "--out", str(out)]
+    assert main(report + ["--no-bench"]) == 0
+    assert plans == [] and not (out / "bench.json").exists()
+    assert main(report) == 0
+    assert plans == ["full"] and bench.read(out / "bench.json")["created"] == "measured once"
+    assert main(report) == 0
+    assert plans == ["full"]

@@ -137,8 +137,10 @@ def build(results: list[ClaimResult], implementations, profile: str) -> dict:
 
 
 def write(document: dict, path) -> None:
-    import os
+    """Write ``document`` as indented JSON without NaN, creating its directory.
 
+    It checks no schema: ``verify.bench.document.write`` writes the benchmark document with it.
+    """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(document, fh, indent=1, allow_nan=False)

@@ -1,24 +1,27 @@
-"""Benchmark results for the report: asv's saved results when present, else the built-in benchmark.
+"""Benchmark results for the report: asv's saved results and the built-in benchmark's document.
 
-The report never times anything itself. ``gather`` finds what was measured
-(asv's results directory, or ``bench.json`` written by ``lossproof bench``)
-and runs the built-in benchmark only when neither exists; ``figures`` and
-``tables`` turn a ``lossproof.bench/1`` document into plain-data figure
-specs and tables.
+The report only reads what was measured: ``gather`` finds asv's results
+directory and ``OUT/bench.json`` (a ``lossproof.bench/1`` document, see
+``verify.bench.document``) and never runs a benchmark; when neither exists,
+``lossproof report`` (``verify.cli``) decides whether to run the built-in
+one first. ``figures`` and ``tables`` turn the document into plain-data
+figure specs and tables.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
+
+from ..bench.document import SCHEMA, read
 
 ASV_RESULTS = Path(".asv") / "results"
 BENCH_NAME = "bench.json"
 
 
-def _latest_asv_result(root: Path = ASV_RESULTS):
+def latest_asv_result(root: Path = ASV_RESULTS) -> Path | None:
+    """asv's newest saved result file below ``root``, or None when asv has saved none."""
     files = [p for p in root.glob("*/*.json") if p.name != "machine.json"] if root.is_dir() else []
     return max(files, key=lambda p: p.stat().st_mtime) if files else None
 
@@ -43,29 +46,18 @@ def _asv_table(path: Path) -> dict:
     return {"title": f"asv results ({path.parent.name}, commit {commit})", "columns": ["benchmark", "parameters", "value"], "rows": rows}
 
 
-def gather(out_dir, run_quick: bool = True) -> dict | None:
-    """The benchmark document the report shows.
+def gather(out_dir) -> dict | None:
+    """The benchmark document the report shows, from results already on disk; None when there are none.
 
-    Order: asv's newest saved result (shown as a table, beside the built-in
-    benchmark's figures when a ``bench.json`` exists), else ``OUT/bench.json``
-    from an earlier ``lossproof bench``, else a fresh run of the built-in
-    benchmark (when ``run_quick``), else None.
+    ``OUT/bench.json`` (from ``lossproof bench``, or run for the report by
+    ``lossproof report``) gives the figures and tables; asv's newest saved
+    result, when there is one, is added as a table beside them.
     """
-    from .. import bench
-
-    out = Path(out_dir)
-    doc = None
-    existing = out / BENCH_NAME
-    asv_file = _latest_asv_result()
-    if existing.exists():
-        doc = bench.read(existing)
-        print(f"lossproof: benchmarks from {existing} ({doc.get('created')})", file=sys.stderr)
-    elif asv_file is None and run_quick:
-        print("lossproof: no asv results; running the built-in benchmark (lossproof bench, a few minutes)", file=sys.stderr)
-        doc = bench.run(bench.FULL, progress=lambda line: print(f"  {line}", file=sys.stderr))
-        bench.write(doc, existing)
+    existing = Path(out_dir) / BENCH_NAME
+    doc = read(existing) if existing.exists() else None
+    asv_file = latest_asv_result()
     if asv_file is not None:
-        doc = dict(doc or {"schema": bench.SCHEMA})
+        doc = dict(doc or {"schema": SCHEMA})
         doc["asv"] = _asv_table(asv_file)
     if doc is None:
         return None
@@ -104,6 +96,24 @@ def _size(t: dict) -> str:
     return f"{t['N']}x{t['D']}x{t['K']} {t['dtype']}"
 
 
+def _number(record: dict, key: str, spec: str) -> str:
+    """``record[key]`` formatted by ``spec``; blank where the record has none (a derivation's floor, a missing peer)."""
+    value = record.get(key)
+    return "" if value is None else format(value, spec)
+
+
+def _ratio_bars(title: str, records: list, name: str, ratio: str, ylabel: str, hlines: list) -> dict:
+    """A bar figure with one bar per record: ``record[ratio]``, labelled by ``record[name]`` and the size."""
+    return {
+        "kind": "bar",
+        "title": title,
+        "labels": [f"{r[name]} {_size(r)}" for r in records],
+        "values": [r[ratio] for r in records],
+        "ylabel": ylabel,
+        "hlines": hlines,
+    }
+
+
 def figures(doc: dict) -> list:
     out = []
     scaling = defaultdict(list)
@@ -126,26 +136,19 @@ def figures(doc: dict) -> list:
     numpy_ratios = [t for t in doc.get("timings", []) if t["implementation"] == "numpy" and t.get("ratio_to_floor")]
     if numpy_ratios:
         out.append(
-            {
-                "kind": "bar",
-                "title": "NumPy implementation: time / floor (the products and exp it cannot avoid)",
-                "labels": [f"{t['operation']} {_size(t)}" for t in numpy_ratios],
-                "values": [t["ratio_to_floor"] for t in numpy_ratios],
-                "ylabel": "time / floor",
-                "hlines": [{"y": 1.25, "label": "target 1.25 (loss+grad, hvp)"}, {"y": 1.5, "label": "target 1.5 (Hessian)"}],
-            }
+            _ratio_bars(
+                "NumPy implementation: time / floor (the products and exp it cannot avoid)",
+                numpy_ratios, "operation", "ratio_to_floor", "time / floor",
+                [{"y": 1.25, "label": "target 1.25 (loss+grad, hvp)"}, {"y": 1.5, "label": "target 1.5 (Hessian)"}],
+            )
         )
     peers = [p for p in doc.get("peers", []) if p.get("available")]
     if peers:
         out.append(
-            {
-                "kind": "bar",
-                "title": "loss+grad: lossproof NumPy time / peer time (below 1: lossproof is faster)",
-                "labels": [f"{p['peer']} {_size(p)}" for p in peers],
-                "values": [p["ratio"] for p in peers],
-                "ylabel": "ours / peer",
-                "hlines": [{"y": 1.0, "label": "equal time"}],
-            }
+            _ratio_bars(
+                "loss+grad: lossproof NumPy time / peer time (below 1: lossproof is faster)",
+                peers, "peer", "ratio", "ours / peer", [{"y": 1.0, "label": "equal time"}],
+            )
         )
     memory = doc.get("memory", [])
     if memory:
@@ -184,9 +187,8 @@ def tables(doc: dict) -> list:
                 "title": "Timings (seconds, minimum over alternating runs) and ratio to the floor",
                 "columns": ["implementation", "operation", "phase", "size", "seconds", "floor (s)", "ratio"],
                 "rows": [
-                    [t["implementation"], t["operation"], t.get("phase", "call"), _size(t), f"{t['seconds']:.4g}",
-                     "" if t.get("floor_seconds") is None else f"{t['floor_seconds']:.4g}",
-                     "" if t.get("ratio_to_floor") is None else f"{t['ratio_to_floor']:.3f}"]
+                    [t["implementation"], t["operation"], t.get("phase", "call"), _size(t), _number(t, "seconds", ".4g"),
+                     _number(t, "floor_seconds", ".4g"), _number(t, "ratio_to_floor", ".3f")]
                     for t in doc["timings"]
                 ],
             }
@@ -197,10 +199,8 @@ def tables(doc: dict) -> list:
                 "title": "Peers (loss+grad)",
                 "columns": ["peer", "version", "size", "ours (s)", "peer (s)", "ours / peer"],
                 "rows": [
-                    [p["peer"], p.get("version") or "not installed", _size(p),
-                     "" if p.get("ours_seconds") is None else f"{p['ours_seconds']:.4g}",
-                     "" if p.get("peer_seconds") is None else f"{p['peer_seconds']:.4g}",
-                     "" if p.get("ratio") is None else f"{p['ratio']:.3f}"]
+                    [p["peer"], p.get("version") or "not installed", _size(p), _number(p, "ours_seconds", ".4g"),
+                     _number(p, "peer_seconds", ".4g"), _number(p, "ratio", ".3f")]
                     for p in doc["peers"]
                 ],
             }

@@ -1,9 +1,10 @@
-"""The built-in benchmark (``lossproof bench``): the asv suite's measurements in one run, as one JSON file.
+"""The built-in benchmark's measurements (``lossproof bench``): the asv suite's, in one run, as one document.
 
-The asv suite in ``benchmarks/`` keeps a history across commits; this module
+The asv suite in ``benchmarks/`` keeps a history across commits; ``run()``
 measures the same things once, in about three minutes, for the report and for
-users who do not keep asv results. Both use the definitions here (problems,
-floors, peers, timing protocol), so the two always measure the same thing.
+users who do not keep asv results. Both use the definitions here (the plans,
+problems, floors and timing protocol) and the peers of ``peers.py``, so
+the two always measure the same thing.
 
 What is measured
 ----------------
@@ -20,7 +21,7 @@ What is measured
   For SymPy the derivation (a fresh instance: build, differentiate, compile)
   and the evaluation (compiled functions cached) are timed separately.
 * ``peers``: our ``loss_grad`` against PyTorch, JAX and scikit-learn, where
-  installed (``verify.peers``), alternating in one process; ratio = ours / peer.
+  installed (``verify.bench.peers``), alternating in one process; ratio = ours / peer.
 * ``memory``: the memory ``loss_grad`` allocates beyond its inputs
   (``tracemalloc``'s peak, which sees NumPy's allocations) as N grows.
 * ``accuracy``: the largest gradient error relative to the largest gradient
@@ -39,43 +40,8 @@ on a virtual machine a core that sleeps for a tenth of a second comes back
 at about half speed for the next few tens of milliseconds, which would
 time the wake-up, not the callable.
 
-Schema ``lossproof.bench/1``::
-
-    {
-      "schema": "lossproof.bench/1",
-      "created": ISO 8601 time (UTC),
-      "plan": {"name": "full" | "quick" | ..., "repeats", "calls_per_round", grids...},
-      "environment": {python, platform, cpu, cores, blas, numpy, scipy, ...,
-                      "threads": NumPy implementation's threads,
-                      "peers": {name: version or null},
-                      "load_average": {"start": [1, 5, 15 min], "end": [...]},
-                      "other_processes_cpu": share of the CPU other processes used
-                          during the run (0 to 1; null off Linux),
-                      "duration_seconds",
-                      "commit": git commit or null, "dirty": bool or null},
-      "timings": [{"implementation", "operation", "phase", "N", "D", "K", "dtype",
-                   "seconds", "median_seconds", "samples",
-                   "floor", "floor_seconds", "ratio_to_floor", "other_processes_cpu"}],
-      "peers": [{"peer", "version", "available", "N", "D", "K", "dtype",
-                 "ours_seconds", "peer_seconds", "ratio", "other_processes_cpu"}],
-      "memory": [{"implementation", "N", "D", "K", "dtype", "input_bytes", "extra_bytes"}],
-      "accuracy": [{"implementation", "N", "D", "K", "dtype", "reference",
-                    "max_relative_grad_error", "eps"}],
-      "scaling": [{"implementation", "operation", "axis", "fixed", "sizes", "seconds", "exponent"}],
-      "targets": [{"id", "description", "point", "value", "limit", "comparison", "met"}]
-    }
-
-``targets`` is empty unless the plan is ``full`` (the targets are stated
-for the issue's sizes).
-
-``other_processes_cpu`` (0 to 1, or null off Linux and for SymPy's
-derivation) is the share of the CPU other processes took while that pair was
-timed; a pair timed while they took more than ``BUSY_SHARE`` is timed again,
-up to the plan's ``retries_when_busy`` times, and the samples pooled.
-``phase`` is ``"call"`` except for SymPy (``"derivation"``, ``"evaluation"``);
-a derivation has no floor (``floor``, ``floor_seconds`` and
-``ratio_to_floor`` are null). Seconds are wall-clock, the minimum over the
-samples. Nothing in the tests asserts a timing.
+The document these records go into, ``lossproof.bench/1``, is described in
+``verify.bench.document``.
 """
 
 from __future__ import annotations
@@ -83,11 +49,9 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import gc
-import json
 import math
 import os
 import subprocess
-import sys
 import time
 import tracemalloc
 from dataclasses import asdict, dataclass, field
@@ -96,8 +60,10 @@ import numpy as np
 
 import impls
 
-SCHEMA = "lossproof.bench/1"
-SECTIONS = ("timings", "peers", "memory", "accuracy", "scaling")
+from ..harness.results import environment as base_environment
+from .document import SCHEMA, SECTIONS
+from .peers import PEERS
+
 OPERATIONS = ("loss", "loss_grad", "hvp", "hessian")
 
 FLOORS = {
@@ -402,7 +368,7 @@ def fit_exponent(sizes, seconds) -> float:
 
 
 def _git_commit():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
@@ -452,10 +418,6 @@ def _other_share(start, end, wall):
 
 
 def environment(plan: Plan) -> dict:
-    from verify.peers import PEERS
-
-    from .harness.results import environment as base_environment
-
     commit, dirty = _git_commit()
     numpy_impl = impls.get("numpy")
     return {
@@ -542,8 +504,6 @@ class _Runner:
 
     # peers ---------------------------------------------------------------
     def peers(self):
-        from verify.peers import PEERS
-
         plan, out = self.plan, []
         grid = plan.grid if plan.peer_grid is None else plan.peer_grid
         for peer_name in plan.peers:
@@ -745,92 +705,3 @@ def _jsonable(value):
     if isinstance(value, (np.floating,)):
         return float(value)
     return value
-
-
-# ------------------------------------------------------------------ schema
-
-_RECORD_KEYS = {
-    "timings": {
-        "implementation": str, "operation": str, "phase": str, "N": int, "D": int, "K": int, "dtype": str,
-        "seconds": float, "median_seconds": float, "samples": int,
-        "floor": (str, type(None)), "floor_seconds": (float, type(None)), "ratio_to_floor": (float, type(None)),
-    },
-    "peers": {"peer": str, "version": (str, type(None)), "available": bool},
-    "memory": {"implementation": str, "N": int, "D": int, "K": int, "dtype": str, "input_bytes": int, "extra_bytes": int},
-    "accuracy": {
-        "implementation": str, "N": int, "D": int, "K": int, "dtype": str, "reference": str,
-        "max_relative_grad_error": float, "eps": float,
-    },
-    "scaling": {
-        "implementation": str, "operation": str, "axis": str, "fixed": dict, "sizes": list, "seconds": list,
-        "exponent": float,
-    },
-    "targets": {
-        "id": str, "description": str, "point": dict, "value": float, "limit": float, "comparison": str, "met": bool,
-    },
-}
-_AVAILABLE_PEER_KEYS = {"N": int, "D": int, "K": int, "dtype": str, "ours_seconds": float, "peer_seconds": float, "ratio": float}
-
-
-def check_document(doc: dict) -> None:
-    """Raise ``ValueError`` naming the first place where ``doc`` departs from the ``lossproof.bench/1`` schema."""
-    if not isinstance(doc, dict):
-        raise ValueError(f"document: expected an object, got {type(doc).__name__}")
-    if doc.get("schema") != SCHEMA:
-        raise ValueError(f"schema: expected {SCHEMA!r}, got {doc.get('schema')!r}")
-    for key, kind in (("created", str), ("plan", dict), ("environment", dict)):
-        if not isinstance(doc.get(key), kind):
-            raise ValueError(f"{key}: expected {kind.__name__}, got {type(doc.get(key)).__name__}")
-    for section, keys in _RECORD_KEYS.items():
-        records = doc.get(section)
-        if not isinstance(records, list):
-            raise ValueError(f"{section}: expected a list, got {type(records).__name__}")
-        for i, record in enumerate(records):
-            wanted = dict(keys)
-            if section == "peers" and record.get("available"):
-                wanted.update(_AVAILABLE_PEER_KEYS)
-            for key, kind in wanted.items():
-                if key not in record:
-                    raise ValueError(f"{section}[{i}]: missing {key!r}")
-                value = record[key]
-                if kind is float:
-                    kind = (float, int)
-                if isinstance(value, bool) and kind is not bool:
-                    raise ValueError(f"{section}[{i}].{key}: expected a number, got a boolean")
-                if not isinstance(value, kind):
-                    raise ValueError(f"{section}[{i}].{key}: unexpected type {type(value).__name__}")
-
-
-def write(doc: dict, path) -> None:
-    check_document(doc)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=1, allow_nan=False)
-        fh.write("\n")
-
-
-def read(path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
-    check_document(doc)
-    return doc
-
-
-def print_summary(doc: dict, stream=sys.stdout) -> None:
-    """The conditions of the run, then the targets, one line each."""
-    env = doc.get("environment", {})
-    if env.get("other_processes_cpu") is not None:
-        stream.write(
-            f"other processes used {100 * env['other_processes_cpu']:.1f}% of the CPU during the run "
-            f"(load average {env['load_average']['start']} -> {env['load_average']['end']}); "
-            "timings from a busy machine are not worth keeping\n"
-        )
-    targets = doc.get("targets", [])
-    if not targets:
-        stream.write(f"targets: evaluated on the full plan only (this was {doc['plan']['name']!r})\n")
-        return
-    for t in targets:
-        p = t["point"]
-        where = f"({p['N']}, {p['D']}, {p['K']}) {p['dtype']}"
-        status = "met" if t["met"] else "NOT MET"
-        stream.write(f"{t['id']:<26} {where:<32} {t['value']:8.3f} {t['comparison']} {t['limit']:<5} {status}\n")
