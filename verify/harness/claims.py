@@ -1,4 +1,4 @@
-"""The claim model and the registry that pytest, the CLI and the report all read.
+"""The claim model and the registry of claims; :mod:`verify.catalog` fills it, pytest, the CLI and the report read it.
 
 A claim is a first-class object: a stable id, its source (seed file, paper,
 section), the statement in the project's conventions, its hypotheses, the
