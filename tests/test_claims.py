@@ -54,3 +54,15 @@ def test_math_claim(math_claim, profile_name):
 def test_implementation_claim(impl_key, impl_claim, profile_name):
     """The implementation has the property every correct softmax cross-entropy has."""
     check(impl_claim, implementation(impl_key), profile_name)
+
+
+def test_claim_patterns_select_implementation_claims_too():
+    """``--claim`` names implementation claims as well as math ones; a pattern naming none is an error."""
+    from verify.harness.runner import run
+
+    numpy_impl = impls.get("numpy")
+    chosen = run(all_claims(), [numpy_impl], profile="quick", patterns=["impl.shift_*", "folklore.F16"])
+    assert sorted((r.claim.id, r.impl_name) for r in chosen) == [("folklore.F16", "numpy"),
+                                                                  ("impl.shift_invariance", "numpy")]
+    with pytest.raises(ValueError, match="no claim id matches"):
+        run(all_claims(), [numpy_impl], profile="quick", patterns=["impl.no_such_claim"])

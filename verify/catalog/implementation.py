@@ -32,7 +32,7 @@ from ..numerics.derivatives import check_gradient, check_hessian, check_hvp_dire
 from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound, loss_increase_tolerance
 from ..harness.search import Measurement, search
 from ..harness.strategies import LOGIT_SCALES, problems
-from ..harness.evidence import search_evidence
+from ..harness.evidence import search_evidence, searched
 
 # Largest shapes drawn for implementations without a declared size limit.
 MAX_N, MAX_D, MAX_K = 6, 4, 5
@@ -186,8 +186,10 @@ def loss_value(ctx: CheckContext) -> Evidence:
                            {"loss": float(value), "exact": exact})
 
     # Toward small target probabilities, where a clipped or underflowing log goes wrong.
-    out = search(drawn(impl), measure, settings=ctx.settings, steer=largest_sample_loss)
-    return search_evidence(out, what="loss vs the 50-digit definition", confirm=confirm_against_definition(impl, "loss"))
+    return searched(ctx, drawn(impl), measure,
+                    what="loss vs the 50-digit definition",
+                    confirm=confirm_against_definition(impl, "loss"),
+                    steer=largest_sample_loss)
 
 
 def largest_sample_loss(pb) -> float:
@@ -220,8 +222,9 @@ def probs_match_softmax(ctx: CheckContext) -> Evidence:
         return Measurement(float(np.max(np.abs(value - exact))),
                            rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["probs"], "probs")
 
-    out = search(drawn(impl), measure, settings=ctx.settings)
-    return search_evidence(out, what="probs vs the 50-digit softmax", confirm=confirm_against_definition(impl, "probs"))
+    return searched(ctx, drawn(impl), measure,
+                    what="probs vs the 50-digit softmax",
+                    confirm=confirm_against_definition(impl, "probs"))
 
 
 @claim(
@@ -251,8 +254,9 @@ def gradient_is_derivative(ctx: CheckContext) -> Evidence:
             return broken("grad", f"finite differences of loss failed: {err}")
         return Measurement(chk.max_abs_error, chk.tolerance, "grad", chk.to_dict())
 
-    out = search(drawn(impl), measure, settings=ctx.settings)
-    return search_evidence(out, what="grad vs differences of loss", confirm=confirm_against_definition(impl, "grad"))
+    return searched(ctx, drawn(impl), measure,
+                    what="grad vs differences of loss",
+                    confirm=confirm_against_definition(impl, "grad"))
 
 
 @claim(
@@ -277,8 +281,9 @@ def hessian_is_derivative(ctx: CheckContext) -> Evidence:
             return broken("hessian", f"differences of grad failed: {err}")
         return Measurement(chk.max_abs_error, chk.tolerance, "hessian", chk.to_dict())
 
-    out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="hessian vs differences of grad", confirm=confirm_against_definition(impl, "hessian"))
+    return searched(ctx, drawn(impl, hessian=True), measure,
+                    what="hessian vs differences of grad",
+                    confirm=confirm_against_definition(impl, "hessian"))
 
 
 @claim(
@@ -300,8 +305,9 @@ def hessian_symmetric(ctx: CheckContext) -> Evidence:
         return Measurement(float(np.max(np.abs(H - H.T))),
                            rounding.agreement_tolerances(pb.X, pb.W, pb.Y, pb.W.dtype)["hessian"], "hessian asymmetry")
 
-    out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="H - H^T", confirm=confirm_against_definition(impl, "hessian"))
+    return searched(ctx, drawn(impl, hessian=True), measure,
+                    what="H - H^T",
+                    confirm=confirm_against_definition(impl, "hessian"))
 
 
 @claim(
@@ -331,8 +337,9 @@ def hvp_is_directional_derivative(ctx: CheckContext) -> Evidence:
         return Measurement(chk.max_abs_error, chk.tolerance, "hvp", chk.to_dict())
 
     # hvp costs what the Hessian costs in some implementations (the symbolic one derives it from H).
-    out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="hvp vs differences of grad", confirm=confirm_against_definition(impl, "hvp"))
+    return searched(ctx, drawn(impl, hessian=True), measure,
+                    what="hvp vs differences of grad",
+                    confirm=confirm_against_definition(impl, "hvp"))
 
 
 def psd_kernel_violation(H, pb):
@@ -465,8 +472,9 @@ def curvature_bound(ctx: CheckContext) -> Evidence:
         return Measurement(max(0.0, lam_max - bound), eig_tol, "lambda_max(H) - lambda_max(X^T X)/(2N)",
                            {"lambda_max": lam_max, "bound": bound})
 
-    out = search(drawn(impl, hessian=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="lambda_max(H) vs the 1/2 bound", confirm=confirm_against_definition(impl, "hessian"))
+    return searched(ctx, drawn(impl, hessian=True), measure,
+                    what="lambda_max(H) vs the 1/2 bound",
+                    confirm=confirm_against_definition(impl, "hessian"))
 
 
 DESCENT_STEPS = 12
@@ -517,9 +525,10 @@ def monotone_descent(ctx: CheckContext) -> Evidence:
                 "confirmed": bool(rise > loss_increase_tolerance(max(exact), rounding.eps(pb.W.dtype)) or loss_error > tols["loss"]),
                 "exact_max_increase": rise, "implementation_loss_error": loss_error}
 
-    out = search(st.tuples(drawn(impl), multipliers), measure, settings=ctx.settings)
-    return search_evidence(out, what="monotone descent at eta <= 1/L",
-                           to_dict=lambda ex: {"step multiplier": ex[1], **_problem(ex[0])}, confirm=confirm)
+    return searched(ctx, st.tuples(drawn(impl), multipliers), measure,
+                    what="monotone descent at eta <= 1/L",
+                    to_dict=lambda ex: {"step multiplier": ex[1], **_problem(ex[0])},
+                    confirm=confirm)
 
 
 def _problem(pb):
@@ -557,8 +566,9 @@ def shift_invariance(ctx: CheckContext) -> Evidence:
             Measurement(grad_err, tols["grad"], "grad(W + u 1^T) - grad(W)"),
         )
 
-    out = search(drawn(impl), measure, settings=ctx.settings)
-    return search_evidence(out, what="shift invariance", confirm=confirm_against_definition(impl, "loss"))
+    return searched(ctx, drawn(impl), measure,
+                    what="shift invariance",
+                    confirm=confirm_against_definition(impl, "loss"))
 
 
 def _loss_grad(impl):

@@ -109,9 +109,14 @@ def experiment_evidence(what: str, checks: dict, *, examples: int, measurements=
     return ev
 
 
-def searched(ctx, strategy, measure, *, what: str, confirm=None, to_dict=problem_to_dict, label=None) -> Evidence:
-    """Run one search for a violation under the context's settings and return its :func:`search_evidence`."""
-    outcome = search(strategy, measure, settings=ctx.settings, label=label or what)
+def searched(ctx, strategy, measure, *, what: str, confirm=None, to_dict=problem_to_dict, label=None,
+             steer=None) -> Evidence:
+    """Run one search for a violation under the context's settings and return its :func:`search_evidence`.
+
+    ``steer`` is passed to :func:`verify.harness.search.search` (a second
+    target toward the corner where the claim is most exposed).
+    """
+    outcome = search(strategy, measure, settings=ctx.settings, label=label or what, steer=steer)
     return search_evidence(outcome, what=what, confirm=confirm, to_dict=to_dict)
 
 

@@ -49,14 +49,14 @@ def run(
 
     ``progress(done, total, result)`` is called after each claim.
     """
+    # A pattern may name math claims, implementation claims or both; it is an
+    # error only when it names none of the claims that would run.
+    chosen = select([c for c in claims if include_math or c.scope == "implementation"], patterns)
     jobs = []
     if include_math:
         reference = impls.get(REFERENCE_IMPL)
-        jobs += [(claim, reference) for claim in select([c for c in claims if c.scope == "math"], patterns)]
-    impl_claims = [c for c in claims if c.scope == "implementation"]
-    if patterns:
-        impl_claims = [c for c in impl_claims if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)]
-    jobs += [(claim, ce) for ce in implementations for claim in impl_claims]
+        jobs += [(claim, reference) for claim in chosen if claim.scope == "math"]
+    jobs += [(claim, ce) for ce in implementations for claim in chosen if claim.scope == "implementation"]
     if not jobs:
         raise ValueError("no claim selected")
     results = []
