@@ -41,6 +41,17 @@ def rng():
     return np.random.default_rng(20240917)
 
 
+def every_checker(fns, W, V, method):
+    """The five checkers, on a function's ``loss``, ``grad``, ``hessian`` and ``hvp`` at W along V."""
+    return [
+        check_gradient(fns["loss"], fns["grad"], W, method=method),
+        check_hessian(fns["grad"], fns["hessian"], W, method=method),
+        check_directional_gradient(fns["loss"], fns["grad"], W, V, method=method),
+        check_hvp_directional(fns["grad"], fns["hvp"], W, V, method=method),
+        check_hvp_against_hessian(fns["hessian"], fns["hvp"], W, V),
+    ]
+
+
 def ce_problem(rng, dtype=np.float64):
     """A softmax cross-entropy problem in the given dtype and the numpy implementation's callables."""
     X = rng.normal(size=(N, D)).astype(dtype)
@@ -195,14 +206,7 @@ def test_checkers_pass_on_quadratic(rng, method):
     f = quadratic(rng)
     W = rng.normal(size=(D, K))
     V = directions(W.shape, rng)
-    checks = [
-        check_gradient(f["loss"], f["grad"], W, method=method),
-        check_hessian(f["grad"], f["hessian"], W, method=method),
-        check_directional_gradient(f["loss"], f["grad"], W, V, method=method),
-        check_hvp_directional(f["grad"], f["hvp"], W, V, method=method),
-        check_hvp_against_hessian(f["hessian"], f["hvp"], W, V),
-    ]
-    for check in checks:
+    for check in every_checker(f, W, V, method):
         assert check.passed, check
 
 
@@ -224,14 +228,7 @@ def test_numpy_impl_derivatives_pass(rng, dtype, method):
     """The numpy implementation's gradient, Hessian and hvp pass every checker."""
     W, fns = ce_problem(rng, dtype)
     V = directions(W.shape, rng, dtype=dtype)
-    checks = [
-        check_gradient(fns["loss"], fns["grad"], W, method=method),
-        check_hessian(fns["grad"], fns["hessian"], W, method=method),
-        check_directional_gradient(fns["loss"], fns["grad"], W, V, method=method),
-        check_hvp_directional(fns["grad"], fns["hvp"], W, V, method=method),
-        check_hvp_against_hessian(fns["hessian"], fns["hvp"], W, V),
-    ]
-    for check in checks:
+    for check in every_checker(fns, W, V, method):
         assert check.passed, check
 
 

@@ -86,6 +86,14 @@ def broken(quantity: str, problem: str) -> Measurement:
     return Measurement(np.inf, 0.0, quantity, {"problem": problem})
 
 
+def difference_check(quantity: str, failure: str, checker, *args) -> Measurement:
+    """A Richardson-extrapolated derivative check as a Measurement; differences that fail are a broken one."""
+    chk, err = attempt(checker, *args, method="richardson")
+    if err:
+        return broken(quantity, f"{failure}{err}")
+    return Measurement(chk.max_abs_error, chk.tolerance, quantity, chk.to_dict())
+
+
 def as_float_array(value, shape, quantity):
     """The implementation's result as a float64 array of the expected shape, or a Measurement saying why not."""
     arr = np.asarray(value, dtype=np.float64) if value is not None else None
@@ -247,12 +255,8 @@ def gradient_is_derivative(ctx: CheckContext) -> Evidence:
         G, bad = as_float_array(G, pb.W.shape, "grad")
         if bad:
             return bad
-        chk, err = attempt(
-            check_gradient, lambda W: impl.loss(W, pb.X, pb.Y), lambda W: G, pb.W, method="richardson"
-        )
-        if err:
-            return broken("grad", f"finite differences of loss failed: {err}")
-        return Measurement(chk.max_abs_error, chk.tolerance, "grad", chk.to_dict())
+        return difference_check("grad", "finite differences of loss failed: ",
+                                check_gradient, lambda W: impl.loss(W, pb.X, pb.Y), lambda W: G, pb.W)
 
     return searched(ctx, drawn(impl), measure,
                     what="grad vs differences of loss",
@@ -276,10 +280,8 @@ def hessian_is_derivative(ctx: CheckContext) -> Evidence:
         H, bad = hessian_or_failure(impl, pb)
         if bad:
             return bad
-        chk, err = attempt(check_hessian, lambda W: impl.grad(W, pb.X, pb.Y), lambda W: H, pb.W, method="richardson")
-        if err:
-            return broken("hessian", f"differences of grad failed: {err}")
-        return Measurement(chk.max_abs_error, chk.tolerance, "hessian", chk.to_dict())
+        return difference_check("hessian", "differences of grad failed: ",
+                                check_hessian, lambda W: impl.grad(W, pb.X, pb.Y), lambda W: H, pb.W)
 
     return searched(ctx, drawn(impl, hessian=True), measure,
                     what="hessian vs differences of grad",
@@ -324,17 +326,8 @@ def hvp_is_directional_derivative(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
     def measure(pb):
-        chk, err = attempt(
-            check_hvp_directional,
-            lambda W: impl.grad(W, pb.X, pb.Y),
-            lambda W, V: impl.hvp(W, pb.X, pb.Y, V),
-            pb.W,
-            pb.V,
-            method="richardson",
-        )
-        if err:
-            return broken("hvp", err)
-        return Measurement(chk.max_abs_error, chk.tolerance, "hvp", chk.to_dict())
+        return difference_check("hvp", "", check_hvp_directional, lambda W: impl.grad(W, pb.X, pb.Y),
+                                lambda W, V: impl.hvp(W, pb.X, pb.Y, V), pb.W, pb.V)
 
     # hvp costs what the Hessian costs in some implementations (the symbolic one derives it from H).
     return searched(ctx, drawn(impl, hessian=True), measure,

@@ -711,6 +711,12 @@ def newton_on_complement(
         "decrement", "certificate", "hess_min", "hess_max", "step_fraction",
     )}
 
+    def stopped_short(certified: str, undecided: str) -> tuple[bool | None, str]:
+        """Where the run stops before ||grad|| reaches tol: a minimizer is certified, or the run is undecided."""
+        if certificate < 1:
+            return True, f"minimizer certified (2e*decrement*c_W = {certificate:.3g} < 1){certified}"
+        return exists, f"undecided: {undecided}; " + growth_summary()
+
     def growth_summary() -> str:
         return (
             f"over {len(rec['iteration']) - 1} Newton steps ||W||_F grew from {rec['W_norm'][0]:.4g} "
@@ -772,13 +778,9 @@ def newton_on_complement(
                       f"without the existence certificate ever holding; " + growth_summary())
             break
         if k >= max_iter:
-            if certificate < 1:
-                exists = True
-                reason = (f"minimizer certified (2e*decrement*c_W = {certificate:.3g} < 1) but ||grad||_F = "
-                          f"{gnorm:.3g} did not reach tol = {tol:.3g} in max_iter = {max_iter} Newton steps")
-            else:
-                reason = (f"undecided: max_iter = {max_iter} Newton steps, ||grad||_F = {gnorm:.3g}, "
-                          f"certificate = {certificate:.3g}; " + growth_summary())
+            exists, reason = stopped_short(
+                f" but ||grad||_F = {gnorm:.3g} did not reach tol = {tol:.3g} in max_iter = {max_iter} Newton steps",
+                f"max_iter = {max_iter} Newton steps, ||grad||_F = {gnorm:.3g}, certificate = {certificate:.3g}")
             break
 
         slope = float(np.vdot(G, direction))
@@ -793,13 +795,10 @@ def newton_on_complement(
             if t < MIN_STEP_FRACTION:
                 break
         if t < MIN_STEP_FRACTION:
-            if certificate < 1:
-                exists = True
-                reason = (f"minimizer certified (2e*decrement*c_W = {certificate:.3g} < 1); the line search "
-                          f"stalled at rounding level with ||grad||_F = {gnorm:.3g} (tol = {tol:.3g})")
-            else:
-                reason = (f"undecided: the line search found no decrease along the Newton step "
-                          f"(||grad||_F = {gnorm:.3g}, certificate = {certificate:.3g}); " + growth_summary())
+            exists, reason = stopped_short(
+                f"; the line search stalled at rounding level with ||grad||_F = {gnorm:.3g} (tol = {tol:.3g})",
+                f"the line search found no decrease along the Newton step "
+                f"(||grad||_F = {gnorm:.3g}, certificate = {certificate:.3g})")
             break
         rec["step_fraction"].append(t)
         W = W_try
