@@ -1,8 +1,12 @@
 """Interchangeable implementations of softmax cross-entropy, behind one interface.
 
-``impls`` knows nothing of claims: it holds the interface (``SoftmaxCrossEntropy``,
-``Capabilities``), the shared input validation, the registry and the
-implementations.
+``impls`` knows nothing of claims. It is the public face of the softmax
+family (``impls/softmax/``: the interface ``SoftmaxCrossEntropy`` and
+``Capabilities``, its input validation and the ``loops``, ``numpy`` and
+``sympy`` implementations), with the registry and the loader of a user's
+implementation. The other objective families follow the same pattern and
+are imported by name: ``impls.resnet_softmax``, ``impls.depth2``,
+``impls.reweighted``.
 
 >>> import impls
 >>> impls.names()
@@ -10,24 +14,24 @@ implementations.
 >>> ce = impls.get("numpy")
 """
 
-from ._protocol import FLOAT_DTYPES
-from ._protocol import OPTIONAL_METHODS
-from ._protocol import REQUIRED_METHODS
-from ._protocol import Capabilities
-from ._protocol import SoftmaxCrossEntropy
-from ._protocol import capabilities_of
 from ._registry import get
 from ._registry import load
 from ._registry import names
 from ._registry import register
-from .helpers import add_bias
-from .helpers import one_hot
-from .loops import LoopsSoftmaxCE
-from .symbolic import SympySoftmaxCE
-from .validation import Problem
-from .validation import simplex_row_sum_tolerance
-from .validation import validate
-from .vectorized import NumpySoftmaxCE
+from .softmax import FLOAT_DTYPES
+from .softmax import OPTIONAL_METHODS
+from .softmax import REQUIRED_METHODS
+from .softmax import Capabilities
+from .softmax import LoopsSoftmaxCE
+from .softmax import NumpySoftmaxCE
+from .softmax import Problem
+from .softmax import SoftmaxCrossEntropy
+from .softmax import SympySoftmaxCE
+from .softmax import add_bias
+from .softmax import capabilities_of
+from .softmax import one_hot
+from .softmax import simplex_row_sum_tolerance
+from .softmax import validate
 
 register("loops", LoopsSoftmaxCE)
 register("numpy", NumpySoftmaxCE)

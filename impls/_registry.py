@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 
-from ._protocol import REQUIRED_METHODS, capabilities_of
+from .softmax._protocol import REQUIRED_METHODS, capabilities_of
 
 # name -> zero-argument factory; filled by impls/__init__.py and by register().
 _REGISTRY: dict[str, type] = {}

@@ -2,7 +2,8 @@
 
 Every bad input gets a ``TypeError`` (wrong kind of data) or a ``ValueError``
 (right kind, wrong value) whose message starts with the argument's name, as
-in :mod:`impls.validation`, so that no implementation returns a silent NaN.
+in :mod:`impls.softmax.validation`, so that no implementation returns a
+silent NaN.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``L(x) = 0.5 ||f(x) - b||^2 + 0.5 ||diag(w) A x||^2`` with ``u = exp(Ax) + Ax``,
 ``alpha = <u, 1_n>`` and ``f = u / alpha`` (conventions in ``_protocol``).
 One protocol (:class:`ResNetSoftmaxRegression`), three implementations, one
-registry, like the softmax family in :mod:`impls`:
+registry, like the softmax family in :mod:`impls.softmax`:
 
 >>> import numpy as np
 >>> from impls import resnet_softmax

@@ -3,7 +3,7 @@
 Bad inputs get a ``TypeError`` (wrong kind of data) or a ``ValueError``
 (right kind, wrong value) whose message starts with the argument's name.
 The array checks (dtype kind, NaN / Inf) are the softmax family's, from
-:mod:`impls.validation`; the shapes are this family's.
+:mod:`impls.softmax.validation`; the shapes are this family's.
 
 Where ``alpha(x) <= 0`` the loss is undefined, and where ``alpha(x)`` is
 too close to 0 its value is dominated by rounding; both raise
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..validation import _as_array, _check_finite, _dtype_names
+from ..softmax.validation import _as_array, _check_finite, _dtype_names
 from ._protocol import FLOAT_DTYPES
 
 

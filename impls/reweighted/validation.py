@@ -1,6 +1,6 @@
 """Input validation of the reweighted loss family.
 
-As in ``impls.validation`` (whose array checks are reused), every bad input
+As in ``impls.softmax.validation`` (whose array checks are reused), every bad input
 gets a ``TypeError`` (wrong kind of data) or a ``ValueError`` (right kind,
 wrong value) whose message starts with the argument's name.
 """
@@ -12,7 +12,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..validation import _as_array, _check_finite, _check_ndim, _check_simplex_rows, _dtype_names
+from ..softmax.validation import _as_array, _check_finite, _check_ndim, _check_simplex_rows, _dtype_names
 
 # What each loss accepts as targets (see ``_protocol``).
 TARGET_KINDS = ("binary", "simplex", "unit", "one_hot")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .._protocol import FLOAT_DTYPES
+from ..softmax._protocol import FLOAT_DTYPES
 from .._registry import get as _get_softmax
 from ._base import (
     BinaryLogisticBase,

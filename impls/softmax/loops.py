@@ -17,7 +17,7 @@ when no weights are given):
 
 Computation is in Python floats (IEEE double), so only float64 is declared.
 A result that overflows although the inputs are finite raises the error of
-``impls.validation.overflow_error``.
+``impls.softmax.validation.overflow_error``.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ Conventions (``DESIGN.md``; written once here, every implementation follows):
 * ``hvp(W, X, Y, V)`` returns the (D, K) array ``H[V]``, i.e.
   ``(H @ V.ravel()).reshape(D, K)``.
 * Bad input raises ``TypeError`` or ``ValueError`` naming the argument
-  (``impls.validation.validate``); finite inputs whose result overflows the
-  dtype raise ``impls.validation.overflow_error``. No method returns Inf or
-  NaN.
+  (``impls.softmax.validation.validate``); finite inputs whose result
+  overflows the dtype raise ``impls.softmax.validation.overflow_error``. No
+  method returns Inf or NaN.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@
   ``A_k = sum_n s_n p_nk x_n x_n^T`` comes out of G itself, because the
   probabilities of a sample sum to 1 (``NumpySoftmaxCE._hessian_from_gram``).
 * Finite inputs whose result overflows the dtype (logits beyond its range)
-  raise ``impls.validation.overflow_error``: the arithmetic runs with NumPy's
-  overflow and invalid warnings off, and only the results are checked (a
-  pass over D x K numbers, nothing per sample).
+  raise ``impls.softmax.validation.overflow_error``: the arithmetic runs
+  with NumPy's overflow and invalid warnings off, and only the results are
+  checked (a pass over D x K numbers, nothing per sample).
 * ``hvp`` never forms the Hessian:
   ``H[V] = X^T (s * P * (U - <P, U>)) / S`` with ``U = X V``.
 
@@ -311,7 +311,7 @@ class NumpySoftmaxCE:
         try:
             groups = [lanes[p * len(lanes) // parts : (p + 1) * len(lanes) // parts] for p in range(parts)]
             # Per thread in NumPy: the caller's settings apply to the workers too, but
-            # overflow is reported by checking the results (see impls.validation).
+            # overflow is reported by checking the results (see impls.softmax.validation).
             errstate = {**np.geterr(), **quiet_overflow}
 
             def run(group):
