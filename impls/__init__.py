@@ -2,11 +2,12 @@
 
 ``impls`` knows nothing of claims. It is the public face of the softmax
 family (``impls/softmax/``: the interface ``SoftmaxCrossEntropy`` and
-``Capabilities``, its input validation and the ``loops``, ``numpy`` and
-``sympy`` implementations), with the registry and the loader of a user's
-implementation. The other objective families follow the same pattern and
-are imported by name: ``impls.resnet_softmax``, ``impls.depth2``,
-``impls.reweighted``.
+``Capabilities``, its input validation, the ``loops``, ``numpy`` and
+``sympy`` implementations and their registry) and holds the loader of a
+user's implementation (``impls.load``). The other objective families follow
+the same pattern, each with its own instance of the one ``Registry``
+(``impls/_registry.py``), and are imported by name:
+``impls.resnet_softmax``, ``impls.depth2``, ``impls.reweighted``.
 
 >>> import impls
 >>> impls.names()
@@ -14,28 +15,24 @@ are imported by name: ``impls.resnet_softmax``, ``impls.depth2``,
 >>> ce = impls.get("numpy")
 """
 
-from ._registry import get
-from ._registry import load
-from ._registry import names
-from ._registry import register
-from .softmax import FLOAT_DTYPES
-from .softmax import OPTIONAL_METHODS
-from .softmax import REQUIRED_METHODS
-from .softmax import Capabilities
-from .softmax import LoopsSoftmaxCE
-from .softmax import NumpySoftmaxCE
-from .softmax import Problem
-from .softmax import SoftmaxCrossEntropy
-from .softmax import SympySoftmaxCE
-from .softmax import add_bias
-from .softmax import capabilities_of
-from .softmax import one_hot
-from .softmax import simplex_row_sum_tolerance
-from .softmax import validate
-
-register("loops", LoopsSoftmaxCE)
-register("numpy", NumpySoftmaxCE)
-register("sympy", SympySoftmaxCE)
+from ._loader import load
+from .softmax import get
+from .softmax import names
+from .softmax import register
+from .softmax._protocol import FLOAT_DTYPES
+from .softmax._protocol import OPTIONAL_METHODS
+from .softmax._protocol import REQUIRED_METHODS
+from .softmax._protocol import Capabilities
+from .softmax._protocol import SoftmaxCrossEntropy
+from .softmax._protocol import capabilities_of
+from .softmax.helpers import add_bias
+from .softmax.helpers import one_hot
+from .softmax.loops import LoopsSoftmaxCE
+from .softmax.symbolic import SympySoftmaxCE
+from .softmax.validation import Problem
+from .softmax.validation import simplex_row_sum_tolerance
+from .softmax.validation import validate
+from .softmax.vectorized import NumpySoftmaxCE
 
 __all__ = [
     "FLOAT_DTYPES",

@@ -15,8 +15,8 @@ registry, like the softmax family in :mod:`impls.softmax`:
 0.25
 """
 
+from .._registry import Registry
 from ._protocol import FLOAT_DTYPES, METHODS, Capabilities, ResNetSoftmaxRegression
-from ._registry import get, names, register
 from .loops import LoopsResNetSoftmax
 from .symbolic import SymbolicResNetModel, SympyResNetSoftmax
 from .validation import (
@@ -29,9 +29,12 @@ from .validation import (
 )
 from .vectorized import NumpyResNetSoftmax
 
-register("loops", LoopsResNetSoftmax)
-register("numpy", NumpyResNetSoftmax)
-register("sympy", SympyResNetSoftmax)
+_implementations = Registry(
+    "ResNet-softmax implementation", {"loops": LoopsResNetSoftmax, "numpy": NumpyResNetSoftmax, "sympy": SympyResNetSoftmax}
+)
+get = _implementations.get
+names = _implementations.names
+register = _implementations.register
 
 __all__ = [
     "FLOAT_DTYPES",

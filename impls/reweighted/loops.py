@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .._registry import get as _get_softmax
+from ..softmax import get as _get_softmax
 from ._base import (
     BinaryLogisticBase,
     CandidateINRBase,

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..softmax._protocol import FLOAT_DTYPES
-from .._registry import get as _get_softmax
+from ..softmax import get as _get_softmax
 from ._base import (
     BinaryLogisticBase,
     CandidateINRBase,

@@ -1,39 +1,21 @@
-"""Softmax cross-entropy for the linear model ``Z = X W``: the interface and three implementations.
+"""Softmax cross-entropy for the linear model ``Z = X W``: the family ``impls`` is named after.
 
-The family ``impls`` is named after: one protocol (``SoftmaxCrossEntropy``,
-conventions in ``impls/softmax/_protocol.py``), its input validation, and
-the ``loops``, ``numpy`` and ``sympy`` implementations. ``impls`` re-exports
-every public name here; use it as ``impls.get("numpy")``.
+One protocol (``SoftmaxCrossEntropy``, conventions in
+``impls/softmax/_protocol.py``), its input validation (``validation``), the
+``loops``, ``numpy`` and ``sympy`` implementations, and here their
+registry. The public face of the family is ``impls``, which re-exports its
+names: ``impls.get("numpy")``, ``impls.register(...)``.
 """
 
-from ._protocol import FLOAT_DTYPES
-from ._protocol import OPTIONAL_METHODS
-from ._protocol import REQUIRED_METHODS
-from ._protocol import Capabilities
-from ._protocol import SoftmaxCrossEntropy
-from ._protocol import capabilities_of
-from .helpers import add_bias
-from .helpers import one_hot
+from .._registry import Registry
 from .loops import LoopsSoftmaxCE
 from .symbolic import SympySoftmaxCE
-from .validation import Problem
-from .validation import simplex_row_sum_tolerance
-from .validation import validate
 from .vectorized import NumpySoftmaxCE
 
-__all__ = [
-    "FLOAT_DTYPES",
-    "OPTIONAL_METHODS",
-    "REQUIRED_METHODS",
-    "Capabilities",
-    "LoopsSoftmaxCE",
-    "NumpySoftmaxCE",
-    "Problem",
-    "SoftmaxCrossEntropy",
-    "SympySoftmaxCE",
-    "add_bias",
-    "capabilities_of",
-    "one_hot",
-    "simplex_row_sum_tolerance",
-    "validate",
-]
+# A user's implementation may join the built-in ones (impls.register).
+_implementations = Registry(
+    "implementation", {"loops": LoopsSoftmaxCE, "numpy": NumpySoftmaxCE, "sympy": SympySoftmaxCE}
+)
+get = _implementations.get
+names = _implementations.names
+register = _implementations.register
