@@ -15,6 +15,7 @@ the same pattern, each with its own instance of the one ``Registry``
 >>> ce = impls.get("numpy")
 """
 
+from ._arrays import simplex_row_sum_tolerance
 from ._loader import load
 from .softmax import get
 from .softmax import names
@@ -30,7 +31,6 @@ from .softmax.helpers import one_hot
 from .softmax.loops import LoopsSoftmaxCE
 from .softmax.symbolic import SympySoftmaxCE
 from .softmax.validation import Problem
-from .softmax.validation import simplex_row_sum_tolerance
 from .softmax.validation import validate
 from .softmax.vectorized import NumpySoftmaxCE
 

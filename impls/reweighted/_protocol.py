@@ -38,9 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..softmax._protocol import FLOAT_DTYPES
-
-FLOAT64 = (np.dtype(np.float64),)
+from .._arrays import FLOAT64, FLOAT_DTYPES
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ..softmax._protocol import FLOAT_DTYPES
+from .._arrays import FLOAT_DTYPES
 from ..softmax import get as _get_softmax
 from ._base import (
     BinaryLogisticBase,

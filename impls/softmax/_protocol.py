@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-FLOAT_DTYPES: tuple[np.dtype, ...] = (np.dtype(np.float32), np.dtype(np.float64))
+from .._arrays import FLOAT64, FLOAT_DTYPES
 
 REQUIRED_METHODS = ("loss", "grad")
 OPTIONAL_METHODS = ("probs", "loss_grad", "hessian", "hvp")
@@ -61,7 +61,7 @@ class Capabilities:
         The same limit for ``hessian`` (the Hessian costs ``N (D K)^2``).
     """
 
-    dtypes: tuple[np.dtype, ...] = (np.dtype(np.float64),)
+    dtypes: tuple[np.dtype, ...] = FLOAT64
     sample_weight: bool = False
     hessian: bool = False
     hvp: bool = False

@@ -55,8 +55,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._arrays import simplex_row_sum_tolerance
 from ._protocol import FLOAT_DTYPES, Capabilities
-from .validation import check_result_finite, quiet_overflow, simplex_row_sum_tolerance, validate
+from .validation import check_result_finite, quiet_overflow, validate
 
 DEFAULT_BLOCK_ELEMENTS = 1 << 20
 # Loss, gradient and hvp read each block of X twice (X W, then X^T R): blocks
