@@ -96,6 +96,14 @@ def check_shape(name: str, arr: np.ndarray, shape: tuple, shape_text: str, where
         raise ValueError(f"{name}: expected shape {shape_text} = {shape}{origin}, got {arr.shape}")
 
 
+def check_nonempty(name: str, arr: np.ndarray, rows: str, columns: str) -> None:
+    """Raise unless the 2-D ``arr`` has rows and columns; ``rows`` and ``columns`` say what is missing and why it matters."""
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: has no {rows}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name}: has no {columns}")
+
+
 def linear_model_arrays(W, X, *, allow_exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``W`` of shape (D, K) and ``X`` of shape (N, D), N and D >= 1, of the linear model ``Z = X W``.
 
@@ -106,14 +114,27 @@ def linear_model_arrays(W, X, *, allow_exact: bool = False) -> tuple[np.ndarray,
     X = as_array("X", X, allow_exact=allow_exact)
     check_ndim("X", X, 2, "(N, D)")
     check_ndim("W", W, 2, "(D, K)")
-    N, D = X.shape
-    if N == 0:
-        raise ValueError("X: has no samples (N = 0); the mean loss is undefined")
-    if D == 0:
-        raise ValueError("X: has no features (D = 0)")
+    check_nonempty("X", X, "samples (N = 0); the mean loss is undefined", "features (D = 0)")
+    D = X.shape[1]
     if W.shape[0] != D:
         raise ValueError(f"W: has {W.shape[0]} rows but X has D = {D} columns; W must have shape (D, K)")
     return W, X
+
+
+def linear_model_targets(Y, N: int, K: int, *, required: bool = True, allow_exact: bool = False) -> np.ndarray | None:
+    """The targets ``Y`` of shape (N, K) of the linear model, read with :func:`as_array`.
+
+    ``None`` stays ``None`` unless ``required``. Only the shape is checked
+    here: which rows are valid targets depends on the loss.
+    """
+    if Y is None:
+        if required:
+            raise TypeError("Y: expected an array of shape (N, K), got None")
+        return None
+    Y = as_array("Y", Y, allow_exact=allow_exact)
+    check_ndim("Y", Y, 2, "(N, K)")
+    check_shape("Y", Y, (N, K), "(N, K)", "from X and W")
+    return Y
 
 
 def common_dtype(

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .._arrays import check_finite, check_ndim
+from .._arrays import check_finite, check_ndim, check_nonempty
 from . import validation as v
 
 
@@ -51,11 +51,8 @@ class Depth2Problem:
     def __post_init__(self):
         X = v.as_real_array("X", self.X)
         check_ndim("X", X, 2, "(n, d)")
-        n, d = X.shape
-        if n == 0:
-            raise ValueError("X: has no samples (n = 0); the mean loss is undefined")
-        if d == 0:
-            raise ValueError("X: has no features (d = 0)")
+        check_nonempty("X", X, "samples (n = 0); the mean loss is undefined", "features (d = 0)")
+        n = X.shape[0]
         check_finite("X", X)
         y = v.as_real_array("y", self.y)
         v.check_labels(y, n)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._arrays import as_array, check_finite, check_ndim, check_shape, common_dtype
+from .._arrays import as_array, check_finite, check_ndim, check_nonempty, check_shape, common_dtype
 from ._protocol import FLOAT_DTYPES
 
 
@@ -85,11 +85,8 @@ def validate(x, A, b=None, w=None, *, dtypes=FLOAT_DTYPES, need_b: bool = True, 
     A = as_array("A", A, allow_exact=allow_exact)
     check_ndim("x", x, 1, "(d,)")
     check_ndim("A", A, 2, "(n, d)")
+    check_nonempty("A", A, "rows (n = 0); alpha = <u, 1_n> would be an empty sum", "columns (d = 0)")
     n, d = A.shape
-    if n == 0:
-        raise ValueError("A: has no rows (n = 0); alpha = <u, 1_n> would be an empty sum")
-    if d == 0:
-        raise ValueError("A: has no columns (d = 0)")
     if x.shape[0] != d:
         raise ValueError(f"x: has {x.shape[0]} entries but A has d = {d} columns; x must have shape (d,)")
     named = {"x": x, "A": A}

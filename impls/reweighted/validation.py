@@ -21,6 +21,7 @@ from .._arrays import (
     check_simplex_rows,
     common_dtype,
     linear_model_arrays,
+    linear_model_targets,
 )
 
 # What each loss accepts as targets (see ``_protocol``).
@@ -84,13 +85,9 @@ def validate_linear(W, X, Y, *, kind: str, binary: bool, dtypes, need_Y: bool = 
     W, X = linear_model_arrays(W, X)
     _check_columns("W", W.shape[1], kind, binary)
     named = {"W": W, "X": X}
+    Y = linear_model_targets(Y, X.shape[0], W.shape[1], required=need_Y)
     if Y is not None:
-        Y = as_array("Y", Y, allow_exact=False)
-        check_ndim("Y", Y, 2, "(N, K)")
-        check_shape("Y", Y, (X.shape[0], W.shape[1]), "(N, K)", "from X and W")
         named["Y"] = Y
-    elif need_Y:
-        raise TypeError("Y: expected an array of shape (N, K), got None")
     return W, X, Y, _check_values(named, Y, kind, dtypes)
 
 

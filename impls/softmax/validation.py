@@ -19,11 +19,11 @@ from .._arrays import (
     all_finite,
     as_array,
     check_finite,
-    check_ndim,
     check_shape,
     check_simplex_rows,
     common_dtype,
     linear_model_arrays,
+    linear_model_targets,
 )
 
 
@@ -117,13 +117,9 @@ def validate(
         raise ValueError(f"W: has K = {K} columns; softmax cross-entropy needs K >= 2 classes")
 
     named = {"W": W, "X": X}
+    Y = linear_model_targets(Y, N, K, required=need_Y, allow_exact=allow_exact)
     if Y is not None:
-        Y = as_array("Y", Y, allow_exact=allow_exact)
-        check_ndim("Y", Y, 2, "(N, K)")
-        check_shape("Y", Y, (N, K), "(N, K)", "from X and W")
         named["Y"] = Y
-    elif need_Y:
-        raise TypeError("Y: expected an array of shape (N, K), got None")
     if V is not None:
         V = as_array("V", V, allow_exact=allow_exact)
         check_shape("V", V, (D, K), "(D, K)", "like W")
