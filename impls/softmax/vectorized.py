@@ -283,14 +283,7 @@ class NumpySoftmaxCE:
     """
 
     name = "numpy"
-    capabilities = Capabilities(
-        dtypes=FLOAT_DTYPES,
-        sample_weight=True,
-        hessian=True,
-        hvp=True,
-        max_size=None,
-        max_hessian_size=None,
-    )
+    capabilities = Capabilities(dtypes=FLOAT_DTYPES, sample_weight=True, hessian=True, hvp=True)
 
     def __init__(self, block_elements: int = DEFAULT_BLOCK_ELEMENTS, threads: int | None = None):
         if int(block_elements) < 1:
