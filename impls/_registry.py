@@ -12,6 +12,10 @@ from __future__ import annotations
 class Registry:
     """Implementations by name: a plain dict of name -> zero-argument factory.
 
+    ``get(name)`` calls the factory; ``registry[name]`` is the entry itself,
+    for a family whose entries are built otherwise (``impls.reweighted``
+    registers each implementation's table of losses).
+
     Parameters
     ----------
     what : str
@@ -41,7 +45,7 @@ class Registry:
         return tuple(sorted(self._factories))
 
     def __getitem__(self, name: str):
-        """The factory registered under ``name``; a ``KeyError`` that lists the registered names if none is."""
+        """The entry registered under ``name``; a ``KeyError`` that lists the registered names if none is."""
         try:
             return self._factories[name]
         except KeyError:
