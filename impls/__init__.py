@@ -1,8 +1,13 @@
 """Interchangeable implementations of softmax cross-entropy, behind one interface.
 
-``impls`` knows nothing of claims: it holds the interface (``SoftmaxCrossEntropy``,
-``Capabilities``), the shared input validation, the registry and the
-implementations.
+``impls`` knows nothing of claims. It is the public face of the softmax
+family (``impls/softmax/``: the interface ``SoftmaxCrossEntropy`` and
+``Capabilities``, its input validation, the ``loops``, ``numpy`` and
+``sympy`` implementations and their registry) and holds the loader of a
+user's implementation (``impls.load``). The other objective families follow
+the same pattern, each with its own instance of the one ``Registry``
+(``impls/_registry.py``), and are imported by name:
+``impls.resnet_softmax``, ``impls.depth2``, ``impls.reweighted``.
 
 >>> import impls
 >>> impls.names()
@@ -10,28 +15,24 @@ implementations.
 >>> ce = impls.get("numpy")
 """
 
-from ._protocol import FLOAT_DTYPES
-from ._protocol import OPTIONAL_METHODS
-from ._protocol import REQUIRED_METHODS
-from ._protocol import Capabilities
-from ._protocol import SoftmaxCrossEntropy
-from ._protocol import capabilities_of
-from ._registry import get
-from ._registry import load
-from ._registry import names
-from ._registry import register
-from .helpers import add_bias
-from .helpers import one_hot
-from .loops import LoopsSoftmaxCE
-from .symbolic import SympySoftmaxCE
-from .validation import Problem
-from .validation import simplex_row_sum_tolerance
-from .validation import validate
-from .vectorized import NumpySoftmaxCE
-
-register("loops", LoopsSoftmaxCE)
-register("numpy", NumpySoftmaxCE)
-register("sympy", SympySoftmaxCE)
+from ._arrays import simplex_row_sum_tolerance
+from ._loader import load
+from .softmax import get
+from .softmax import names
+from .softmax import register
+from .softmax._protocol import FLOAT_DTYPES
+from .softmax._protocol import OPTIONAL_METHODS
+from .softmax._protocol import REQUIRED_METHODS
+from .softmax._protocol import Capabilities
+from .softmax._protocol import SoftmaxCrossEntropy
+from .softmax._protocol import capabilities_of
+from .softmax.helpers import add_bias
+from .softmax.helpers import one_hot
+from .softmax.loops import LoopsSoftmaxCE
+from .softmax.symbolic import SympySoftmaxCE
+from .softmax.validation import Problem
+from .softmax.validation import validate
+from .softmax.vectorized import NumpySoftmaxCE
 
 __all__ = [
     "FLOAT_DTYPES",

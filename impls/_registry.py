@@ -1,81 +1,56 @@
-"""The registry of implementations and the loader for a user's own one."""
+"""One registry of implementations, for every objective family.
+
+Each family keeps one :class:`Registry` in its ``__init__.py`` and exposes
+its ``names`` and ``get`` (and ``register`` where a user may add an
+implementation): ``impls``, ``impls.resnet_softmax``, ``impls.depth2``,
+``impls.reweighted``.
+"""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 
-from ._protocol import REQUIRED_METHODS, capabilities_of
+class Registry:
+    """Implementations by name: a plain dict of name -> zero-argument factory.
 
-# name -> zero-argument factory; filled by impls/__init__.py and by register().
-_REGISTRY: dict[str, type] = {}
+    ``get(name)`` calls the factory; ``registry[name]`` is the entry itself,
+    for a family whose entries are built otherwise (``impls.reweighted``
+    registers each implementation's table of losses).
 
-
-def register(name: str, factory) -> None:
-    """Register ``factory`` (a class, or any zero-argument callable) under ``name``."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name: expected a non-empty string, got {name!r}")
-    if name in _REGISTRY:
-        raise ValueError(f"name: an implementation called {name!r} is already registered")
-    _REGISTRY[name] = factory
-
-
-def names() -> tuple[str, ...]:
-    """The registered implementation names, sorted."""
-    return tuple(sorted(_REGISTRY))
-
-
-def get(name: str):
-    """A fresh instance of the registered implementation ``name``."""
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"name: no implementation called {name!r}; registered: {', '.join(names())}") from None
-    return factory()
-
-
-def _check_interface(obj, where: str) -> None:
-    missing = [m for m in REQUIRED_METHODS if not callable(getattr(obj, m, None))]
-    if missing:
-        raise TypeError(
-            f"{where}: is missing the required method(s) {', '.join(missing)}; "
-            f"an implementation needs at least loss(W, X, Y) and grad(W, X, Y)"
-        )
-    capabilities_of(obj)  # raises if a declared capabilities attribute has the wrong type
-
-
-def load(path: str):
-    """Load a user's implementation from ``"package.module:attribute"``.
-
-    The attribute may be a class (instantiated with no arguments) or an
-    instance. The object must have ``loss`` and ``grad``; ``probs``,
-    ``loss_grad``, ``hessian`` and ``hvp`` are optional. If it has no
-    ``name``, the path is used as its name.
+    Parameters
+    ----------
+    what : str
+        What an entry is, as the error messages name it: ``"implementation"``,
+        ``"ResNet-softmax implementation"``, ``"depth-2 implementation"``.
+    factories : mapping of str to factory, optional
+        The built-in entries, registered in order.
     """
-    if not isinstance(path, str) or path.count(":") != 1:
-        raise ValueError(f"impl path: expected 'package.module:attribute', got {path!r}")
-    module_name, attr = path.split(":")
-    if not module_name or not attr:
-        raise ValueError(f"impl path: expected 'package.module:attribute', got {path!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise ImportError(f"impl path {path!r}: cannot import module {module_name!r} ({exc})") from exc
-    obj = module
-    for part in attr.split("."):
+
+    def __init__(self, what: str = "implementation", factories=None):
+        self.what = what
+        self._factories: dict[str, object] = {}
+        for name, factory in (factories or {}).items():
+            self.register(name, factory)
+
+    def register(self, name: str, factory) -> None:
+        """Register ``factory`` (a class, or any zero-argument callable) under ``name``."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name: expected a non-empty string, got {name!r}")
+        if name in self._factories:
+            article = "an" if self.what[0] in "aeiou" else "a"
+            raise ValueError(f"name: {article} {self.what} called {name!r} is already registered")
+        self._factories[name] = factory
+
+    def names(self) -> tuple[str, ...]:
+        """The registered implementation names, sorted."""
+        return tuple(sorted(self._factories))
+
+    def __getitem__(self, name: str):
+        """The entry registered under ``name``; a ``KeyError`` that lists the registered names if none is."""
         try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise AttributeError(f"impl path {path!r}: module {module_name!r} has no attribute {attr!r}") from None
-    if inspect.isclass(obj):
-        try:
-            obj = obj()
-        except TypeError as exc:
-            raise TypeError(f"impl path {path!r}: the class cannot be instantiated without arguments ({exc})") from exc
-    _check_interface(obj, f"impl path {path!r}")
-    if not getattr(obj, "name", None):
-        try:
-            obj.name = path
-        except AttributeError:
-            pass
-    return obj
+            return self._factories[name]
+        except KeyError:
+            raise KeyError(f"name: no {self.what} called {name!r}; registered: {', '.join(self.names())}") from None
+
+    def get(self, name: str):
+        """A fresh instance of the registered implementation ``name``."""
+        return self[name]()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import impls
-from impls.vectorized import MIN_PARALLEL_ELEMENTS, default_threads
+from impls.softmax.vectorized import MIN_PARALLEL_ELEMENTS, default_threads
 
 # Large enough to run on several threads, with several blocks in every lane.
 N, D, K = 3 * MIN_PARALLEL_ELEMENTS // 32 + 7, 5, 16

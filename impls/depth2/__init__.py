@@ -3,8 +3,7 @@
 One small protocol (``Depth2Objective``), one problem type
 (``Depth2Problem``: data, outer weights, lambda, activation), three
 interchangeable implementations and a registry, following the pattern of
-``impls`` for softmax cross-entropy. Conventions are in
-``impls/depth2/_protocol.py``.
+``impls.softmax``. Conventions are in ``impls/depth2/_protocol.py``.
 
 >>> import numpy as np
 >>> from impls import depth2
@@ -15,13 +14,12 @@ interchangeable implementations and a registry, following the pattern of
 0.693147
 """
 
+from .._registry import Registry
 from ._protocol import ACTIVATIONS
 from ._protocol import OPTIONAL_METHODS
 from ._protocol import REQUIRED_METHODS
 from ._protocol import Capabilities
 from ._protocol import Depth2Objective
-from ._registry import get
-from ._registry import names
 from .activations import AT_ZERO
 from .activations import BOUNDS
 from .loops import LoopsDepth2
@@ -30,6 +28,12 @@ from .problem import alternating_outer_weights
 from .problem import signed_labels
 from .symbolic import SympyDepth2
 from .vectorized import NumpyDepth2
+
+_implementations = Registry(
+    "depth-2 implementation", {"loops": LoopsDepth2, "numpy": NumpyDepth2, "sympy": SympyDepth2}
+)
+get = _implementations.get
+names = _implementations.names
 
 __all__ = [
     "ACTIVATIONS",

@@ -38,6 +38,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .._arrays import FLOAT64
+
 ACTIVATIONS = ("sigmoid", "tanh", "softplus")
 
 REQUIRED_METHODS = ("loss", "grad")
@@ -68,7 +70,7 @@ class Capabilities:
         practical limit).
     """
 
-    dtypes: tuple[np.dtype, ...] = (np.dtype(np.float64),)
+    dtypes: tuple[np.dtype, ...] = FLOAT64
     batched: bool = False
     minibatch: bool = False
     hessian: bool = True

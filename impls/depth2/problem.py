@@ -11,6 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .._arrays import check_finite, check_ndim, check_nonempty
 from . import validation as v
 
 
@@ -49,14 +50,10 @@ class Depth2Problem:
 
     def __post_init__(self):
         X = v.as_real_array("X", self.X)
-        if X.ndim != 2:
-            raise ValueError(f"X: expected a 2-D array of shape (n, d), got shape {X.shape}")
-        n, d = X.shape
-        if n == 0:
-            raise ValueError("X: has no samples (n = 0); the mean loss is undefined")
-        if d == 0:
-            raise ValueError("X: has no features (d = 0)")
-        v.check_finite("X", X)
+        check_ndim("X", X, 2, "(n, d)")
+        check_nonempty("X", X, "samples (n = 0); the mean loss is undefined", "features (d = 0)")
+        n = X.shape[0]
+        check_finite("X", X)
         y = v.as_real_array("y", self.y)
         v.check_labels(y, n)
         lam = v.check_lam(self.lam)
@@ -75,7 +72,7 @@ class Depth2Problem:
             a = v.as_real_array("a", self.a)
             if a.ndim != 1 or a.shape[0] == 0:
                 raise ValueError(f"a: expected a non-empty 1-D array of shape (p,), got shape {a.shape}")
-            v.check_finite("a", a)
+            check_finite("a", a)
             p = a.shape[0]
             if self.width is not None and self.width != p:
                 raise ValueError(f"width: is {self.width!r} but a has p = {p} entries")

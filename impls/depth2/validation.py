@@ -2,7 +2,10 @@
 
 Every bad input gets a ``TypeError`` (wrong kind of data) or a ``ValueError``
 (right kind, wrong value) whose message starts with the argument's name, as
-in :mod:`impls.validation`, so that no implementation returns a silent NaN.
+in every family, so that no implementation returns a silent NaN. Reading an
+argument and its NaN / Inf check are the shared ones of :mod:`impls._arrays`;
+unlike the softmax family, integer data are accepted here (converted to
+float64 exactly).
 """
 
 from __future__ import annotations
@@ -12,13 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .._arrays import check_exact_entries, check_finite, is_exact_scalar, read_array
 from ._protocol import ACTIVATIONS
-
-
-def _is_exact_scalar(value) -> bool:
-    import sympy
-
-    return isinstance(value, (int, Fraction, sympy.Basic)) and not isinstance(value, bool)
 
 
 def as_real_array(name: str, value, *, allow_exact: bool = True) -> np.ndarray:
@@ -27,19 +25,12 @@ def as_real_array(name: str, value, *, allow_exact: bool = True) -> np.ndarray:
     Integer arrays are accepted for the data (``X``, ``y``, ``a``) and
     converted to float64 exactly; booleans and complex numbers are not.
     """
-    if value is None:
-        raise TypeError(f"{name}: expected an array, got None")
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name}: cannot be read as an array ({exc})") from None
+    arr = read_array(name, value)
     kind = arr.dtype.kind
     if kind == "O":
         if not allow_exact:
             raise TypeError(f"{name}: dtype object (exact) is not supported here; pass a float64 array")
-        bad = next((v for v in arr.flat if not _is_exact_scalar(v)), None)
-        if bad is not None:
-            raise TypeError(f"{name}: exact inputs must hold ints, Fractions or SymPy numbers, found {type(bad).__name__}")
+        check_exact_entries(name, arr, "ints, Fractions or SymPy numbers")
         return arr
     if kind == "b":
         raise TypeError(f"{name}: boolean arrays are not accepted; pass a real array")
@@ -52,22 +43,6 @@ def as_real_array(name: str, value, *, allow_exact: bool = True) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
-def check_finite(name: str, arr: np.ndarray) -> None:
-    if arr.dtype.kind == "O":
-        import sympy
-
-        for v in arr.flat:
-            s = sympy.sympify(v)
-            if s.is_number and s.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-                raise ValueError(f"{name}: contains {s}; every entry must be finite")
-        return
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(
-            f"{name}: contains {int(np.isnan(arr).sum())} NaN and {int(np.isinf(arr).sum())} infinite entries; "
-            "every entry must be finite"
-        )
-
-
 def check_activation(activation) -> str:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {activation!r}")
@@ -76,9 +51,9 @@ def check_activation(activation) -> str:
 
 def check_lam(lam):
     """lambda >= 0, finite; a Python/NumPy real or an exact number."""
-    if isinstance(lam, bool) or not isinstance(lam, (numbers.Real, Fraction)) and not _is_exact_scalar(lam):
+    if isinstance(lam, bool) or not isinstance(lam, (numbers.Real, Fraction)) and not is_exact_scalar(lam):
         raise TypeError(f"lam: expected a real number >= 0, got {type(lam).__name__}")
-    if _is_exact_scalar(lam) and not isinstance(lam, (int, Fraction)):
+    if is_exact_scalar(lam) and not isinstance(lam, (int, Fraction)):
         import sympy
 
         value = sympy.sympify(lam)

@@ -3,7 +3,7 @@
 ``L(x) = 0.5 ||f(x) - b||^2 + 0.5 ||diag(w) A x||^2`` with ``u = exp(Ax) + Ax``,
 ``alpha = <u, 1_n>`` and ``f = u / alpha`` (conventions in ``_protocol``).
 One protocol (:class:`ResNetSoftmaxRegression`), three implementations, one
-registry, like the softmax family in :mod:`impls`:
+registry, like the softmax family in :mod:`impls.softmax`:
 
 >>> import numpy as np
 >>> from impls import resnet_softmax
@@ -15,8 +15,8 @@ registry, like the softmax family in :mod:`impls`:
 0.25
 """
 
+from .._registry import Registry
 from ._protocol import FLOAT_DTYPES, METHODS, Capabilities, ResNetSoftmaxRegression
-from ._registry import get, names, register
 from .loops import LoopsResNetSoftmax
 from .symbolic import SymbolicResNetModel, SympyResNetSoftmax
 from .validation import (
@@ -29,9 +29,12 @@ from .validation import (
 )
 from .vectorized import NumpyResNetSoftmax
 
-register("loops", LoopsResNetSoftmax)
-register("numpy", NumpyResNetSoftmax)
-register("sympy", SympyResNetSoftmax)
+_implementations = Registry(
+    "ResNet-softmax implementation", {"loops": LoopsResNetSoftmax, "numpy": NumpyResNetSoftmax, "sympy": SympyResNetSoftmax}
+)
+get = _implementations.get
+names = _implementations.names
+register = _implementations.register
 
 __all__ = [
     "FLOAT_DTYPES",

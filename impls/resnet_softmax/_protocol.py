@@ -38,7 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-FLOAT_DTYPES: tuple[np.dtype, ...] = (np.dtype(np.float32), np.dtype(np.float64))
+from .._arrays import FLOAT64, FLOAT_DTYPES
 
 METHODS = ("alpha", "f", "loss", "grad", "hessian", "B", "B_rank", "B_diag", "low_rank_factors")
 
@@ -59,7 +59,7 @@ class Capabilities:
         no practical limit).
     """
 
-    dtypes: tuple[np.dtype, ...] = (np.dtype(np.float64),)
+    dtypes: tuple[np.dtype, ...] = FLOAT64
     exact: bool = False
     max_n: int | None = None
     max_d: int | None = None

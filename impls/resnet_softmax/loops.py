@@ -24,10 +24,9 @@ import math
 
 import numpy as np
 
+from .._arrays import FLOAT64
 from ._protocol import Capabilities
 from .validation import alpha_error_bound, check_alpha, validate
-
-_FLOAT64 = (np.dtype(np.float64),)
 
 
 class _Point:
@@ -87,11 +86,11 @@ class LoopsResNetSoftmax:
     """Reference implementation: plain Python sums, entrywise derivative formulas."""
 
     name = "loops"
-    capabilities = Capabilities(dtypes=_FLOAT64, max_n=64, max_d=64)
+    capabilities = Capabilities(dtypes=FLOAT64, max_n=64, max_d=64)
 
     @staticmethod
     def _problem(x, A, b=None, w=None, need_b=True):
-        return validate(x, A, b, w, dtypes=_FLOAT64, need_b=need_b)
+        return validate(x, A, b, w, dtypes=FLOAT64, need_b=need_b)
 
     def alpha(self, x, A):
         pt = _Point(self._problem(x, A, need_b=False), check=False)

@@ -30,10 +30,9 @@ from functools import cached_property
 import numpy as np
 import sympy
 
+from .._arrays import FLOAT64
 from ._protocol import Capabilities
 from .validation import alpha_error_bound, check_alpha, check_exact_alpha, validate
-
-_FLOAT64 = (np.dtype(np.float64),)
 
 
 class SymbolicResNetModel:
@@ -142,7 +141,7 @@ class SympyResNetSoftmax:
 
     name = "sympy"
     capabilities = Capabilities(
-        dtypes=_FLOAT64,
+        dtypes=FLOAT64,
         exact=True,
         max_n=8,
         notes=("builds and differentiates the loss symbolically per n; the first call per n is slow",),
@@ -160,7 +159,7 @@ class SympyResNetSoftmax:
 
     @staticmethod
     def _validate(x, A, b=None, w=None, need_b=True):
-        return validate(x, A, b, w, dtypes=_FLOAT64, need_b=need_b, allow_exact=True)
+        return validate(x, A, b, w, dtypes=FLOAT64, need_b=need_b, allow_exact=True)
 
     def _evaluate(self, what: str, pb, check: bool = True):
         """``what`` at the problem's point: an exact SymPy result or float64 values."""

@@ -2,8 +2,8 @@
 
 Bad inputs get a ``TypeError`` (wrong kind of data) or a ``ValueError``
 (right kind, wrong value) whose message starts with the argument's name.
-The array checks (dtype kind, NaN / Inf) are the softmax family's, from
-:mod:`impls.validation`; the shapes are this family's.
+The array checks (dtype kind, one dtype, NaN / Inf) are the ones every
+family shares, from :mod:`impls._arrays`; the shapes are this family's.
 
 Where ``alpha(x) <= 0`` the loss is undefined, and where ``alpha(x)`` is
 too close to 0 its value is dominated by rounding; both raise
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..validation import _as_array, _check_finite, _dtype_names
+from .._arrays import as_array, check_finite, check_ndim, check_nonempty, check_shape, common_dtype
 from ._protocol import FLOAT_DTYPES
 
 
@@ -81,54 +81,29 @@ def validate(x, A, b=None, w=None, *, dtypes=FLOAT_DTYPES, need_b: bool = True, 
         Wrong number of dimensions, shapes that do not agree, ``n = 0``,
         ``d = 0``, NaN or Inf.
     """
-    x = _as_array("x", x, allow_exact=allow_exact)
-    A = _as_array("A", A, allow_exact=allow_exact)
-    if x.ndim != 1:
-        raise ValueError(f"x: expected a 1-D array of shape (d,), got shape {x.shape}")
-    if A.ndim != 2:
-        raise ValueError(f"A: expected a 2-D array of shape (n, d), got shape {A.shape}")
+    x = as_array("x", x, allow_exact=allow_exact)
+    A = as_array("A", A, allow_exact=allow_exact)
+    check_ndim("x", x, 1, "(d,)")
+    check_ndim("A", A, 2, "(n, d)")
+    check_nonempty("A", A, "rows (n = 0); alpha = <u, 1_n> would be an empty sum", "columns (d = 0)")
     n, d = A.shape
-    if n == 0:
-        raise ValueError("A: has no rows (n = 0); alpha = <u, 1_n> would be an empty sum")
-    if d == 0:
-        raise ValueError("A: has no columns (d = 0)")
     if x.shape[0] != d:
         raise ValueError(f"x: has {x.shape[0]} entries but A has d = {d} columns; x must have shape (d,)")
     named = {"x": x, "A": A}
     if b is not None:
-        b = _as_array("b", b, allow_exact=allow_exact)
-        if b.shape != (n,):
-            raise ValueError(f"b: expected shape (n,) = ({n},) from A, got {b.shape}")
+        b = as_array("b", b, allow_exact=allow_exact)
+        check_shape("b", b, (n,), "(n,)", "from A")
         named["b"] = b
     elif need_b:
         raise TypeError("b: expected an array of shape (n,), got None")
     if w is not None:
-        w = _as_array("w", w, allow_exact=allow_exact)
-        if w.shape != (n,):
-            raise ValueError(f"w: expected shape (n,) = ({n},) from A, got {w.shape}")
+        w = as_array("w", w, allow_exact=allow_exact)
+        check_shape("w", w, (n,), "(n,)", "from A")
         named["w"] = w
 
-    kinds = {name: arr.dtype for name, arr in named.items()}
-    if any(dt.kind == "O" for dt in kinds.values()):
-        dtype = None
-        float_args = [name for name, dt in kinds.items() if dt.kind != "O"]
-        if float_args:
-            raise TypeError(
-                f"{float_args[0]}: has dtype {kinds[float_args[0]]} while other arguments are exact (object); "
-                "pass every argument exactly, or every argument as floats"
-            )
-    else:
-        dtype = x.dtype
-        for name, dt in kinds.items():
-            if dt != dtype:
-                raise TypeError(
-                    f"{name}: has dtype {dt} but x has dtype {dtype}; pass every argument in one dtype "
-                    "(implementations compute in the dtype they are given)"
-                )
-        if dtype not in tuple(np.dtype(t) for t in dtypes):
-            raise TypeError(f"x: dtype {dtype} is not supported here; supported: {_dtype_names(dtypes)}")
+    dtype = common_dtype(named, dtypes)
     for name, arr in named.items():
-        _check_finite(name, arr)
+        check_finite(name, arr)
     return Problem(x, A, b, w, n, d, dtype)
 
 

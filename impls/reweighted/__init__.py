@@ -15,11 +15,11 @@ Not imported by ``impls``; import it directly:
 >>> ova = reweighted.get("numpy", "one_vs_all")
 """
 
+from .._registry import Registry
+from . import loops
+from . import vectorized
 from ._protocol import Capabilities
 from ._protocol import ReweightedLoss
-from ._registry import get
-from ._registry import losses
-from ._registry import names
 from .vectorized import BinaryLogistic
 from .vectorized import CandidateINR
 from .vectorized import CandidateINRDetached
@@ -27,6 +27,30 @@ from .vectorized import NonTargetWeightedLogistic
 from .vectorized import OneVsAllLogistic
 from .vectorized import WeightedSoftmax
 from .vectorized import softplus
+
+# Implementation name -> {loss name -> class}: each implementation module lists its losses.
+_implementations = Registry("implementation", {"loops": loops.LOSSES, "numpy": vectorized.LOSSES})
+names = _implementations.names
+
+
+def losses() -> tuple[str, ...]:
+    """The loss names every implementation provides (the candidate forms carry "candidate" in their names)."""
+    return tuple(vectorized.LOSSES)
+
+
+def get(name: str, loss: str, **params):
+    """A new instance of the loss ``loss`` of the implementation ``name``, with hyperparameters ``params``.
+
+    >>> get("numpy", "one_vs_all", positive_weight=[1.0, 2.0, 1.0])
+    OneVsAllLogistic((1.0, 2.0, 1.0), None)
+    """
+    family = _implementations[name]
+    try:
+        cls = family[loss]
+    except KeyError:
+        raise KeyError(f"loss: no loss called {loss!r}; available: {', '.join(losses())}") from None
+    return cls(**params)
+
 
 __all__ = [
     "BinaryLogistic",

@@ -22,7 +22,7 @@ Conventions (written once here; every loss of the family follows them):
 * ``logit_grad`` is ``dL/dZ``, shape of ``Z``; ``grad`` is ``X^T dL/dZ``,
   shape (D, K). ``hessian`` (where cheap) is the (D*K, D*K) matrix with
   respect to ``W.ravel()`` in C order (index ``d*K + k``), as in
-  ``impls._protocol``.
+  ``impls.softmax._protocol``.
 * Stable numerics only: ``log p = -softplus(-z)``, ``log(1 - p) =
   -softplus(z)`` with ``softplus(z) = logaddexp(0, z)``; nothing is clipped.
 
@@ -38,9 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._protocol import FLOAT_DTYPES
-
-FLOAT64 = (np.dtype(np.float64),)
+from .._arrays import FLOAT64, FLOAT_DTYPES
 
 
 @dataclass(frozen=True)

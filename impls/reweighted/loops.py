@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .._registry import get as _get_softmax
+from ..softmax import get as _get_softmax
 from ._base import (
     BinaryLogisticBase,
     CandidateINRBase,
@@ -272,11 +272,8 @@ class CandidateINRDetached(_CandidateOps, CandidateINRDetachedBase):
         return np.float64(total / N), np.array(G, dtype=np.float64)
 
 
+# Loss name (each class's ``name``, from its base) -> class, in the order ``reweighted.losses()`` lists them.
 LOSSES = {
-    "binary_logistic": BinaryLogistic,
-    "softmax": WeightedSoftmax,
-    "one_vs_all": OneVsAllLogistic,
-    "non_target_weighted": NonTargetWeightedLogistic,
-    "candidate_inr": CandidateINR,
-    "candidate_inr_detached": CandidateINRDetached,
+    cls.name: cls
+    for cls in (BinaryLogistic, WeightedSoftmax, OneVsAllLogistic, NonTargetWeightedLogistic, CandidateINR, CandidateINRDetached)
 }

@@ -1,8 +1,9 @@
 """Input validation of the reweighted loss family.
 
-As in ``impls.validation`` (whose array checks are reused), every bad input
-gets a ``TypeError`` (wrong kind of data) or a ``ValueError`` (right kind,
-wrong value) whose message starts with the argument's name.
+As in every family, each bad input gets a ``TypeError`` (wrong kind of
+data) or a ``ValueError`` (right kind, wrong value) whose message starts
+with the argument's name; the array checks (dtype kind, one dtype, NaN /
+Inf, simplex rows) are the shared ones of :mod:`impls._arrays`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from numbers import Real
 
 import numpy as np
 
-from ..validation import _as_array, _check_finite, _check_ndim, _check_simplex_rows, _dtype_names
+from .._arrays import (
+    as_array,
+    check_finite,
+    check_ndim,
+    check_shape,
+    check_simplex_rows,
+    common_dtype,
+    linear_model_arrays,
+    linear_model_targets,
+)
 
 # What each loss accepts as targets (see ``_protocol``).
 TARGET_KINDS = ("binary", "simplex", "unit", "one_hot")
@@ -20,7 +30,7 @@ TARGET_KINDS = ("binary", "simplex", "unit", "one_hot")
 
 def _check_targets(Y: np.ndarray, kind: str) -> None:
     if kind == "simplex":
-        _check_simplex_rows(Y)
+        check_simplex_rows(Y)
         return
     if np.any(Y < 0) or np.any(Y > 1):
         i, k = np.argwhere((Y < 0) | (Y > 1))[0]
@@ -36,19 +46,6 @@ def _check_targets(Y: np.ndarray, kind: str) -> None:
             )
 
 
-def _check_dtypes(named: dict, dtypes) -> np.dtype:
-    first = next(iter(named))
-    dtype = named[first].dtype
-    for name, arr in named.items():
-        if arr.dtype != dtype:
-            raise TypeError(
-                f"{name}: has dtype {arr.dtype} but {first} has dtype {dtype}; pass every argument in one dtype"
-            )
-    if dtype not in tuple(np.dtype(d) for d in dtypes):
-        raise TypeError(f"{first}: dtype {dtype} is not supported here; supported: {_dtype_names(dtypes)}")
-    return dtype
-
-
 def _check_columns(name: str, n_columns: int, kind: str, binary: bool) -> None:
     if binary and n_columns != 1:
         raise ValueError(f"{name}: has {n_columns} columns; the binary logistic loss takes one logit column (K = 1)")
@@ -56,58 +53,42 @@ def _check_columns(name: str, n_columns: int, kind: str, binary: bool) -> None:
         raise ValueError(f"{name}: has {n_columns} column(s); a multi-class loss needs K >= 2 classes")
 
 
+def _check_values(named: dict, Y, kind: str, dtypes) -> np.dtype:
+    """The one dtype of the arguments ``named``, their finiteness, and the targets of ``kind``."""
+    dtype = common_dtype(named, dtypes, why="")
+    for name, arr in named.items():
+        check_finite(name, arr)
+    if Y is not None:
+        _check_targets(Y, kind)
+    return dtype
+
+
 def validate_logits(Z, Y, *, kind: str, binary: bool, dtypes) -> tuple[np.ndarray, np.ndarray, np.dtype]:
     """Check logits ``Z`` (N, K) and targets ``Y`` (N, K) of a logit-level call."""
-    Z = _as_array("Z", Z, allow_exact=False)
-    _check_ndim("Z", Z, 2, "(N, K)")
+    Z = as_array("Z", Z, allow_exact=False)
+    check_ndim("Z", Z, 2, "(N, K)")
     N, K = Z.shape
     if N == 0:
         raise ValueError("Z: has no samples (N = 0); the mean loss is undefined")
     _check_columns("Z", K, kind, binary)
     named = {"Z": Z}
     if Y is not None:
-        Y = _as_array("Y", Y, allow_exact=False)
-        _check_ndim("Y", Y, 2, "(N, K)")
-        if Y.shape != Z.shape:
-            raise ValueError(f"Y: expected shape (N, K) = {Z.shape} like Z, got {Y.shape}")
+        Y = as_array("Y", Y, allow_exact=False)
+        check_ndim("Y", Y, 2, "(N, K)")
+        check_shape("Y", Y, Z.shape, "(N, K)", "like Z")
         named["Y"] = Y
-    dtype = _check_dtypes(named, dtypes)
-    for name, arr in named.items():
-        _check_finite(name, arr)
-    if Y is not None:
-        _check_targets(Y, kind)
-    return Z, Y, dtype
+    return Z, Y, _check_values(named, Y, kind, dtypes)
 
 
 def validate_linear(W, X, Y, *, kind: str, binary: bool, dtypes, need_Y: bool = True):
     """Check ``W`` (D, K), ``X`` (N, D) and targets ``Y`` (N, K) of a linear-model call."""
-    W = _as_array("W", W, allow_exact=False)
-    X = _as_array("X", X, allow_exact=False)
-    _check_ndim("X", X, 2, "(N, D)")
-    _check_ndim("W", W, 2, "(D, K)")
-    N, D = X.shape
-    if N == 0:
-        raise ValueError("X: has no samples (N = 0); the mean loss is undefined")
-    if D == 0:
-        raise ValueError("X: has no features (D = 0)")
-    if W.shape[0] != D:
-        raise ValueError(f"W: has {W.shape[0]} rows but X has D = {D} columns; W must have shape (D, K)")
+    W, X = linear_model_arrays(W, X)
     _check_columns("W", W.shape[1], kind, binary)
     named = {"W": W, "X": X}
+    Y = linear_model_targets(Y, X.shape[0], W.shape[1], required=need_Y)
     if Y is not None:
-        Y = _as_array("Y", Y, allow_exact=False)
-        _check_ndim("Y", Y, 2, "(N, K)")
-        if Y.shape != (N, W.shape[1]):
-            raise ValueError(f"Y: expected shape (N, K) = ({N}, {W.shape[1]}) from X and W, got {Y.shape}")
         named["Y"] = Y
-    elif need_Y:
-        raise TypeError("Y: expected an array of shape (N, K), got None")
-    dtype = _check_dtypes(named, dtypes)
-    for name, arr in named.items():
-        _check_finite(name, arr)
-    if Y is not None:
-        _check_targets(Y, kind)
-    return W, X, Y, dtype
+    return W, X, Y, _check_values(named, Y, kind, dtypes)
 
 
 def positive_weights(name: str, value, K: int) -> np.ndarray:
@@ -148,9 +129,9 @@ def gamma_value(value) -> float:
 
 def frozen_weights(value) -> np.ndarray:
     """Frozen non-target weights ``omega``, array of shape (N, K), finite and >= 0 (checked against Z at call time)."""
-    arr = _as_array("omega", value, allow_exact=False)
-    _check_ndim("omega", arr, 2, "(N, K)")
-    _check_finite("omega", arr)
+    arr = as_array("omega", value, allow_exact=False)
+    check_ndim("omega", arr, 2, "(N, K)")
+    check_finite("omega", arr)
     if np.any(arr < 0):
         i, k = np.argwhere(arr < 0)[0]
         raise ValueError(f"omega: entry [{i}, {k}] = {arr[i, k]!r} is negative; non-target weights must be >= 0")

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .._protocol import FLOAT_DTYPES
-from .._registry import get as _get_softmax
+from .._arrays import FLOAT_DTYPES
+from ..softmax import get as _get_softmax
 from ._base import (
     BinaryLogisticBase,
     CandidateINRBase,
@@ -244,11 +244,8 @@ class CandidateINRDetached(_CandidateOps, CandidateINRDetachedBase):
         return _mean(terms, N, dt), G
 
 
+# Loss name (each class's ``name``, from its base) -> class, in the order ``reweighted.losses()`` lists them.
 LOSSES = {
-    "binary_logistic": BinaryLogistic,
-    "softmax": WeightedSoftmax,
-    "one_vs_all": OneVsAllLogistic,
-    "non_target_weighted": NonTargetWeightedLogistic,
-    "candidate_inr": CandidateINR,
-    "candidate_inr_detached": CandidateINRDetached,
+    cls.name: cls
+    for cls in (BinaryLogistic, WeightedSoftmax, OneVsAllLogistic, NonTargetWeightedLogistic, CandidateINR, CandidateINRDetached)
 }

@@ -17,7 +17,7 @@ when no weights are given):
 
 Computation is in Python floats (IEEE double), so only float64 is declared.
 A result that overflows although the inputs are finite raises the error of
-``impls.validation.overflow_error``.
+``impls.softmax.validation.overflow_error``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ import math
 
 import numpy as np
 
+from .._arrays import FLOAT64
 from ._protocol import Capabilities
 from .validation import check_result_finite, validate
-
-_FLOAT64 = (np.dtype(np.float64),)
 
 
 def _logits_row(x_row, W, D, K):
@@ -59,7 +58,7 @@ class LoopsSoftmaxCE:
 
     name = "loops"
     capabilities = Capabilities(
-        dtypes=_FLOAT64,
+        dtypes=FLOAT64,
         sample_weight=True,
         hessian=True,
         hvp=True,
@@ -68,7 +67,7 @@ class LoopsSoftmaxCE:
     )
 
     def _problem(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True):
-        pb = validate(W, X, Y, V, sample_weight, dtypes=_FLOAT64, need_Y=need_Y)
+        pb = validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y)
         lists = {
             "W": pb.W.tolist(),
             "X": pb.X.tolist(),

@@ -20,9 +20,9 @@ Conventions (``DESIGN.md``; written once here, every implementation follows):
 * ``hvp(W, X, Y, V)`` returns the (D, K) array ``H[V]``, i.e.
   ``(H @ V.ravel()).reshape(D, K)``.
 * Bad input raises ``TypeError`` or ``ValueError`` naming the argument
-  (``impls.validation.validate``); finite inputs whose result overflows the
-  dtype raise ``impls.validation.overflow_error``. No method returns Inf or
-  NaN.
+  (``impls.softmax.validation.validate``); finite inputs whose result
+  overflows the dtype raise ``impls.softmax.validation.overflow_error``. No
+  method returns Inf or NaN.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-FLOAT_DTYPES: tuple[np.dtype, ...] = (np.dtype(np.float32), np.dtype(np.float64))
+from .._arrays import FLOAT64, FLOAT_DTYPES
 
 REQUIRED_METHODS = ("loss", "grad")
 OPTIONAL_METHODS = ("probs", "loss_grad", "hessian", "hvp")
@@ -61,7 +61,7 @@ class Capabilities:
         The same limit for ``hessian`` (the Hessian costs ``N (D K)^2``).
     """
 
-    dtypes: tuple[np.dtype, ...] = (np.dtype(np.float64),)
+    dtypes: tuple[np.dtype, ...] = FLOAT64
     sample_weight: bool = False
     hessian: bool = False
     hvp: bool = False

@@ -15,9 +15,9 @@
   ``A_k = sum_n s_n p_nk x_n x_n^T`` comes out of G itself, because the
   probabilities of a sample sum to 1 (``NumpySoftmaxCE._hessian_from_gram``).
 * Finite inputs whose result overflows the dtype (logits beyond its range)
-  raise ``impls.validation.overflow_error``: the arithmetic runs with NumPy's
-  overflow and invalid warnings off, and only the results are checked (a
-  pass over D x K numbers, nothing per sample).
+  raise ``impls.softmax.validation.overflow_error``: the arithmetic runs
+  with NumPy's overflow and invalid warnings off, and only the results are
+  checked (a pass over D x K numbers, nothing per sample).
 * ``hvp`` never forms the Hessian:
   ``H[V] = X^T (s * P * (U - <P, U>)) / S`` with ``U = X V``.
 
@@ -55,8 +55,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._arrays import simplex_row_sum_tolerance
 from ._protocol import FLOAT_DTYPES, Capabilities
-from .validation import check_result_finite, quiet_overflow, simplex_row_sum_tolerance, validate
+from .validation import check_result_finite, quiet_overflow, validate
 
 DEFAULT_BLOCK_ELEMENTS = 1 << 20
 # Loss, gradient and hvp read each block of X twice (X W, then X^T R): blocks
@@ -97,6 +98,30 @@ def _times(Xb, M, out, scratch=None):
     transposed = scratch[:, : Xb.shape[0]]
     np.matmul(M.T, Xb.T, out=transposed)
     np.copyto(out, transposed.T)
+
+
+def _lane_sums(D, K, transposed, dtype):
+    """Zeroed partial sums of ``X^T R``, one per lane: (LANES, K, D) when ``transposed``, else (LANES, D, K)."""
+    return np.zeros((LANES, K, D) if transposed else (LANES, D, K), dtype=dtype)
+
+
+def _add_lifted(Xb, R, transposed, lane_sum, block, first):
+    """``lane_sum = X_b^T R`` on a lane's first block, ``lane_sum += X_b^T R`` on the next (via ``block``).
+
+    ``transposed``: the sums are kept as ``(R^T X_b)``, the order BLAS runs faster (``_transposed_product``).
+    """
+    A, B = (R.T, Xb) if transposed else (Xb.T, R)
+    if first:
+        np.matmul(A, B, out=lane_sum)
+    else:
+        np.matmul(A, B, out=block)
+        lane_sum += block
+
+
+def _lanes_mean(lane_sums, transposed, S, D, K, dtype):
+    """The (D, K) total of the lanes' partial sums, added in lane order, divided by the total weight ``S``."""
+    total = lane_sums.sum(axis=0)
+    return np.divide(total.T if transposed else total, S, out=np.empty((D, K), dtype=dtype))
 
 
 def default_threads() -> int:
@@ -258,14 +283,7 @@ class NumpySoftmaxCE:
     """
 
     name = "numpy"
-    capabilities = Capabilities(
-        dtypes=FLOAT_DTYPES,
-        sample_weight=True,
-        hessian=True,
-        hvp=True,
-        max_size=None,
-        max_hessian_size=None,
-    )
+    capabilities = Capabilities(dtypes=FLOAT_DTYPES, sample_weight=True, hessian=True, hvp=True)
 
     def __init__(self, block_elements: int = DEFAULT_BLOCK_ELEMENTS, threads: int | None = None):
         if int(block_elements) < 1:
@@ -311,7 +329,7 @@ class NumpySoftmaxCE:
         try:
             groups = [lanes[p * len(lanes) // parts : (p + 1) * len(lanes) // parts] for p in range(parts)]
             # Per thread in NumPy: the caller's settings apply to the workers too, but
-            # overflow is reported by checking the results (see impls.validation).
+            # overflow is reported by checking the results (see impls.softmax.validation).
             errstate = {**np.geterr(), **quiet_overflow}
 
             def run(group):
@@ -402,7 +420,7 @@ class NumpySoftmaxCE:
         tol = simplex_row_sum_tolerance(K, dt)
         totals = np.zeros(LANES, dtype=dt)
         transposed = _transposed_product(D, K)
-        G_lanes = (np.zeros((LANES, K, D), dtype=dt) if transposed else np.zeros((LANES, D, K), dtype=dt)) if want_grad else None
+        G_lanes = _lane_sums(D, K, transposed, dt) if want_grad else None
 
         def lane(i, s):
             n_max = min(rows, s.stop - s.start)
@@ -425,12 +443,7 @@ class NumpySoftmaxCE:
                     Z -= Yb  # R = P - Y
                     if sb is not None:
                         Z *= sb[:, None]
-                    A, B = (Z.T, Xb) if transposed else (Xb.T, Z)
-                    if j == 0:
-                        np.matmul(A, B, out=G_lanes[i])
-                    else:
-                        np.matmul(A, B, out=G_block)
-                        G_lanes[i] += G_block
+                    _add_lifted(Xb, Z, transposed, G_lanes[i], G_block, j == 0)
             totals[i] = total
 
         self._over_lanes(N, K, lane)
@@ -438,8 +451,7 @@ class NumpySoftmaxCE:
         with np.errstate(**quiet_overflow):
             loss = totals.sum(dtype=dt) / S if want_loss else None
             if want_grad:
-                G = G_lanes.sum(axis=0)
-                G = np.divide(G.T if transposed else G, S, out=np.empty((D, K), dtype=dt))
+                G = _lanes_mean(G_lanes, transposed, S, D, K, dt)
         if want_loss:
             check_result_finite(loss, dt, "the loss")
         if not want_grad:
@@ -464,7 +476,7 @@ class NumpySoftmaxCE:
         rows = self._block_rows(2 * K, pb.X)
         tol = simplex_row_sum_tolerance(K, dt)
         transposed = _transposed_product(D, K)
-        out_lanes = np.zeros((LANES, K, D) if transposed else (LANES, D, K), dtype=dt)
+        out_lanes = _lane_sums(D, K, transposed, dt)
 
         def lane(i, s):
             n_max = min(rows, s.stop - s.start)
@@ -483,17 +495,11 @@ class NumpySoftmaxCE:
                 U *= P  # R = P * (U - <P, U>)
                 if pb.sample_weight is not None:
                     U *= pb.sample_weight[b][:, None]
-                A, B = (U.T, Xb) if transposed else (Xb.T, U)
-                if j == 0:
-                    np.matmul(A, B, out=out_lanes[i])
-                else:
-                    np.matmul(A, B, out=out_block)
-                    out_lanes[i] += out_block
+                _add_lifted(Xb, U, transposed, out_lanes[i], out_block, j == 0)
 
         self._over_lanes(N, 2 * K, lane)
         with np.errstate(**quiet_overflow):
-            out = out_lanes.sum(axis=0)
-            out = np.divide(out.T if transposed else out, self._weight_total(pb), out=np.empty((D, K), dtype=dt))
+            out = _lanes_mean(out_lanes, transposed, self._weight_total(pb), D, K, dt)
         return check_result_finite(out, dt, "the Hessian-vector product", "X, W, V")
 
     def hessian(self, W, X, Y, sample_weight=None):

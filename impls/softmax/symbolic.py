@@ -27,10 +27,10 @@ from functools import cached_property
 import numpy as np
 import sympy
 
+from .._arrays import FLOAT64
 from ._protocol import Capabilities
 from .validation import check_result_finite, overflow_error, quiet_overflow, validate
 
-_FLOAT64 = (np.dtype(np.float64),)
 _RESULT_NAMES = {
     "probs": "a probability",
     "loss": "the loss",
@@ -107,7 +107,7 @@ class SympySoftmaxCE:
 
     name = "sympy"
     capabilities = Capabilities(
-        dtypes=_FLOAT64,
+        dtypes=FLOAT64,
         sample_weight=True,
         hessian=True,
         hvp=True,
@@ -128,7 +128,7 @@ class SympySoftmaxCE:
         return self._models[key]
 
     def _validate(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True):
-        return validate(W, X, Y, V, sample_weight, dtypes=_FLOAT64, need_Y=need_Y, allow_exact=True)
+        return validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y, allow_exact=True)
 
     @staticmethod
     def _shifts(pb):
