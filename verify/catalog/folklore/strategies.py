@@ -18,7 +18,7 @@ from ...harness.evidence import problem_to_dict
 from ...harness.strategies import LOGIT_SCALES, TARGET_KINDS, SoftmaxProblem, problems, targets
 from .formulas import F64
 
-# The target kinds ``strategies.targets`` draws without looking at X (separable targets depend on X).
+# The target kinds ``verify.harness.strategies.targets`` draws without looking at X (separable targets depend on X).
 VECTOR_KINDS = tuple(k for k in TARGET_KINDS if k in ("one-hot", "soft", "soft-with-zeros"))
 
 
@@ -54,7 +54,7 @@ def logit_vectors(draw, K: int, scales=LOGIT_SCALES):
 
 @st.composite
 def simplex_vectors(draw, K: int, kinds=VECTOR_KINDS):
-    """A dyadic probability vector (``strategies.targets``: exact in float64, sums to exactly 1)."""
+    """A dyadic probability vector (``verify.harness.strategies.targets``: exact in float64, sums to exactly 1)."""
     kind = draw(st.sampled_from(list(kinds)), label="kind")
     return targets(draw, 1, K, kind, F64)[0]
 

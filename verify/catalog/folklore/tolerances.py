@@ -1,4 +1,10 @@
-"""The folklore checks' rounding bounds, each derived where it is defined."""
+"""The folklore checks' rounding bounds, each derived where it is defined.
+
+Used by the float measurements (``verify.catalog.folklore.measures``: a
+violation must exceed these) and by the mpmath certificates
+(``verify.catalog.folklore.certificates``: a re-evaluated violation must exceed
+``folklore_high_precision_margin``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from ...numerics.rounding import eps
 
 
 # --------------------------------------------------------------------------
-# Folklore (verify/catalog/folklore.py)
+# Values of cross-entropy-type functions (verify/catalog/folklore/measures.py)
 # --------------------------------------------------------------------------
 #
 # The folklore claims compare values of cross-entropy-type functions,
@@ -92,6 +98,7 @@ def folklore_probability_rel_error(K: int, scale: float, dtype=np.float64) -> fl
     :func:`agreement_tolerances`.
     """
     return (K + 3 + 2 * max(1.0, float(scale))) * eps(dtype)
+
 
 def folklore_high_precision_margin(scale: float = 1.0) -> float:
     """Smallest violation, in the mpmath re-evaluation, that counts as confirmed (see FOLKLORE_HIGH_PRECISION_MARGIN)."""
