@@ -17,7 +17,7 @@ import numpy as np
 from ...numerics import precision as hp
 from ...numerics.optimizers import newton_on_complement
 from . import tolerances as tol
-from .formulas import SEGMENT_GRID, X1, chain, chord_gaps, worst_descent_step
+from .formulas import SEGMENT_GRID, X1, chain, chord_gaps, segment_weights, worst_descent_step
 
 HP_METHOD = f"mpmath {hp.HIGH_PRECISION_DIGITS} digits"
 
@@ -192,7 +192,7 @@ def chord_convexity(ex) -> dict:
         Am = [mp_matrix(a) for a in A]
         Bm = [mp_matrix(b) for b in B]
         lams = [mpf(lam) for lam in SEGMENT_GRID]
-        g = [hp.cross_entropy(chain([lm * a + (1 - lm) * b for a, b in zip(Am, Bm)]), X, Y) for lm in lams]
+        g = [hp.cross_entropy(chain(segment_weights(Am, Bm, lm)), X, Y) for lm in lams]
         gap, i, j, k = max(chord_gaps(g, lams), key=lambda t: t[0])
     margin = tol.folklore_high_precision_margin(max(g))
     return {"confirmed": bool(gap > margin), "method": HP_METHOD + " (exact mixture weights)",

@@ -13,7 +13,7 @@ from ...harness.claims import Evidence
 from ...harness.evidence import figure, series
 from ...numerics import precision as hp
 from .certificates import mp_ce, mp_gradient
-from .formulas import F64, chain, cross_entropy, probs
+from .formulas import F64, cross_entropy, network_loss, probs
 
 def gradient_bars(impl, ce) -> dict:
     """F3: bars per component of the "without" counterexample: differences of CE vs p - y vs (sum y) p - y.
@@ -46,12 +46,12 @@ def segment_loss(impl, ev: Evidence, title: str) -> dict | None:
     A = [np.asarray(a, F64) for a in ce["A"]]
     B = [np.asarray(b, F64) for b in ce["B"]]
     t = np.linspace(0.0, 1.0, 51)
-    g = np.array([float(impl.loss(chain([lam * a + (1 - lam) * b for a, b in zip(A, B)]), X, Y)) for lam in t])
+    g = np.array([network_loss(impl, X, Y, A, B, lam) for lam in t])
     curves = [series("L(B + t (A - B))", t, g), series("chord between the endpoints", t, (1 - t) * g[0] + t * g[-1])]
     lams = ev.measurements.get("counterexample", {}).get("chord lambdas (lam_i, lam_j, lam_k)")
     if lams and (lams[0], lams[2]) != (0.0, 1.0):
         li, lk = lams[0], lams[2]
-        gi, gk = (float(impl.loss(chain([lam * a + (1 - lam) * b for a, b in zip(A, B)]), X, Y)) for lam in (li, lk))
+        gi, gk = (network_loss(impl, X, Y, A, B, lam) for lam in (li, lk))
         tt = t[(t >= li) & (t <= lk)]
         curves.append(series(f"worst chord, t in [{li:g}, {lk:g}]", tt, gi + (tt - li) / (lk - li) * (gk - gi)))
     return figure(title, "t (0 at B, 1 at A)", "mean cross-entropy (nats)", curves, xscale="linear", yscale="linear")

@@ -83,6 +83,16 @@ def chain(mats):
     return out
 
 
+def segment_weights(A, B, lam) -> list:
+    """The layer weights lam A + (1 - lam) B on the segment [B, A] of two networks (floats, or mpf for exact mixtures)."""
+    return [lam * a + (1 - lam) * b for a, b in zip(A, B)]
+
+
+def network_loss(impl, X, Y, A, B, lam) -> float:
+    """The mean CE of the linear network X W_1 ... W_L at the point lam of the segment [B, A] (lam = 1 at A)."""
+    return float(impl.loss(chain(segment_weights(A, B, lam)), X, Y))
+
+
 # Convexity is tested on every chord between the grid points lam = j/8 (j = 0..8) of each drawn segment
 # [B, A] (lam = 0 at B, 1 at A): g(lam_j) <= ((k - j) g(lam_i) + (j - i) g(lam_k)) / (k - i) for i < j < k.
 # Each chord is itself a segment between two weight settings, so a violated chord is a counterexample;

@@ -21,7 +21,8 @@ from ...numerics.derivatives import check_gradient, check_hessian
 from ...numerics.optimizers import lipschitz_bound, newton_on_complement
 from . import tolerances as tol
 from .formulas import (EPS, F64, SEGMENT_GRID, X1, chain, chord_gaps, cross_entropy, cross_entropy_pq, ce_unnormalised,
-                       entrywise_ratio, logit_bound, logits_as_weights, probs, softmax_jacobian, worst_descent_step)
+                       entrywise_ratio, logit_bound, logits_as_weights, network_loss, probs, softmax_jacobian,
+                       worst_descent_step)
 
 def ce_convexity(impl):
     """F1, F14: the convexity gap of CE(y, .) at a dyadic mixture of two logit vectors."""
@@ -172,7 +173,7 @@ def chord_convexity(impl):
     """F8, F9: the worst chord gap of the network's loss on the grid SEGMENT_GRID of a segment [B, A]."""
     def measure(ex):
         X, Y, A, B = ex["X"], ex["Y"], ex["A"], ex["B"]
-        g = [float(impl.loss(chain([lam * a + (1 - lam) * b for a, b in zip(A, B)]), X, Y)) for lam in SEGMENT_GRID]
+        g = [network_loss(impl, X, Y, A, B, lam) for lam in SEGMENT_GRID]
         N = X.shape[0]
         K = Y.shape[1]
         # Logit scale: sum over paths of |x| |w_1| ... |w_L|, for the largest of the settings on the segment.
@@ -214,7 +215,7 @@ def shifted_minimizer(impl):
         (l1, g1), (l2, g2) = impl.loss_grad(W1, X, Y), impl.loss_grad(W2, X, Y)
         N, D = X.shape
         scale = max(logit_bound(X, np.abs(W1) + np.abs(W2)), float(l1))
-        loss_tol = tol.folklore_identity_tolerance(Y.shape[1], scale, N, D) + tol.folklore_point_rounding_error(scale)
+        loss_tol = tol.folklore_shift_tolerance(Y.shape[1], scale, N, D)
         same_loss = abs(float(l2) - float(l1)) <= loss_tol
         distance = float(np.linalg.norm(W2 - W1)) if same_loss else 0.0
         ex["newton"] = {"W*": W1, "certificate": res.certificate, "grad_norm": res.grad_norm, "reason": res.reason}
@@ -342,7 +343,7 @@ def linear_shift(impl):
         l0, l1 = float(impl.loss(W, X, Y)), float(impl.loss(Wc, X, Y))
         N, D = X.shape
         scale = max(logit_bound(X, np.abs(W) + np.abs(Wc)), l0)
-        t = tol.folklore_identity_tolerance(Y.shape[1], scale, N, D) + tol.folklore_point_rounding_error(scale)
+        t = tol.folklore_shift_tolerance(Y.shape[1], scale, N, D)
         return Measurement(abs(l1 - l0), t, "|L(W + c 1^T) - L(W)|", {"L(W)": l0, "L(W + c 1^T)": l1})
     return measure
 

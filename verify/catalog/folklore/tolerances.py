@@ -78,6 +78,11 @@ def folklore_point_rounding_error(scale: float, factors: int = 1, dtype=np.float
     return FOLKLORE_POINT_ROUNDING_COEF * factors * eps(dtype) * max(1.0, float(scale))
 
 
+def folklore_shift_tolerance(K: int, scale: float, N: int = 1, D: int = 1, dtype=np.float64) -> float:
+    """Tolerance of ``|L(W + c 1^T) - L(W)|``: two computed values and the rounding of the shifted point."""
+    return folklore_identity_tolerance(K, scale, N, D, dtype) + folklore_point_rounding_error(scale, dtype=dtype)
+
+
 def folklore_convexity_tolerance(K: int, scale: float, N: int = 1, D: int = 1, factors: int = 1, dtype=np.float64) -> float:
     """Tolerance of the convexity gap ``f(lam a + (1-lam) b) - lam f(a) - (1-lam) f(b)``.
 
