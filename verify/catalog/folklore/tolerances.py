@@ -1,4 +1,10 @@
-"""The folklore checks' rounding bounds, each derived where it is defined."""
+"""The folklore checks' rounding bounds, each derived where it is defined.
+
+Used by the float measurements (``verify.catalog.folklore.measures``: a
+violation must exceed these) and by the mpmath certificates
+(``verify.catalog.folklore.certificates``: a re-evaluated violation must exceed
+``folklore_high_precision_margin``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from ...numerics.rounding import eps
 
 
 # --------------------------------------------------------------------------
-# Folklore (verify/catalog/folklore.py)
+# Values of cross-entropy-type functions (verify/catalog/folklore/measures.py)
 # --------------------------------------------------------------------------
 #
 # The folklore claims compare values of cross-entropy-type functions,
@@ -72,6 +78,11 @@ def folklore_point_rounding_error(scale: float, factors: int = 1, dtype=np.float
     return FOLKLORE_POINT_ROUNDING_COEF * factors * eps(dtype) * max(1.0, float(scale))
 
 
+def folklore_shift_tolerance(K: int, scale: float, N: int = 1, D: int = 1, dtype=np.float64) -> float:
+    """Tolerance of ``|L(W + c 1^T) - L(W)|``: two computed values and the rounding of the shifted point."""
+    return folklore_identity_tolerance(K, scale, N, D, dtype) + folklore_point_rounding_error(scale, dtype=dtype)
+
+
 def folklore_convexity_tolerance(K: int, scale: float, N: int = 1, D: int = 1, factors: int = 1, dtype=np.float64) -> float:
     """Tolerance of the convexity gap ``f(lam a + (1-lam) b) - lam f(a) - (1-lam) f(b)``.
 
@@ -92,6 +103,7 @@ def folklore_probability_rel_error(K: int, scale: float, dtype=np.float64) -> fl
     :func:`agreement_tolerances`.
     """
     return (K + 3 + 2 * max(1.0, float(scale))) * eps(dtype)
+
 
 def folklore_high_precision_margin(scale: float = 1.0) -> float:
     """Smallest violation, in the mpmath re-evaluation, that counts as confirmed (see FOLKLORE_HIGH_PRECISION_MARGIN)."""
