@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
+import sympy
 
 from . import tolerances as tol
 from .formulas import (
@@ -28,10 +29,11 @@ from .formulas import (
     evaluate,
     implementation,
     lambda_min,
+    lemma_factor,
     spectral_norm,
     sqrt_psd,
 )
-from .newton import approximate_newton, newton
+from .newton import approximate_newton, generalized_eigenvalues, newton, sparsify_diagonal
 from .problems import solve_first_coordinate
 
 # budget: Newton starts per eps0 on the catalog example, on the sphere ||x_0 - x*|| = r0 (a run takes milliseconds;
@@ -128,6 +130,26 @@ def random_minimum(n: int, R: float, samples: int, seed: int) -> float:
     return best
 
 
+def catalog_indefinite_points() -> dict:
+    """The catalog's explicit points of C5, recomputed: the indefinite Hessian at A = I_2, b = e_1, x = 0, its exact
+    value L''(0) = -1/4 at d = 1 (SymPy, exact inputs), and lambda_min ~ -1.7e8 at a point of the unit ball near
+    alpha = 0 for three fixed weights."""
+    rs = implementation()
+    H0 = rs.hessian(np.zeros(2), np.eye(2), np.eye(2)[0])
+    exact = implementation("sympy").hessian(np.array([0], dtype=object), np.array([[0], [1]], dtype=object),
+                                            np.array([1, 0], dtype=object))
+    grid_point = np.array([-0.95, -0.23])
+    catalog_grid = {f"w_i^2 = {w2:g}": lambda_min(rs.hessian(grid_point, np.eye(2), basis_vector(2), np.full(2, math.sqrt(w2))))
+                    for w2 in (1e2, 1e4, 1e6)}
+    return {
+        "catalog grid point x = (-0.95, -0.23), A = I_2, b = e_1 (alpha, lambda_min)": {
+            "alpha": float(rs.alpha(grid_point, np.eye(2))), **catalog_grid, "catalog": [-1.6634e8, -1.6633e8, -1.6534e8]},
+        "A = I_2, b = e_1, x = 0": {"Hess L_exp": H0.tolist(), "eigenvalues": np.linalg.eigvalsh(H0).tolist(),
+                                    "catalog": [-0.401388, 1.401388]},
+        "d = 1, A = [0; 1], b = e_1, x = 0: L''(0) exactly (SymPy)": str(sympy.nsimplify(exact[0, 0])),
+    }
+
+
 # --------------------------------------------------------------------------
 # Heavy-tailed problems (C7's large example, C8)
 # --------------------------------------------------------------------------
@@ -153,6 +175,35 @@ def heavy_tailed_sparsifier_problem(n: int, d: int, seed: int):
     b = basis_vector(n)
     B_diag = implementation().B_diag(x, A, b)
     return A, x, b, covering_weights(B_diag, 0.01), B_diag
+
+
+def sparsifier_trials(A, D, H, low_rank, eps0: float, delta: float, trials: int) -> dict:
+    """C8's experiment: ``trials`` seeded samplings D~ of the diagonal D, each compared with A^T D A and, with the rank-2
+    part ``low_rank`` added exactly, with the Hessian H; every generalized eigenvalue with its rounding slack.
+
+    Returns the per-trial ``deviations`` max |lambda(A^T D~ A, A^T D A) - 1|, the ``failures`` (deviation > eps0
+    beyond rounding), the rows kept (``nnz``), the ``hessian range`` of lambda(H~, H) over all trials (moved inward by
+    its rounding) and ``kappa = lambda_max(H^-1 A^T D A)``.
+    """
+    n = A.shape[0]
+    M = A.T @ (D[:, None] * A)
+    scale = np.abs(A).T @ (np.abs(D)[:, None] * np.abs(A))
+    deviations, nnz, failures, hessian_range = [], [], 0, [math.inf, -math.inf]
+    for t in range(trials):
+        sampled = sparsify_diagonal(A, D, eps0, delta, rng=t)
+        Mt = A.T @ (sampled.weights[:, None] * A)
+        scale_t = np.abs(A).T @ (sampled.weights[:, None] * np.abs(A))
+        lam = generalized_eigenvalues(Mt, M)
+        slack = tol.resnet_generalized_eigenvalue_tolerance(M, Mt, n, scale, scale_t)
+        deviation = float(np.max(np.abs(lam - 1)))
+        deviations.append(deviation)
+        failures += deviation > eps0 + slack
+        nnz.append(sampled.nnz)
+        lam_H = generalized_eigenvalues(low_rank + Mt, H)
+        slack_H = tol.resnet_generalized_eigenvalue_tolerance(H, low_rank + Mt, n, scale, scale_t)
+        hessian_range = [min(hessian_range[0], float(lam_H[0]) + slack_H), max(hessian_range[1], float(lam_H[-1]) - slack_H)]
+    return {"deviations": deviations, "failures": failures, "nnz": nnz, "hessian range": hessian_range,
+            "kappa": float(np.max(generalized_eigenvalues(M, H)))}
 
 
 # --------------------------------------------------------------------------
@@ -316,3 +367,16 @@ def one_step(ex: NewtonExample, x0: np.ndarray, E: np.ndarray) -> dict:
     H_tilde = S @ (np.eye(len(x0)) + E) @ S
     x1 = x0 - np.linalg.solve(H_tilde, rs.grad(x0, ex.A, ex.b, ex.w))
     return step_distances(ex, x0, x1, S)
+
+
+def worst_finite_step(ex: NewtonExample, E: np.ndarray) -> dict:
+    """The largest 2-norm contraction of one step with H~ = H^1/2 (I + E) H^1/2 from x* + 1e-4 r0 v, over the
+    eigenvectors v of H(x*) (both signs), with the lemma's factor for the sampled M beside it (C9, for the report)."""
+    _, vecs = np.linalg.eigh(ex.H_star)
+    worst = None
+    for v in list(vecs.T) + list(-vecs.T):
+        step = one_step(ex, ex.x_star + 1e-4 * ex.r0 * v, E)
+        if worst is None or step["r1"] / step["r0"] > worst["ratio"]:
+            worst = {"ratio": step["r1"] / step["r0"], "bound with the sampled M": lemma_factor(spectral_norm(E), step["r0"], ex.M, ex.l),
+                     "r_t": step["r0"], "direction": v.tolist()}
+    return worst
