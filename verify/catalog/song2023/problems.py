@@ -272,7 +272,10 @@ class StepExample:
 
 @st.composite
 def approximation_errors(draw, eps_max: float, ex) -> StepExample:
-    """E symmetric with ||E|| = eps0 <= eps_max: random, or coupling H(x*)'s extreme eigenvectors (the worst case for the 2-norm)."""
+    """E symmetric with ||E|| = eps0 <= eps_max: random, or coupling H(x*)'s extreme eigenvectors (the worst case for the 2-norm).
+
+    ``ex`` is the ``experiments.NewtonExample`` the step is taken on (its H(x*) and dimension).
+    """
     eps0 = draw(st.floats(1e-3, eps_max, allow_nan=False))
     d = ex.A.shape[1]
     if draw(st.booleans()):
