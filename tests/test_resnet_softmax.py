@@ -1,4 +1,9 @@
-"""The ResNet-softmax family (impls.resnet_softmax) and its approximate Newton method (verify.catalog.song2023.newton)."""
+"""The ResNet-softmax family (impls.resnet_softmax) and its approximate Newton method (verify.catalog.song2023.newton).
+
+The paper's helpers used here live beside its claims: the exact SymPy model in
+``verify.catalog.song2023.symbolic``, the problems in ``...problems``, the
+Gauss-Newton split in ``...formulas`` and the Newton examples in ``...experiments``.
+"""
 
 import math
 import re
@@ -9,22 +14,25 @@ import sympy as sp
 
 from impls import resnet_softmax
 from impls.resnet_softmax import LossUndefinedError
+from verify.catalog.song2023 import experiments, symbolic
 from verify.catalog.song2023 import tolerances as tol
-from verify.catalog.song2023 import claims as song2023
+from verify.catalog.song2023.formulas import gauss_newton_split
 from verify.catalog.song2023.newton import (
     approximate_newton,
     generalized_eigenvalues,
     sampling_rate,
     sparsify_diagonal,
 )
+from verify.catalog.song2023.problems import ResNetProblem, solve_first_coordinate
+from verify.numerics.blas import single_threaded_blas
 
 IMPLS = {name: resnet_softmax.get(name) for name in resnet_softmax.names()}
 
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
-    """Small and thin matrices only: OpenBLAS threads just spin, and on a busy machine slow everything (see song2023)."""
-    with song2023.single_threaded_blas():
+    """Small and thin matrices only: OpenBLAS threads just spin, and on a busy machine slow everything (see verify.numerics.blas)."""
+    with single_threaded_blas():
         yield
 NAMES = list(IMPLS)
 METHODS_WITH_B = ["loss", "grad", "hessian", "B", "B_rank", "B_diag", "low_rank_factors"]
@@ -188,8 +196,8 @@ def test_alpha_too_close_to_zero_raises(name):
     level_ok, level_bad = 1e-6, 1e-12
     A, b = np.eye(2), np.array([1.0, 0.0])
     rest = math.exp(-0.3) - 0.3
-    x_ok = np.array([song2023._solve_first_coordinate(rest, level_ok), -0.3])
-    x_bad = np.array([song2023._solve_first_coordinate(rest, level_bad), -0.3])
+    x_ok = np.array([solve_first_coordinate(rest, level_ok), -0.3])
+    x_bad = np.array([solve_first_coordinate(rest, level_bad), -0.3])
     assert np.isfinite(IMPLS[name].loss(x_ok, A, b))
     with pytest.raises(LossUndefinedError, match=r"too close to 0 to evaluate the loss reliably in float64") as info:
         IMPLS[name].hessian(x_bad, A, b)
@@ -235,10 +243,10 @@ def test_sympy_model_derivatives_equal_closed_forms_exactly():
 
 def test_verify_identities_are_exact_and_catch_a_wrong_formula():
     """The catalog identities hold exactly at n = 3, and the same machinery rejects the softmax Jacobian (f in place of h)."""
-    for identities in (song2023.exact_gradient_identities(3), song2023.exact_hessian_identities(3),
-                       song2023.exact_structure_identities(3), song2023.exact_degenerate_identities()):
+    for identities in (symbolic.exact_gradient_identities(3), symbolic.exact_hessian_identities(3),
+                       symbolic.exact_structure_identities(3), symbolic.exact_degenerate_identities()):
         assert all(identities.values()), [k for k, v in identities.items() if not v]
-    m = song2023.exact_model(3)
+    m = symbolic.exact_model(3)
     wrong = m.f[0] * (m.c[0] - m.r)  # softmax's h = f
     assert not m.is_zero(m.symbols_form(m.grad[0]) - wrong, 3)
 
@@ -280,7 +288,7 @@ def test_structure_rank_symmetry_and_splittings(seed):
     B_loops = loops.B(x, A, b)
     assert np.array_equal(B_loops, B_loops.T)
     agree = tol.resnet_agreement_tolerances(x, A, b)["B"]
-    G, K = song2023.gauss_newton_split(song2023.ResNetProblem(x, A, b))
+    G, K = gauss_newton_split(ResNetProblem(x, A, b))
     np.testing.assert_array_less(np.abs(B_rank + np.diag(B_diag) - G - K), agree)
     np.testing.assert_array_less(np.abs(B_rank + np.diag(B_diag) - B_loops), agree)
 
@@ -300,7 +308,7 @@ def test_hessian_is_A_transpose_B_plus_W2_A():
 
 def test_approximate_newton_converges_on_the_catalog_example():
     """On the catalog's example (n = 6, d = 3, R = 0.8) the optimizer reaches ||x - x*|| < 1e-12 and records every step."""
-    ex = song2023.catalog_newton_example()
+    ex = experiments.catalog_newton_example()
     v = np.ones(3) / math.sqrt(3)
     run = approximate_newton(IMPLS["numpy"], ex.x_star + ex.r0 * v, ex.A, ex.b, ex.w, eps0=0.01, x_star=ex.x_star, rng=0)
     assert run.converged, run.message
@@ -313,7 +321,7 @@ def test_approximate_newton_converges_on_the_catalog_example():
 
 def test_approximate_newton_with_sampling_on_a_large_problem():
     """With n = 20000 rows the sampler keeps a fraction of them and the method still converges."""
-    ex = song2023.large_newton_example()
+    ex = experiments.large_newton_example()
     v = np.ones(3) / math.sqrt(3)
     run = approximate_newton(IMPLS["numpy"], ex.x_star + ex.r0 * v, ex.A, ex.b, ex.w, eps0=0.1, x_star=ex.x_star, rng=3)
     assert run.converged

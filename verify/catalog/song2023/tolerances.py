@@ -7,7 +7,7 @@ from ...numerics.rounding import eps
 
 
 # --------------------------------------------------------------------------
-# Song-Wang-Yin (ResNet-softmax): verify/catalog/song2023.py, verify/resnet_newton.py
+# Song-Wang-Yin (ResNet-softmax): verify/catalog/song2023/ (claims.py, experiments.py, newton.py)
 # --------------------------------------------------------------------------
 #
 # The family: z = A x, u = exp(z) + z, alpha = <u, 1_n>, f = u / alpha,
