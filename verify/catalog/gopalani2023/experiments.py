@@ -170,6 +170,7 @@ def bistable_experiment(thorough: bool) -> dict:
     }
 
 
+# (task, width p, outer scale A with a_k = +-A/sqrt(p)): the catalog's V-A5 settings.
 MULTISTART_TASKS = (("iris", 4, 8.0), ("breast_cancer", 6, 4.0))
 MULTISTART_LAMBDAS = (1e-4, 1e-3, 1e-2, 1e-1)
 

@@ -46,3 +46,27 @@ def relaxation_figures(ex: dict) -> list:
                    [series("simulated", t, ex["deep fraction"]),
                     series("mu(deep) (1 - exp(-lambda_s t))", t, ex["mu(deep basin)"] * (1 - np.exp(-ex["lambda_s"] * t)))])]
     return figs
+
+
+def width_figure(tables: dict) -> dict:
+    """A2: beta and the measured negative curvature against the width, per activation and scaling of a."""
+    curves = []
+    for act, table in tables.items():
+        for label, rows in table.items():
+            curves.append(series(f"{act}, {label}: beta", [r["p"] for r in rows], [r["beta"] for r in rows]))
+            meas = [r for r in rows if "measured_negative_curvature" in r]
+            curves.append(series(f"{act}, {label}: measured -lambda_min(Hessian)", [r["p"] for r in meas],
+                                 [max(r["measured_negative_curvature"], 1e-12) for r in meas]))
+    return figure("Convexity thresholds vs width (XOR data, outer layer fixed)", "width p",
+                  "threshold", curves, xscale="log", yscale="log")
+
+
+def relaxation_to_gibbs_figure(ex: dict, stuck_loss: float | None) -> dict:
+    """A3: E L~(theta_t) of the simulated chains and of the law of the chain, against E_mu L~, min L~ and plain GD's limit."""
+    lines = [{"y": float(ex["E_mu f"]), "label": "E_mu L~ = min L~ + eps(s)"}, {"y": float(ex["f*"]), "label": "min L~"}]
+    if stuck_loss is not None:
+        lines.append({"y": stuck_loss, "label": "plain GD from a point: its limit"})
+    curves = [series("simulated chains (mean)", ex["times"], ex["mean f"]),
+              {**series("law of the chain (grid)", ex["times"], ex["predicted f (law of the chain)"]), "style": "--"}]
+    return {**figure("A3: isotropic-noise SGD started in the spurious well relaxes to the Gibbs law; plain GD stays put",
+                     "time t = k s", "E L~(theta_t)", curves), "hlines": lines}

@@ -20,8 +20,8 @@ from . import tolerances as tol
 from .formulas import (data_bounds, gradient_bound, hessian_bound, laplacian_bound, negative_curvature_bound, objective,
                        ray_ratio_bound, ray_times, rounding, sufficient_lower_bound, trained_ray_formula, unit, villani,
                        villani_rounding)
-from .landscapes import landscape, one_gate_grid
-from .problems import OneGateExample, PointExample, RayExample
+from .landscapes import gd_limit, landscape, one_gate_grid
+from .problems import OneGateExample, PointExample, RayExample, WidthExample, xor_data
 
 
 def villani_ray_measure(ex: RayExample) -> Measurement | None:
@@ -70,6 +70,33 @@ def trained_villani_measure(ex: RayExample) -> Measurement | None:
     # rising V_s is no evidence either way
     error = -coef if (V2 < V1 or coef >= 0) else -np.inf
     return Measurement(error, rounding_coef, "-V_s(tU)/t^2", {"V_s(t1)": V1, "V_s(t2)": V2, "t1": t1, "t2": t2})
+
+
+def beta_growth_measure(ex: WidthExample) -> Measurement:
+    """A2 without its hypothesis (a_k = +-1, XOR data): ``beta(p) / beta(1) - 1``, positive when beta grows with p."""
+    X, y = xor_data()
+    pb1 = depth2.Depth2Problem(X, y, lam=0.0, activation=ex.activation, a=depth2.alternating_outer_weights(1, 1.0, normalized=False))
+    pbp = depth2.Depth2Problem(X, y, lam=0.0, activation=ex.activation, a=depth2.alternating_outer_weights(ex.p, 1.0, normalized=False))
+    b1, bp = hessian_bound(pb1), hessian_bound(pbp)
+    return Measurement(bp / b1 - 1.0, tol.DEPTH2_BETA_RATIO_ROUNDING, "beta(p)/beta(1) - 1", {"beta(1)": b1, "beta(p)": bp})
+
+
+def gd_excess_measure(problem, f_star: float, step: float):
+    """A3 without its hypothesis: ``L(GD limit) - min L`` of plain GD from a drawn point ``w0`` (one parameter).
+
+    The tolerance (``tolerances.depth2_gd_excess_tolerance``) covers the
+    rounding and the distance of the end point to the minimum of its basin.
+    """
+    def measure(w0):
+        w_end = gd_limit(problem, w0, tol.DEPTH2_GD_STEPS, step)
+        end = np.array([w_end])
+        obj = objective()
+        excess = obj.loss(end, problem) - f_star
+        allowed = tol.depth2_gd_excess_tolerance(rounding(problem, end)["loss"], float(obj.grad(end, problem)[0]),
+                                                 obj.laplacian(end, problem))
+        return Measurement(excess, allowed, "L(GD limit) - min L", {"w0": w0, "GD limit": w_end})
+
+    return measure
 
 
 def d1_measure(ex: PointExample) -> Measurement | None:

@@ -4,7 +4,7 @@
   V-A1, ``ONE_GATE``): fixed examples of the catalog;
 * the drawn examples (:class:`RayExample`, :class:`PointExample`,
   :class:`OneGateExample`, :class:`WidthExample`), with their JSON form for
-  a counterexample (:func:`problem_to_dict`, :func:`ray_to_dict`,
+  a counterexample (:func:`depth2_problem_to_dict`, :func:`ray_to_dict`,
   :func:`point_to_dict`);
 * the strategies: rays with the outer layer fixed (:func:`fixed_outer_rays`)
   or trained (:func:`trained_outer_rays`, :func:`balanced_trained_rays`,
@@ -62,7 +62,11 @@ class RayExample:
                 f"direction={self.direction.tolist()!r}, s={self.s!r}, tags={self.tags!r})")
 
 
-def problem_to_dict(pb) -> dict:
+def depth2_problem_to_dict(pb) -> dict:
+    """A drawn Depth2Problem as plain JSON data (labels, lambda, activation, outer layer), for a counterexample.
+
+    Not the harness's ``problem_to_dict``, which knows the softmax problems' arrays (X, W, Y) only.
+    """
     out = {"X": np.asarray(pb.X).tolist(), "y": np.asarray(pb.y).tolist(), "lam": pb.lam,
            "activation": pb.activation, "outer layer": "trained" if pb.train_outer else "fixed",
            "shape (n, d, p)": [pb.n, pb.d, pb.p]}
@@ -72,7 +76,7 @@ def problem_to_dict(pb) -> dict:
 
 
 def ray_to_dict(ex: RayExample) -> dict:
-    return {**problem_to_dict(ex.problem), "direction": ex.direction.tolist(), "s": ex.s, **ex.tags}
+    return {**depth2_problem_to_dict(ex.problem), "direction": ex.direction.tolist(), "s": ex.s, **ex.tags}
 
 
 def _floats(lo, hi):
@@ -161,7 +165,7 @@ class PointExample:
 
 
 def point_to_dict(ex: PointExample) -> dict:
-    return {**problem_to_dict(ex.problem), "theta": ex.theta.tolist()}
+    return {**depth2_problem_to_dict(ex.problem), "theta": ex.theta.tolist()}
 
 
 @st.composite
