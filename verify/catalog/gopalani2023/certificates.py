@@ -15,7 +15,7 @@ import numpy as np
 
 from . import tolerances as tol
 from .formulas import unit
-from .landscapes import gd_limit, gd_step, landscape, one_gate_grid
+from .landscapes import GD_STEPS_BUDGET, gd_limit, gd_step, landscape, one_gate_grid
 from .problems import OneGateExample, RayExample, WidthExample
 
 MP_DIGITS = 50
@@ -137,7 +137,7 @@ def confirm_beta_growth(ex: WidthExample) -> dict:
 
 def confirm_gd_stuck(problem, f_star_w: float):
     def confirm(w0: float) -> dict:
-        w_end = gd_limit(problem, w0, tol.DEPTH2_GD_STEPS, gd_step(problem.lam))
+        w_end = gd_limit(problem, w0, GD_STEPS_BUDGET, gd_step(problem.lam))
         with mpmath.workdps(MP_DIGITS):
             local = mp_refine_critical_point(problem, w_end)
             best = mp_refine_critical_point(problem, f_star_w)

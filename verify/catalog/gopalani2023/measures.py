@@ -20,7 +20,7 @@ from . import tolerances as tol
 from .formulas import (data_bounds, gradient_bound, hessian_bound, laplacian_bound, negative_curvature_bound, objective,
                        ray_ratio_bound, ray_times, rounding, sufficient_lower_bound, trained_ray_formula, unit, villani,
                        villani_rounding)
-from .landscapes import gd_limit, landscape, one_gate_grid
+from .landscapes import GD_STEPS_BUDGET, gd_limit, landscape, one_gate_grid
 from .problems import OneGateExample, PointExample, RayExample, WidthExample, xor_data
 
 
@@ -88,7 +88,7 @@ def gd_excess_measure(problem, f_star: float, step: float):
     rounding and the distance of the end point to the minimum of its basin.
     """
     def measure(w0):
-        w_end = gd_limit(problem, w0, tol.DEPTH2_GD_STEPS, step)
+        w_end = gd_limit(problem, w0, GD_STEPS_BUDGET, step)
         end = np.array([w_end])
         obj = objective()
         excess = obj.loss(end, problem) - f_star
