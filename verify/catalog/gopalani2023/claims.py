@@ -42,7 +42,8 @@ from hypothesis import strategies as st
 from impls import depth2
 
 from ...harness.claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim
-from ...harness.evidence import all_parts_hold, experiment_evidence, figure, holds_under, search_evidence, series
+from ...harness.evidence import (all_parts_hold, experiment_evidence, figure, holds_under, search_evidence, searched,
+                                 series)
 from ...harness.search import search
 from ...numerics.blas import single_threaded_blas
 from .. import datasets
@@ -51,21 +52,28 @@ from . import gibbs
 from . import tolerances as tol
 from .certificates import confirm_beta_growth, confirm_gd_stuck, confirm_trained_villani, confirm_two_minima
 from .experiments import (CURVATURE_WIDTHS, MULTISTART_LAMBDAS, MULTISTART_TASKS, WIDTHS, bistable_experiment,
-                          floor_experiment, gaussian_chi2_log, local_minimum, minibatch_experiment, multistart, width_table)
+                          discrete_chain, floor_experiment, gaussian_chi2_log, local_minimum, minibatch_experiment,
+                          multistart, width_table)
 from .figures import ray_figure, relaxation_figures, relaxation_to_gibbs_figure, width_figure
 from .formulas import critical_lambda, data_bounds, hessian_bound, negative_curvature_bound, objective, villani
-from .landscapes import GD_STEPS_BUDGET, ONE_GATE_GRID, bistable_range, gd_limit, gd_step, one_gate
-from .measures import (beta_growth_measure, d1_measure, d2_measure, d3_measure, d3_sufficient_measure, f1_measure, f2_measure, f3_measure,
-                       gd_excess_measure, trained_villani_measure, villani_ray_measure)
-from .problems import (ONE_GATE, RayExample, WidthExample, _floats, above_sufficient_threshold, balanced_trained_rays,
-                       data_loss_points, f3_examples, fixed_outer_rays, one_gate_problem, one_gate_problems,
-                       depth2_problem_to_dict, point_to_dict, ray_to_dict, trained_outer_rays, xor_data)
+from .landscapes import GD_STEPS_BUDGET, ONE_GATE_GRID, bistable_range, gd_limit, gd_step, one_gate, wells
+from .measures import (beta_growth_measure, d1_measure, d2_measure, d3_measure, d3_sufficient_measure, f1_measure,
+                       f2_measure, f3_measure, gd_excess_measure, trained_villani_measure, villani_ray_measure)
+from .problems import (ONE_GATE, RayExample, WidthExample, above_sufficient_threshold, balanced_trained_rays,
+                       data_loss_points, depth2_problem_to_dict, f3_examples, finite_floats, fixed_outer_rays,
+                       one_gate_problem, one_gate_problems, point_to_dict, ray_to_dict, trained_outer_rays, xor_data)
 
 FAMILY = "depth2"
 
 
 def _skipped_without_sklearn() -> Evidence:
     return Evidence(SKIPPED, summary=datasets.INSTALL_HINT)
+
+
+def settings_with_examples(ctx: CheckContext, minimum: int, factor: int = 1):
+    """The profile's Hypothesis settings with ``factor`` times its examples, and at least ``minimum``."""
+    base = ctx.settings if ctx.settings is not None else hsettings()
+    return hsettings(base, max_examples=max(factor * base.max_examples, minimum))
 
 
 # --------------------------------------------------------------------------
@@ -99,13 +107,11 @@ THIN_SET_EXAMPLES_BUDGET = 80
 )
 @single_threaded_blas()
 def villani_above_threshold(ctx: CheckContext) -> Evidence:
-    under = search_evidence(search(fixed_outer_rays(), villani_ray_measure, settings=ctx.settings),
-                            what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the D1 bound along random rays",
-                            to_dict=ray_to_dict)
-    base = ctx.settings if ctx.settings is not None else hsettings()
-    budget = max(2 * base.max_examples, THIN_SET_EXAMPLES_BUDGET)
+    under = searched(ctx, fixed_outer_rays(), villani_ray_measure,
+                     what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the D1 bound along random rays",
+                     to_dict=ray_to_dict)
     without = search_evidence(search(trained_outer_rays(), trained_villani_measure,
-                                     settings=hsettings(base, max_examples=budget)),
+                                     settings=settings_with_examples(ctx, THIN_SET_EXAMPLES_BUDGET, factor=2)),
                               what="outer layer trained: V_s(tU) -> +infinity along every ray",
                               to_dict=ray_to_dict, confirm=confirm_trained_villani)
     fig, table = ray_figure()
@@ -167,9 +173,8 @@ def width_independent_threshold(ctx: CheckContext) -> Evidence:
                                 figures=[width_figure(tables)])
     # Without it (a_k = +-1): search the widths for one where the reconstructed threshold exceeds its p = 1 value.
     strategy = st.builds(WidthExample, st.sampled_from(("sigmoid", "tanh")), st.integers(1, 512))
-    without = search_evidence(search(strategy, beta_growth_measure, settings=ctx.settings),
-                              what="a_k = +-1: beta(p) <= beta(1) for every width", to_dict=lambda ex: {"activation": ex.activation, "p": ex.p},
-                              confirm=confirm_beta_growth)
+    without = searched(ctx, strategy, beta_growth_measure, what="a_k = +-1: beta(p) <= beta(1) for every width",
+                       to_dict=lambda ex: {"activation": ex.activation, "p": ex.p}, confirm=confirm_beta_growth)
     return holds_under("the reconstructed threshold beta does not grow with the width", under, without,
                        "||a||_2 bounded in p",
                        notes=["the measured negative curvature stays below ||a||_inf B2 ||X^T X/n||, which does not grow "
@@ -220,10 +225,10 @@ def sgd_global_convergence(ctx: CheckContext) -> Evidence:
          "E L~(theta_T) law of the chain": final, "eps(s) = E_mu f - f*": ex["E_mu f"] - ex["f*"]})
     land = one_gate(0.01)
     pb, glob = land["problem"], land["global"]
-    without = search_evidence(search(_floats(-6.0, 6.0), gd_excess_measure(pb, glob.value, gd_step(0.01)), settings=ctx.settings),
-                              what="plain GD from a point reaches the global minimum",
-                              to_dict=lambda w0: {"w0": w0, "problem": "one-gate example (V-A1), lambda = 0.01"},
-                              confirm=confirm_gd_stuck(pb, glob.w))
+    without = searched(ctx, finite_floats(-6.0, 6.0), gd_excess_measure(pb, glob.value, gd_step(0.01)),
+                       what="plain GD from a point reaches the global minimum",
+                       to_dict=lambda w0: {"w0": w0, "problem": "one-gate example (V-A1), lambda = 0.01"},
+                       confirm=confirm_gd_stuck(pb, glob.w))
     stuck = (without.measurements.get("counterexample") or {}).get("GD limit")
     stuck_loss = None if stuck is None else float(objective().loss(np.array([stuck]), pb))
     return holds_under("SGD reaches the global minimum of L~", under, without,
@@ -307,9 +312,9 @@ def exponential_convergence(ctx: CheckContext) -> Evidence:
 @single_threaded_blas()
 def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(max_n=5, max_d=3, max_p=32, x_scale=(-3.0, 3.0), duplicates=True)
-    drawn = search_evidence(search(strategy, villani_ray_measure, settings=ctx.settings),
-                            what="any width (p <= 32), any data (scales 1e-3..1e3, conflicting duplicates): D1 ray bound",
-                            to_dict=ray_to_dict)
+    drawn = searched(ctx, strategy, villani_ray_measure,
+                     what="any width (p <= 32), any data (scales 1e-3..1e3, conflicting duplicates): D1 ray bound",
+                     to_dict=ray_to_dict)
     if not datasets.available():
         return drawn
     rng = np.random.default_rng(2)
@@ -389,9 +394,8 @@ def multistart_real_data(ctx: CheckContext) -> Evidence:
 )
 @single_threaded_blas()
 def bounded_gradient_and_laplacian(ctx: CheckContext) -> Evidence:
-    return search_evidence(search(data_loss_points(), d1_measure, settings=ctx.settings),
-                           what="||grad L|| <= G and |Laplacian L| <= Lambda at points up to |theta| = 1e4",
-                           to_dict=point_to_dict)
+    return searched(ctx, data_loss_points(), d1_measure,
+                    what="||grad L|| <= G and |Laplacian L| <= Lambda at points up to |theta| = 1e4", to_dict=point_to_dict)
 
 
 @claim(
@@ -408,9 +412,9 @@ def bounded_gradient_and_laplacian(ctx: CheckContext) -> Evidence:
 )
 @single_threaded_blas()
 def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
-    bounds = search_evidence(search(data_loss_points(max_p=3), d2_measure, settings=ctx.settings),
-                             what="||Hessian||_op <= beta and lambda_min >= -||a||_inf B2 ||X^T X/n|| at points up to |theta| = 1e4",
-                             to_dict=point_to_dict)
+    bounds = searched(ctx, data_loss_points(max_p=3), d2_measure,
+                      what="||Hessian||_op <= beta and lambda_min >= -||a||_inf B2 ||X^T X/n|| at points up to |theta| = 1e4",
+                      to_dict=point_to_dict)
     # The one-gate example: its true convexity threshold, and Bakry-Emery on the grid.
     land0 = one_gate(0.0)
     curv = land0["potential"]["fsecond"]
@@ -458,10 +462,10 @@ def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
 )
 @single_threaded_blas()
 def trained_outer_threshold(ctx: CheckContext) -> Evidence:
-    exact = search_evidence(search(balanced_trained_rays(), d3_measure, settings=ctx.settings),
-                            what="V_s on the trained ray equals the exact quadratic of D3", to_dict=ray_to_dict)
-    sufficient = search_evidence(search(above_sufficient_threshold(), d3_sufficient_measure, settings=ctx.settings),
-                                 what="V_s above the sufficient lower bound (lambda > B1 B_x (1 + sqrt(s)/2))", to_dict=ray_to_dict)
+    exact = searched(ctx, balanced_trained_rays(), d3_measure,
+                     what="V_s on the trained ray equals the exact quadratic of D3", to_dict=ray_to_dict)
+    sufficient = searched(ctx, above_sufficient_threshold(), d3_sufficient_measure,
+                          what="V_s above the sufficient lower bound (lambda > B1 B_x (1 + sqrt(s)/2))", to_dict=ray_to_dict)
     # catalog V-A4 (2): XOR data, s = 0.1, lambda = 0.9 and 1.1 times lambda*
     X, y = xor_data()
     table, curves, signs = {}, [], {}
@@ -540,12 +544,11 @@ EK_RATES = (0.02, 0.01, 0.007, 0.005, 0.004, 0.003)
 def eyring_kramers(ctx: CheckContext) -> Evidence:
     land = one_gate(0.01)
     f = land["potential"]["f"]
-    deep, spur = sorted(land["minima"], key=lambda c: c.w)
-    saddle = next(c for c in land["critical"] if c.kind == "maximum")
+    deep, spur, saddle = wells(land)
     # below s = 0.003 the gap (< 1e-10) nears the eigensolver's resolution eps ||Q|| ~ 1e-14 on this grid
     rates = EK_RATES
     pb = land["problem"]
-    coarse = gibbs.Grid(ONE_GATE_GRID.lo, ONE_GATE_GRID.hi, (ONE_GATE_GRID.size + 1) // 2)
+    coarse = ONE_GATE_GRID.coarser()
     f_coarse = gibbs.potential_on_grid(objective(), pb, coarse)["f"]
     rows = []
     for s in rates:
@@ -599,8 +602,8 @@ def eyring_kramers(ctx: CheckContext) -> Evidence:
 @single_threaded_blas()
 def any_positive_lambda(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(activations=depth2.ACTIVATIONS, log_lam=(-8.0, -4.0))
-    return search_evidence(search(strategy, f1_measure, settings=ctx.settings),
-                           what="tiny lambda: V_s(tU) > 0 beyond the D1 radius", to_dict=ray_to_dict)
+    return searched(ctx, strategy, f1_measure,
+                    what="tiny lambda: V_s(tU) > 0 beyond the D1 radius", to_dict=ray_to_dict)
 
 
 # ---- F2: Villani does not imply a unique minimum ---------------------------------------------------------------------------
@@ -644,9 +647,8 @@ def witness_evidence(outcome, *, what: str, to_dict, confirm) -> Evidence:
 )
 @single_threaded_blas()
 def not_unique_minimum(ctx: CheckContext) -> Evidence:
-    base = ctx.settings if ctx.settings is not None else hsettings()
-    budget = max(base.max_examples, WITNESS_EXAMPLES_BUDGET)
-    ev = witness_evidence(search(one_gate_problems(), f2_measure, settings=hsettings(base, max_examples=budget)),
+    ev = witness_evidence(search(one_gate_problems(), f2_measure,
+                                 settings=settings_with_examples(ctx, WITNESS_EXAMPLES_BUDGET)),
                           what="one-gate Villani objectives have a unique local minimum",
                           to_dict=lambda ex: depth2_problem_to_dict(ex.problem), confirm=confirm_two_minima)
     example, curves = {}, []
@@ -679,9 +681,9 @@ def not_unique_minimum(ctx: CheckContext) -> Evidence:
 )
 @single_threaded_blas()
 def trained_never_villani(ctx: CheckContext) -> Evidence:
-    return search_evidence(search(f3_examples(), f3_measure, settings=ctx.settings),
-                           what="for lambda in [1e-3, 1e2], V_s decreases to -infinity on the ray at s = 4 s*(lambda)",
-                           to_dict=ray_to_dict)
+    return searched(ctx, f3_examples(), f3_measure,
+                    what="for lambda in [1e-3, 1e2], V_s decreases to -infinity on the ray at s = 4 s*(lambda)",
+                    to_dict=ray_to_dict)
 
 
 # ---- F4: admissible initial laws ---------------------------------------------------------------------------------------------
@@ -811,9 +813,8 @@ def minibatch_differs(ctx: CheckContext) -> Evidence:
 )
 @single_threaded_blas()
 def softplus_hessian_bounded(ctx: CheckContext) -> Evidence:
-    return search_evidence(search(data_loss_points(activations=("softplus",), log_scale=(-2.0, 4.0), max_p=3), d2_measure,
-                                  settings=ctx.settings),
-                           what="SoftPlus: ||Hessian||_op <= beta at points up to |theta| = 1e4", to_dict=point_to_dict)
+    return searched(ctx, data_loss_points(activations=("softplus",), log_scale=(-2.0, 4.0), max_p=3), d2_measure,
+                    what="SoftPlus: ||Hessian||_op <= beta at points up to |theta| = 1e4", to_dict=point_to_dict)
 
 
 # ---- F7 ----------------------------------------------------------------------------------------------------------------------------
@@ -872,10 +873,8 @@ def discrete_chain_bias(ctx: CheckContext) -> Evidence:
     rates = (0.2, 0.1, 0.05, 0.025) + ((0.0125,) if ctx.thorough else ())
     rows = []
     for s in rates:
-        h = s / 8.0
-        g = gibbs.Grid(-4.0, 4.0, int(round(8.0 / h)) + 1)
-        pot = gibbs.potential_on_grid(objective(), pb, g)
-        em = gibbs.chain_spectrum(gibbs.euler_maruyama_kernel(g.nodes, pot["fprime"], s, s), s)
+        g = gibbs.Grid.with_spacing(-4.0, 4.0, s / 8.0)
+        pot, _, em = discrete_chain(pb, g, s)
         mu = gibbs.gibbs_masses(pot["f"], s)
         f_star = float(pot["f"].min())
         rows.append({"s": s, "eps(s) (mu_s)": float(mu @ pot["f"]) - f_star,

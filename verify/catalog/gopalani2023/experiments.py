@@ -27,7 +27,7 @@ from . import gibbs
 from . import sgd
 from . import tolerances as tol
 from .formulas import data_bounds, hessian_bound, negative_curvature_bound, objective, rounding
-from .landscapes import ONE_GATE_GRID, one_gate
+from .landscapes import ONE_GATE_GRID, one_gate, wells
 from .problems import xor_data
 
 # budget: bootstrap resamples (over chains) of a fitted relaxation rate: 200 give its standard deviation to
@@ -41,6 +41,10 @@ MULTISTART_MAXITER_BUDGET = 20000
 # ~0.1%), and averages over 5 more (10 in the thorough run).
 FLOOR_BURN_IN_BUDGET = 2.0
 FLOOR_AVERAGE_BUDGET = 5.0
+
+# Where the chains of the one-gate example (lambda = 0.01) run: both wells and the saddle, with room for the
+# spread of the Gibbs law at the learning rates used (s <= 0.1).
+ONE_GATE_CHAIN_SPAN = (-12.0, 8.0)
 
 
 
@@ -110,6 +114,13 @@ def fit_rate(times, samples) -> float:
     return float(fit.x[1])
 
 
+def discrete_chain(problem, grid: gibbs.Grid, s: float, slow_mode: bool = False) -> tuple[dict, np.ndarray, dict]:
+    """The SGD chain itself (Euler-Maruyama, dt = s) on ``grid``: the potential there, its kernel and its spectrum."""
+    pot = gibbs.potential_on_grid(objective(), problem, grid)
+    kernel = gibbs.euler_maruyama_kernel(grid.nodes, pot["fprime"], s, s)
+    return pot, kernel, gibbs.chain_spectrum(kernel, s, slow_mode=slow_mode)
+
+
 @lru_cache(maxsize=None)
 def bistable_experiment(thorough: bool) -> dict:
     """V-A2/V-A3: SSJ-SGD chains on the one-gate example (lambda = 0.01) started in the spurious well.
@@ -130,10 +141,9 @@ def bistable_experiment(thorough: bool) -> dict:
     land = one_gate(0.01)
     pb, pot = land["problem"], land["potential"]
     w, f = pot["w"], pot["f"]
-    deep, spur = sorted(land["minima"], key=lambda c: c.w)
-    saddle = next(c for c in land["critical"] if c.kind == "maximum")
+    deep, spur, saddle = wells(land)
     lam_s = gibbs.spectral_gap(f, s, ONE_GATE_GRID.spacing)
-    coarse = gibbs.Grid(ONE_GATE_GRID.lo, ONE_GATE_GRID.hi, (ONE_GATE_GRID.size + 1) // 2)
+    coarse = ONE_GATE_GRID.coarser()
     lam_coarse = gibbs.spectral_gap(gibbs.potential_on_grid(objective(), pb, coarse)["f"], s, coarse.spacing)
     grid_error = tol.depth2_grid_gap_error(lam_s, lam_coarse)
     mu = gibbs.gibbs_masses(f, s)
@@ -143,10 +153,8 @@ def bistable_experiment(thorough: bool) -> dict:
     rho0 = gibbs.gaussian_masses(w, spur.w, sd0)
     chi2 = gibbs.chi_square(rho0, mu)
     # the discrete chain itself (dt = s), on a grid covering the chains
-    em_grid = gibbs.Grid(-12.0, 8.0, int(round(20.0 / (s / 8.0))) + 1)
-    em_pot = gibbs.potential_on_grid(objective(), pb, em_grid)
-    kernel = gibbs.euler_maruyama_kernel(em_grid.nodes, em_pot["fprime"], s, s)
-    em = gibbs.chain_spectrum(kernel, s, slow_mode=True)
+    em_grid = gibbs.Grid.with_spacing(*ONE_GATE_CHAIN_SPAN, s / 8.0)
+    em_pot, kernel, em = discrete_chain(pb, em_grid, s, slow_mode=True)
     E_pi_f = float(em["stationary"] @ em_pot["f"])
     phi = em["slow_mode"] * (1.0 if np.interp(spur.w, em_grid.nodes, em["slow_mode"]) > 0 else -1.0)
     w_em = em_grid.nodes
@@ -162,7 +170,7 @@ def bistable_experiment(thorough: bool) -> dict:
     # coarse, for its discretization error)
     steps_at = np.rint(times / s).astype(int)
     predicted = gibbs.propagate(kernel, gibbs.gaussian_masses(em_grid.nodes, spur.w, sd0), em_pot["f"], steps_at)
-    half = gibbs.Grid(em_grid.lo, em_grid.hi, (em_grid.size + 1) // 2)
+    half = em_grid.coarser()
     half_pot = gibbs.potential_on_grid(objective(), pb, half)
     predicted_half = gibbs.propagate(gibbs.euler_maruyama_kernel(half.nodes, half_pot["fprime"], s, s),
                                      gibbs.gaussian_masses(half.nodes, spur.w, sd0), half_pot["f"], steps_at)
@@ -313,9 +321,7 @@ def minibatch_experiment(thorough: bool) -> dict:
     obj = objective()
     iso = sgd.isotropic_sgd(obj, pb, theta0, s, steps, rng=rng, record_every=steps // 50)
     mb = sgd.minibatch_sgd(obj, pb, theta0, s, steps, rng=rng, batch_size=1, record_every=steps // 50)
-    em_grid = gibbs.Grid(-12.0, 8.0, int(round(20.0 / (s / 8.0))) + 1)
-    em_pot = gibbs.potential_on_grid(obj, pb, em_grid)
-    em = gibbs.chain_spectrum(gibbs.euler_maruyama_kernel(em_grid.nodes, em_pot["fprime"], s, s), s)
+    em_pot, _, em = discrete_chain(pb, gibbs.Grid.with_spacing(*ONE_GATE_CHAIN_SPAN, s / 8.0), s)
     last = slice(-5, None)  # average the last 5 records (10% of the run) per chain
     out = {"s": s, "M": M, "T": T, "E_mu f": E_mu, "f*": land["global"].value, "E_pi f (discrete chain)": float(em["stationary"] @ em_pot["f"]),
            "times": iso.times}

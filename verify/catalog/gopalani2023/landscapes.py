@@ -60,6 +60,13 @@ def one_gate(lam: float, activation: str = "tanh") -> dict:
             "global": min(minima, key=lambda c: c.value)}
 
 
+def wells(land: dict) -> tuple:
+    """The deep minimum, the spurious minimum and the saddle between them of a bistable one-gate landscape."""
+    deep, spurious = sorted(land["minima"], key=lambda c: c.w)
+    saddle = next(c for c in land["critical"] if c.kind == "maximum")
+    return deep, spurious, saddle
+
+
 def gd_step(lam: float) -> float:
     """``GD_STEP_FRACTION / max |L''|`` for the one-gate example at ``lam`` (max over ``ONE_GATE_GRID``)."""
     return tol.DEPTH2_GD_STEP_FRACTION / float(np.max(np.abs(one_gate(lam)["potential"]["fsecond"])))

@@ -24,6 +24,14 @@ from .landscapes import GD_STEPS_BUDGET, gd_limit, landscape, one_gate_grid
 from .problems import OneGateExample, PointExample, RayExample, WidthExample, xor_data
 
 
+def nearest_to_violation(measurements) -> Measurement:
+    """Of one example's measurements (one per point along its ray), the one with the largest error/tolerance (the first of equals)."""
+    worst = None
+    for m in measurements:
+        worst = m if worst is None or m.ratio > worst.ratio else worst
+    return worst
+
+
 def villani_ray_measure(ex: RayExample) -> Measurement | None:
     """D1 along a ray: ``|V_s(tU) s / (lam t)^2 - 1|`` against its bound, at three t (outer layer fixed).
 
@@ -136,17 +144,18 @@ def d3_measure(ex: RayExample) -> Measurement | None:
         return None
     pb, s = ex.problem, ex.s
     u = U[pb.d * pb.p :]
-    worst = None
-    for t in (1e2, 1e4):
+
+    def at(t):
         V = villani(pb, t * U, s)
         exact, formula_rounding = trained_ray_formula(pb, t, u, s)
-        m = Measurement(abs(V - exact), villani_rounding(pb, t * U, s) + formula_rounding, "|V_s - formula|",
-                        {"t": t, "V_s": V, "formula": exact})
-        worst = m if worst is None or m.ratio > worst.ratio else worst
-    return worst
+        return Measurement(abs(V - exact), villani_rounding(pb, t * U, s) + formula_rounding, "|V_s - formula|",
+                           {"t": t, "V_s": V, "formula": exact})
+
+    return nearest_to_violation(at(t) for t in (1e2, 1e4))
 
 
 def d3_sufficient_measure(ex: RayExample) -> Measurement | None:
+    """D3's sufficient lower bound minus ``V_s`` at ``t0, 10 t0, 100 t0`` (``t0`` where the bound starts to hold)."""
     U = unit(ex.direction)
     if U is None:
         return None
@@ -154,13 +163,13 @@ def d3_sufficient_measure(ex: RayExample) -> Measurement | None:
     Bs, B1, _ = depth2.BOUNDS[pb.activation]
     Bx = data_bounds(pb.X)["B_x"]
     t0 = 2 * math.sqrt(pb.p) * Bs / max(pb.lam - B1 * Bx, 1e-300)
-    worst = None
-    for t in (t0, 10 * t0, 100 * t0):
+
+    def at(t):
         V, lb = villani(pb, t * U, s), sufficient_lower_bound(pb, t, s)
-        m = Measurement(lb - V, villani_rounding(pb, t * U, s) + tol.DEPTH2_EPS64 * 16 * abs(lb), "lower bound - V_s",
-                        {"t": t, "V_s": V, "lower bound": lb})
-        worst = m if worst is None or m.ratio > worst.ratio else worst
-    return worst
+        return Measurement(lb - V, villani_rounding(pb, t * U, s) + tol.DEPTH2_EPS64 * 16 * abs(lb), "lower bound - V_s",
+                           {"t": t, "V_s": V, "lower bound": lb})
+
+    return nearest_to_violation(at(t) for t in (t0, 10 * t0, 100 * t0))
 
 
 def f1_measure(ex: RayExample) -> Measurement | None:
@@ -170,13 +179,13 @@ def f1_measure(ex: RayExample) -> Measurement | None:
         return None
     pb, s = ex.problem, ex.s
     tc = (gradient_bound(pb) + math.sqrt(s * (laplacian_bound(pb) + pb.lam * pb.dim))) / pb.lam
-    worst = None
-    for t in (2 * tc, 20 * tc):
+
+    def at(t):
         V = villani(pb, t * U, s)
         scale = (pb.lam * t) ** 2 / s
-        m = Measurement(-V / scale, villani_rounding(pb, t * U, s) / scale, "-V_s s/(lam t)^2", {"t": t, "V_s": V, "t_c": tc})
-        worst = m if worst is None or m.ratio > worst.ratio else worst
-    return worst
+        return Measurement(-V / scale, villani_rounding(pb, t * U, s) / scale, "-V_s s/(lam t)^2", {"t": t, "V_s": V, "t_c": tc})
+
+    return nearest_to_violation(at(t) for t in (2 * tc, 20 * tc))
 
 
 def f2_measure(ex: OneGateExample) -> Measurement:

@@ -79,7 +79,7 @@ def ray_to_dict(ex: RayExample) -> dict:
     return {**depth2_problem_to_dict(ex.problem), "direction": ex.direction.tolist(), "s": ex.s, **ex.tags}
 
 
-def _floats(lo, hi):
+def finite_floats(lo, hi):
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
@@ -89,8 +89,8 @@ LEARNING_RATES = (1.0, 0.1, 0.01)
 def directions(size: int):
     """Nonzero vectors of ``size`` entries in [-1, 1] (normalized where used): the first entry has
     magnitude >= 0.1, so that the zero vector, which has no direction, is never drawn."""
-    first = st.tuples(st.sampled_from([1.0, -1.0]), _floats(0.1, 1.0)).map(lambda t: t[0] * t[1])
-    return st.tuples(first, st.lists(_floats(-1, 1), min_size=size - 1, max_size=size - 1)).map(
+    first = st.tuples(st.sampled_from([1.0, -1.0]), finite_floats(0.1, 1.0)).map(lambda t: t[0] * t[1])
+    return st.tuples(first, st.lists(finite_floats(-1, 1), min_size=size - 1, max_size=size - 1)).map(
         lambda t: np.array([t[0], *t[1]]))
 
 
@@ -104,13 +104,13 @@ def fixed_outer_rays(draw, activations=("sigmoid", "tanh"), max_n=6, max_d=3, ma
     """
     activation = draw(st.sampled_from(activations))
     n, d, p = draw(st.integers(1, max_n)), draw(st.integers(1, max_d)), draw(st.integers(1, max_p))
-    X = np.array(draw(st.lists(_floats(-3, 3), min_size=n * d, max_size=n * d))).reshape(n, d)
-    X = X * 10.0 ** draw(_floats(*x_scale)) if x_scale != (0.0, 0.0) else X
+    X = np.array(draw(st.lists(finite_floats(-3, 3), min_size=n * d, max_size=n * d))).reshape(n, d)
+    X = X * 10.0 ** draw(finite_floats(*x_scale)) if x_scale != (0.0, 0.0) else X
     y = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
     if duplicates and draw(st.booleans()):
         X, y = np.vstack([X, X]), np.concatenate([y, -y])
-    a = np.array(draw(st.lists(_floats(-2, 2), min_size=p, max_size=p)))
-    lam = 10.0 ** draw(_floats(*log_lam))
+    a = np.array(draw(st.lists(finite_floats(-2, 2), min_size=p, max_size=p)))
+    lam = 10.0 ** draw(finite_floats(*log_lam))
     s = draw(st.sampled_from(LEARNING_RATES))
     U = draw(directions(d * p))
     pb = depth2.Depth2Problem(X, y, lam=lam, activation=activation, a=a)
@@ -130,12 +130,12 @@ def trained_outer_rays(draw, activations=("tanh", "sigmoid"), max_n=6, max_d=3, 
     """
     activation = draw(st.sampled_from(activations))
     n, d, p = draw(st.integers(1, max_n)), draw(st.integers(1, max_d)), draw(st.integers(1, max_p))
-    X = np.array(draw(st.lists(_floats(-3, 3), min_size=n * d, max_size=n * d))).reshape(n, d)
+    X = np.array(draw(st.lists(finite_floats(-3, 3), min_size=n * d, max_size=n * d))).reshape(n, d)
     y = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
-    lam = 10.0 ** draw(_floats(-3.0, 0.0))
+    lam = 10.0 ** draw(finite_floats(-3.0, 0.0))
     s = draw(st.sampled_from((10.0,) + LEARNING_RATES))
     blocks = draw(st.sampled_from(("a only", "W and a", "W only")))
-    c_W = draw(_floats(0.0, 1.0)) if blocks == "W and a" else float(blocks == "W only")
+    c_W = draw(finite_floats(0.0, 1.0)) if blocks == "W and a" else float(blocks == "W only")
     U_W = draw(directions(d * p)) if c_W else np.zeros(d * p)
     u_a = draw(directions(p)) if blocks != "W only" else np.zeros(p)
     pb = depth2.Depth2Problem(X, y, lam=lam, activation=activation, width=p, train_outer=True)
@@ -174,7 +174,7 @@ def data_loss_points(draw, activations=depth2.ACTIVATIONS, log_scale=(-2.0, 4.0)
     ex = draw(fixed_outer_rays(activations=activations, max_p=max_p))
     U = unit(ex.direction)
     U = np.eye(ex.problem.dim)[0] if U is None else U
-    return PointExample(ex.problem.with_(lam=0.0), U * 10.0 ** draw(_floats(*log_scale)))
+    return PointExample(ex.problem.with_(lam=0.0), U * 10.0 ** draw(finite_floats(*log_scale)))
 
 
 @st.composite
@@ -182,15 +182,15 @@ def balanced_trained_rays(draw, lam_factor=(0.5, 2.0), s_choices=LEARNING_RATES)
     """XOR-balanced data (each point also mirrored: sum_i y_i x_i = 0) and a ray W = 0, a = t u; lambda = r lambda*."""
     activation = draw(st.sampled_from(("sigmoid", "tanh")))
     m, d = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    P = np.array(draw(st.lists(_floats(-3, 3), min_size=m * d, max_size=m * d))).reshape(m, d)
+    P = np.array(draw(st.lists(finite_floats(-3, 3), min_size=m * d, max_size=m * d))).reshape(m, d)
     labels = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=m, max_size=m)))
     X, y = np.vstack([P, -P]), np.concatenate([labels, labels])
     p = draw(st.integers(2 if activation == "sigmoid" else 1, 4))
-    u = np.array(draw(st.lists(_floats(-1, 1), min_size=p, max_size=p)))
+    u = np.array(draw(st.lists(finite_floats(-1, 1), min_size=p, max_size=p)))
     if activation == "sigmoid":
         u = u - u.mean()  # sigma(0) = 1/2: the output stays 0 only when sum u = 0
     s = draw(st.sampled_from(s_choices))
-    r = draw(_floats(*lam_factor))
+    r = draw(finite_floats(*lam_factor))
     mean_sq = float(np.mean(np.einsum("nd,nd->n", X, X)))
     lam = r * critical_lambda(activation, s, mean_sq)
     if lam <= 0:
@@ -205,7 +205,7 @@ def above_sufficient_threshold(draw):
     pb = ex.problem
     _, B1, _ = depth2.BOUNDS[pb.activation]
     Bx = data_bounds(pb.X)["B_x"]
-    r = draw(_floats(1.0, 3.0))
+    r = draw(finite_floats(1.0, 3.0))
     lam = r * B1 * Bx * (1 + math.sqrt(ex.s) / 2) + 1e-3
     return RayExample(pb.with_(lam=lam), ex.direction, ex.s, {"lambda / sufficient": r})
 
@@ -224,11 +224,11 @@ class OneGateExample:
 def one_gate_problems(draw):
     """One gate, one feature, fixed a: |x_i| in [0.1, 3], a in [0.5, 3], lambda in [10^-2.5, 10^-1]."""
     n = draw(st.integers(2, 6))
-    mags = np.array(draw(st.lists(_floats(0.1, 3.0), min_size=n, max_size=n)))
+    mags = np.array(draw(st.lists(finite_floats(0.1, 3.0), min_size=n, max_size=n)))
     signs = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
     y = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
-    a = draw(_floats(0.5, 3.0))
-    lam = 10.0 ** draw(_floats(-2.5, -1.0))
+    a = draw(finite_floats(0.5, 3.0))
+    lam = 10.0 ** draw(finite_floats(-2.5, -1.0))
     act = draw(st.sampled_from(("tanh", "sigmoid")))
     return OneGateExample(depth2.Depth2Problem((mags * signs)[:, None], y, lam=lam, activation=act, a=np.array([a])))
 
@@ -237,7 +237,7 @@ def one_gate_problems(draw):
 def f3_examples(draw):
     """Any lambda in [1e-3, 1e2], XOR-balanced data, and s = 4 s*(lambda), four times the critical learning rate."""
     ex = draw(balanced_trained_rays(lam_factor=(1.0, 1.0), s_choices=(1.0,)))
-    lam = 10.0 ** draw(_floats(-3.0, 2.0))
+    lam = 10.0 ** draw(finite_floats(-3.0, 2.0))
     pb = ex.problem
     X = np.asarray(pb.X)
     mean_sq = float(np.mean(np.einsum("nd,nd->n", X, X)))
