@@ -29,6 +29,13 @@ of :mod:`~verify.catalog.gopalani2023.sgd` and
 :mod:`~verify.catalog.gopalani2023.gibbs`); they share their expensive runs
 through per-process caches, so that the whole catalog fits the CI budget;
 the ``thorough`` profile runs longer and wider versions.
+
+The evidence itself comes from the harness's builders
+(:mod:`verify.harness.evidence`): ``searched`` / ``search_evidence`` for a
+search, ``experiment_evidence`` for named checks, ``holds_under`` for the two
+halves of a holds-under claim and ``all_parts_hold`` for a claim checked in
+parts. F2, an existence claim, goes through :func:`witness_evidence`, an
+adapter over ``search_evidence``.
 """
 
 from __future__ import annotations
@@ -52,8 +59,8 @@ from . import gibbs
 from . import tolerances as tol
 from .certificates import confirm_beta_growth, confirm_gd_stuck, confirm_trained_villani, confirm_two_minima
 from .experiments import (CURVATURE_WIDTHS, MULTISTART_LAMBDAS, MULTISTART_TASKS, WIDTHS, bistable_experiment,
-                          discrete_chain, floor_experiment, gaussian_chi2_log, local_minimum, minibatch_experiment,
-                          multistart, width_table)
+                          discrete_chain_bias_table, floor_experiment, gap_against_eyring_kramers, initial_laws_experiment,
+                          minibatch_experiment, multistart, width_table)
 from .figures import ray_figure, relaxation_figures, relaxation_to_gibbs_figure, width_figure
 from .formulas import critical_lambda, data_bounds, hessian_bound, negative_curvature_bound, objective, villani
 from .landscapes import GD_STEPS_BUDGET, ONE_GATE_GRID, bistable_range, gd_limit, gd_step, one_gate, wells
@@ -64,6 +71,7 @@ from .problems import (ONE_GATE, RayExample, WidthExample, above_sufficient_thre
                        one_gate_problem, one_gate_problems, point_to_dict, ray_to_dict, trained_outer_rays, xor_data)
 
 FAMILY = "depth2"
+SRC = "gopalani2023"
 
 
 def _skipped_without_sklearn() -> Evidence:
@@ -79,8 +87,6 @@ def settings_with_examples(ctx: CheckContext, minimum: int, factor: int = 1):
 # --------------------------------------------------------------------------
 # A: the claims of the paper
 # --------------------------------------------------------------------------
-
-SRC = "gopalani2023"
 
 # budget: A1's refutation (trained outer layer) lives on a thin set of rays (no inner-weight component, an
 # output that stays 0): its search gets twice the profile's examples and at least 80 (measured: no miss in 30
@@ -525,6 +531,7 @@ def accuracy_floor(ctx: CheckContext) -> Evidence:
 
 # ---- D5: Eyring-Kramers ----------------------------------------------------------------------------------------------------
 
+# below s = 0.003 the gap (< 1e-10) nears the eigensolver's resolution eps ||Q|| ~ 1e-14 on the one-gate grid
 EK_RATES = (0.02, 0.01, 0.007, 0.005, 0.004, 0.003)
 
 
@@ -543,20 +550,10 @@ EK_RATES = (0.02, 0.01, 0.007, 0.005, 0.004, 0.003)
 @single_threaded_blas()
 def eyring_kramers(ctx: CheckContext) -> Evidence:
     land = one_gate(0.01)
-    f = land["potential"]["f"]
     deep, spur, saddle = wells(land)
-    # below s = 0.003 the gap (< 1e-10) nears the eigensolver's resolution eps ||Q|| ~ 1e-14 on this grid
     rates = EK_RATES
     pb = land["problem"]
-    coarse = ONE_GATE_GRID.coarser()
-    f_coarse = gibbs.potential_on_grid(objective(), pb, coarse)["f"]
-    rows = []
-    for s in rates:
-        gap = gibbs.spectral_gap(f, s, ONE_GATE_GRID.spacing)
-        ek = (gibbs.eyring_kramers_rate(deep.value, deep.curvature, saddle.value, saddle.curvature, s)
-              + gibbs.eyring_kramers_rate(spur.value, spur.curvature, saddle.value, saddle.curvature, s))
-        grid_err = tol.depth2_grid_gap_error(gap, gibbs.spectral_gap(f_coarse, s, coarse.spacing))
-        rows.append({"s": s, "lambda_s": gap, "Eyring-Kramers": ek, "ratio": gap / ek, "grid error of ratio": grid_err / ek})
+    rows = gap_against_eyring_kramers(rates)
     ratio = np.array([r["ratio"] for r in rows])
     svals = np.array(rates)
     # ratio = 1 + c1 s + c2 s^2 + ...: extrapolate to s = 0 linearly (two smallest s) and quadratically (three)
@@ -704,40 +701,10 @@ def trained_never_villani(ctx: CheckContext) -> Evidence:
 )
 @single_threaded_blas()
 def admissible_initial_laws(ctx: CheckContext) -> Evidence:
-    s, lam = 0.05, 0.01
-    land = one_gate(lam)
-    pot = land["potential"]
-    w, f = pot["w"], pot["f"]
-    mu = gibbs.gibbs_masses(f, s)
-    spur = max(land["minima"], key=lambda c: c.w)
-    sigmas = np.array([0.1, 0.03, 0.01, 0.003])
-    chi2 = np.array([gibbs.chi_square(gibbs.gaussian_masses(w, spur.w, sd), mu) for sd in sigmas])
-    slopes = np.diff(np.log1p(chi2)) / np.diff(np.log(sigmas))
-    j = int(np.argmin(np.abs(w - spur.w)))
-    kappa = 2 * abs(pot["fsecond"][j]) / s + (2 * pot["fprime"][j] / s) ** 2
-    slope_tol = tol.depth2_dirac_slope_tolerance(float(sigmas[-2]), kappa)
-    # tails: sigma_0^2 below and above s/lambda, on grids of growing half-width R
-    tails = {}
-    for label, var in (("sigma0^2 = s/(2 lambda)", s / (2 * lam)), ("sigma0^2 = 2 s/lambda", 2 * s / lam)):
-        values = []
-        for R in (25.0, 50.0, 100.0):
-            g = gibbs.Grid(-R, R, int(40 * R) + 1)
-            fg = gibbs.potential_on_grid(objective(), land["problem"], g)["f"]
-            values.append(gibbs.chi_square(gibbs.gaussian_masses(g.nodes, spur.w, math.sqrt(var)), gibbs.gibbs_masses(fg, s)))
-        tails[label] = values
-    conv = tails["sigma0^2 = s/(2 lambda)"]
-    div = tails["sigma0^2 = 2 s/lambda"]
-    # dimension: Laplace approximation N(theta*, (s/2) H^-1) of mu_s on XOR data, rho_0 = N(theta*, sigma0^2 I)
-    X, y = xor_data()
-    dims, logs = [], []
-    for p in (1, 2, 4, 8, 16):
-        pb = depth2.Depth2Problem(X, y, lam=1.0, activation="tanh", a=depth2.alternating_outer_weights(p, 1.0))
-        res = local_minimum(pb, np.zeros(pb.dim))
-        H = objective().hessian(res["theta"], pb)
-        S1 = np.linalg.inv(H) * s / 2
-        sd0 = 0.5 * math.sqrt(float(np.min(np.diag(S1))))
-        logs.append(gaussian_chi2_log(res["theta"], sd0**2 * np.eye(pb.dim), res["theta"], S1))
-        dims.append(pb.dim)
+    ex = initial_laws_experiment()
+    sigmas, chi2, slopes, slope_tol = ex["sigma_0"], ex["chi^2"], ex["slopes"], ex["slope tolerance"]
+    conv, div = ex["tails (R = 25, 50, 100)"]["sigma0^2 = s/(2 lambda)"], ex["tails (R = 25, 50, 100)"]["sigma0^2 = 2 s/lambda"]
+    dims, logs = ex["D"], ex["log(1 + chi^2)"]
     per_dim = np.array(logs) / np.array(dims)
     checks = {f"chi^2 ~ 1/sigma_0 as sigma_0 -> 0: last slope {slopes[-1]:.4f} within {slope_tol:.1e} of -1":
               abs(slopes[-1] + 1.0) <= slope_tol,
@@ -749,8 +716,7 @@ def admissible_initial_laws(ctx: CheckContext) -> Evidence:
         f"chi^2(N(w, sigma_0^2) || mu_s) ~ sigma_0^(-1) (slope {slopes[-1]:.3f}); infinite tails for sigma_0^2 > "
         f"s/lambda; log(1+chi^2)/D in [{per_dim.min():.3f}, {per_dim.max():.3f}] for D = {dims[0]}..{dims[-1]}", checks,
         examples=len(sigmas) + len(dims),
-        measurements={"sigma_0": sigmas.tolist(), "chi^2": chi2.tolist(), "slopes": slopes.tolist(),
-                      "tails (R = 25, 50, 100)": tails, "D": dims, "log(1 + chi^2)": logs},
+        measurements={k: ex[k] for k in ("sigma_0", "chi^2", "slopes", "tails (R = 25, 50, 100)", "D", "log(1 + chi^2)")},
         figures=[figure("chi^2(N(w_spurious, sigma_0^2) || mu_s) vs sigma_0 (one-gate, s = 0.05)", "sigma_0",
                         "chi^2", [series("grid", sigmas, chi2)], xscale="log", yscale="log"),
                  figure("log(1 + chi^2) of a Gaussian start vs dimension (XOR data, Laplace approximation)",
@@ -871,15 +837,7 @@ def floor_grows_with_width(ctx: CheckContext) -> Evidence:
 def discrete_chain_bias(ctx: CheckContext) -> Evidence:
     pb = one_gate_problem(1.0)
     rates = (0.2, 0.1, 0.05, 0.025) + ((0.0125,) if ctx.thorough else ())
-    rows = []
-    for s in rates:
-        g = gibbs.Grid.with_spacing(-4.0, 4.0, s / 8.0)
-        pot, _, em = discrete_chain(pb, g, s)
-        mu = gibbs.gibbs_masses(pot["f"], s)
-        f_star = float(pot["f"].min())
-        rows.append({"s": s, "eps(s) (mu_s)": float(mu @ pot["f"]) - f_star,
-                     "eps_EM(s) (pi_s)": float(em["stationary"] @ pot["f"]) - f_star,
-                     "lambda_s": gibbs.spectral_gap(pot["f"], s, g.spacing), "discrete chain rate": em["rate"]})
+    rows = discrete_chain_bias_table(pb, rates)
     diff = np.array([r["eps_EM(s) (pi_s)"] - r["eps(s) (mu_s)"] for r in rows])
     svals = np.array(rates)
     slopes = np.diff(np.log(diff)) / np.diff(np.log(svals))

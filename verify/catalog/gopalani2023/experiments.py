@@ -6,7 +6,12 @@
 * :func:`multistart` and :func:`local_minimum` (A6, V-A5; F4): certified
   local minima of L-BFGS starts on real data;
 * :func:`floor_experiment` (D4, F7, V-A6): the long-run excess loss;
-* :func:`gaussian_chi2_log` (F4) and :func:`minibatch_experiment` (F5).
+* :func:`gap_against_eyring_kramers` (D5, V-A2): the spectral gap as s -> 0;
+* :func:`initial_laws_experiment` and :func:`gaussian_chi2_log` (F4):
+  chi^2 of Gaussian initial laws to the Gibbs law;
+* :func:`minibatch_experiment` (F5): isotropic-noise against minibatch SGD;
+* :func:`discrete_chain` and :func:`discrete_chain_bias_table` (A3, F5, F8):
+  the SGD chain itself on a grid, and its stationary bias.
 
 The expensive runs are cached per process (``lru_cache``), so that claims
 sharing one run (A3 and A4, D4 and F7) pay for it once.
@@ -330,3 +335,88 @@ def minibatch_experiment(thorough: bool) -> dict:
         out[name] = {"E f (end)": float(per_chain.mean()), "SE": float(per_chain.std(ddof=1) / math.sqrt(M)),
                      "curve": run.mean("loss")}
     return out
+
+
+def initial_laws_experiment(s: float = 0.05, lam: float = 0.01) -> dict:
+    """F4: chi^2 of Gaussian initial laws to mu_s, as the width shrinks, in the tails, and against the dimension.
+
+    On the one-gate example (lambda = 0.01, s = 0.05): chi^2(N(w_spurious,
+    sigma_0^2) || mu_s) for sigma_0 -> 0, with the log-log slopes and the
+    slope's tolerance (``tolerances.depth2_dirac_slope_tolerance``); for
+    sigma_0^2 below and above s/lambda on grids of growing half-width R; and
+    on XOR data, ``log(1 + chi^2)`` of N(theta*, sigma_0^2 I) to the Laplace
+    approximation N(theta*, (s/2) H^-1) of mu_s for D = 2 .. 32 parameters.
+    """
+    land = one_gate(lam)
+    pot = land["potential"]
+    w, f = pot["w"], pot["f"]
+    mu = gibbs.gibbs_masses(f, s)
+    spur = max(land["minima"], key=lambda c: c.w)
+    sigmas = np.array([0.1, 0.03, 0.01, 0.003])
+    chi2 = np.array([gibbs.chi_square(gibbs.gaussian_masses(w, spur.w, sd), mu) for sd in sigmas])
+    slopes = np.diff(np.log1p(chi2)) / np.diff(np.log(sigmas))
+    j = int(np.argmin(np.abs(w - spur.w)))
+    kappa = 2 * abs(pot["fsecond"][j]) / s + (2 * pot["fprime"][j] / s) ** 2
+    slope_tol = tol.depth2_dirac_slope_tolerance(float(sigmas[-2]), kappa)
+    # tails: sigma_0^2 below and above s/lambda, on grids of growing half-width R
+    tails = {}
+    for label, var in (("sigma0^2 = s/(2 lambda)", s / (2 * lam)), ("sigma0^2 = 2 s/lambda", 2 * s / lam)):
+        values = []
+        for R in (25.0, 50.0, 100.0):
+            g = gibbs.Grid(-R, R, int(40 * R) + 1)
+            fg = gibbs.potential_on_grid(objective(), land["problem"], g)["f"]
+            values.append(gibbs.chi_square(gibbs.gaussian_masses(g.nodes, spur.w, math.sqrt(var)), gibbs.gibbs_masses(fg, s)))
+        tails[label] = values
+    # dimension: Laplace approximation N(theta*, (s/2) H^-1) of mu_s on XOR data, rho_0 = N(theta*, sigma0^2 I)
+    X, y = xor_data()
+    dims, logs = [], []
+    for p in (1, 2, 4, 8, 16):
+        pb = depth2.Depth2Problem(X, y, lam=1.0, activation="tanh", a=depth2.alternating_outer_weights(p, 1.0))
+        res = local_minimum(pb, np.zeros(pb.dim))
+        H = objective().hessian(res["theta"], pb)
+        S1 = np.linalg.inv(H) * s / 2
+        sd0 = 0.5 * math.sqrt(float(np.min(np.diag(S1))))
+        logs.append(gaussian_chi2_log(res["theta"], sd0**2 * np.eye(pb.dim), res["theta"], S1))
+        dims.append(pb.dim)
+    return {"sigma_0": sigmas.tolist(), "chi^2": chi2.tolist(), "slopes": slopes.tolist(), "slope tolerance": slope_tol,
+            "tails (R = 25, 50, 100)": tails, "D": dims, "log(1 + chi^2)": logs}
+
+
+def discrete_chain_bias_table(problem, rates) -> list:
+    """F8: the stationary excess loss of the Gibbs law (eps(s)) and of the SGD chain itself (eps_EM(s)) per learning rate.
+
+    On ``[-4, 4]`` at spacing ``s / 8`` (the strongly convex one-gate problem
+    at lambda = 1 lives there), with the gap lambda_s and the chain's own rate.
+    """
+    pb = problem
+    rows = []
+    for s in rates:
+        g = gibbs.Grid.with_spacing(-4.0, 4.0, s / 8.0)
+        pot, _, em = discrete_chain(pb, g, s)
+        mu = gibbs.gibbs_masses(pot["f"], s)
+        f_star = float(pot["f"].min())
+        rows.append({"s": s, "eps(s) (mu_s)": float(mu @ pot["f"]) - f_star,
+                     "eps_EM(s) (pi_s)": float(em["stationary"] @ pot["f"]) - f_star,
+                     "lambda_s": gibbs.spectral_gap(pot["f"], s, g.spacing), "discrete chain rate": em["rate"]})
+    return rows
+
+
+def gap_against_eyring_kramers(rates) -> list:
+    """D5: the spectral gap of the one-gate example (lambda = 0.01) against the Eyring-Kramers rate k_1 + k_2, per s.
+
+    With the grid error of their ratio, from the gap on a grid twice as coarse
+    (``tolerances.depth2_grid_gap_error``).
+    """
+    land = one_gate(0.01)
+    f = land["potential"]["f"]
+    deep, spur, saddle = wells(land)
+    coarse = ONE_GATE_GRID.coarser()
+    f_coarse = gibbs.potential_on_grid(objective(), land["problem"], coarse)["f"]
+    rows = []
+    for s in rates:
+        gap = gibbs.spectral_gap(f, s, ONE_GATE_GRID.spacing)
+        ek = (gibbs.eyring_kramers_rate(deep.value, deep.curvature, saddle.value, saddle.curvature, s)
+              + gibbs.eyring_kramers_rate(spur.value, spur.curvature, saddle.value, saddle.curvature, s))
+        grid_err = tol.depth2_grid_gap_error(gap, gibbs.spectral_gap(f_coarse, s, coarse.spacing))
+        rows.append({"s": s, "lambda_s": gap, "Eyring-Kramers": ek, "ratio": gap / ek, "grid error of ratio": grid_err / ek})
+    return rows
