@@ -37,10 +37,10 @@ def make_problem(activation, trained, n=5, d=2, p=2, lam=0.1, seed=0, scale=1.0)
 
 
 def rounding(pb, theta):
-    """The derived float64 error bounds of loss, gradient, Laplacian and Hessian entries (verify.catalog.gopalani2023.tolerances)."""
-    from verify.catalog.gopalani2023.claims import claims as gopalani2023
+    """The derived float64 error bounds of loss, gradient, Laplacian and Hessian entries (``formulas.rounding``, from ``tolerances``)."""
+    from verify.catalog.gopalani2023 import formulas
 
-    return gopalani2023.rounding(pb, theta)
+    return formulas.rounding(pb, theta)
 
 
 # --------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_sympy_is_exact_on_exact_inputs():
 
 def test_high_precision_evaluator_matches_sympy():
     """The catalog's mpmath evaluator (used to confirm refutations) equals the SymPy oracle."""
-    from verify.catalog.gopalani2023.claims import mp_objective
+    from verify.catalog.gopalani2023.certificates import mp_objective
 
     for trained in (False, True):
         pb = make_problem("tanh", trained, n=3, d=1, p=2)
@@ -401,7 +401,8 @@ def test_discrete_chain_kernel_and_spectrum():
 
 def test_critical_points_of_one_gate_example():
     """The catalog's one-gate example (V-A1): minima at -2.6697 and -0.0490, a maximum at -0.5771 (lambda = 0.01)."""
-    from verify.catalog.gopalani2023.claims import landscape, one_gate_problem
+    from verify.catalog.gopalani2023.landscapes import landscape
+    from verify.catalog.gopalani2023.problems import one_gate_problem
 
     pb = one_gate_problem(0.01)
     _, cps = landscape(pb, gibbs.Grid(-25.0, 25.0, 5001), values=False)

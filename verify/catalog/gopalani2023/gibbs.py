@@ -67,6 +67,15 @@ class Grid:
     def spacing(self) -> float:
         return (self.hi - self.lo) / (int(self.size) - 1)
 
+    @classmethod
+    def with_spacing(cls, lo: float, hi: float, h: float) -> "Grid":
+        """The grid on ``[lo, hi]`` whose spacing is ``h`` (rounded to a whole number of cells)."""
+        return cls(lo, hi, int(round((hi - lo) / h)) + 1)
+
+    def coarser(self) -> "Grid":
+        """Every other node of this grid (spacing doubled), for the grid error of a quantity computed on it."""
+        return Grid(self.lo, self.hi, (int(self.size) + 1) // 2)
+
 
 def potential_on_grid(objective, problem, grid: Grid, *, chunk: int = 4096) -> dict:
     """``f``, ``f'`` and ``f''`` of a one-parameter depth-2 objective at the grid nodes.

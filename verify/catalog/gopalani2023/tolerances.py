@@ -1,4 +1,11 @@
-"""The Gopalani, Jha & Mukherjee checks' rounding bounds, each derived where it is defined."""
+"""The derived bounds of the Gopalani, Jha & Mukherjee checks, each explained where it is defined.
+
+The float64 rounding of a depth-2 evaluation, the Monte-Carlo, grid and
+extrapolation errors of the experiments, and the catalog's pass criteria.
+The experiments' budgets (steps, resamples, iterations, burn-in, examples)
+are not here: they stand beside what spends them, in ``experiments.py``,
+``landscapes.py`` and ``claims.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from ...numerics.rounding import eps
 
 
 # --------------------------------------------------------------------------
-# Gopalani-Jha-Mukherjee (depth-2 nets) (verify/catalog/gopalani2023.py)
+# Rounding of a depth-2 evaluation (used by verify.catalog.gopalani2023.formulas)
 # --------------------------------------------------------------------------
 #
 # Rounding of a depth-2 evaluation (impls.depth2, float64). With u = eps / 2:
@@ -151,9 +158,6 @@ DEPTH2_BETA_RATIO_ROUNDING = 64 * DEPTH2_EPS64
 # prediction at DEPTH2_MC_SIGMAS standard errors (3: a false alarm in 0.3% of runs
 # for a Gaussian error; the runs are seeded, so a pass is reproducible).
 DEPTH2_MC_SIGMAS = 3.0
-# Bootstrap (over chains) of a fitted relaxation rate: 200 resamples give its
-# standard deviation to about 5% (relative SE of an SD ~ 1/sqrt(2 B)).
-DEPTH2_BOOTSTRAP_RESAMPLES = 200
 # The catalog's pass criterion for a relaxation rate: within about 10% of
 # lambda_s once the Monte-Carlo error and the Euler-Maruyama bias are
 # accounted for (claims/gopalani2023.md, A.5). The harness compares the fit
@@ -177,13 +181,10 @@ def depth2_grid_gap_error(gap_h: float, gap_2h: float) -> float:
 # DEPTH2_GD_STEP_FRACTION / max |L''| (max over the grid): eta L'' <= 0.9 < 1 keeps
 # the map w -> w - eta L'(w) increasing, so the iterates never cross a
 # critical point (the 10% also covers L'' between grid nodes, which differs
-# from its node values by < h^2 max|L''''| / 8 ~ 1e-5). DEPTH2_GD_STEPS = 1000: near
-# the flattest minimum of the one-gate example (L'' = 0.027, eta = 0.84) the
-# distance contracts by 0.977 per step, e^-23 over 1000 steps; from the flat
-# outer parts (L'' ~ lambda) convergence is slower, which the tolerance
-# below accounts for instead of more steps.
+# from its node values by < h^2 max|L''''| / 8 ~ 1e-5). Its number of steps
+# is a budget (landscapes.GD_STEPS_BUDGET); that it is finite is what the
+# tolerance below accounts for.
 DEPTH2_GD_STEP_FRACTION = 0.9
-DEPTH2_GD_STEPS = 1000
 
 
 def depth2_gd_excess_tolerance(loss_rounding: float, grad: float, curvature: float) -> float:
@@ -217,7 +218,6 @@ def depth2_distinct_values_tolerance(rounding_a: float, rounding_b: float) -> fl
 # ||grad||^2 / (2 mu) of the local minimum's (mu the smallest Hessian
 # eigenvalue: the quadratic model, exact to O(||grad||^3)), plus rounding.
 DEPTH2_MULTISTART_GTOL = 1e-10
-DEPTH2_MULTISTART_MAXITER = 20000
 DEPTH2_MULTISTART_CERTIFIED_GRAD = 1e-6
 
 
@@ -246,13 +246,9 @@ def depth2_extrapolation_tolerance(linear: float, quadratic: float, grid_error: 
 # D4 / F7: eps(s) within 5% of s D / 4 (the issue's criterion). The harness
 # also requires 3 SE + the Euler-Maruyama bias of the harmonic model,
 # sum_j (s/4) / (1 - s h_j / 2) - s D / 4, to stay below those 5%, so that
-# the run is able to resolve the claim. Chains start from the Laplace
-# approximation of mu_s, burn in for 2 relaxation times 1/lambda_min(H)
-# (the non-Gaussian part, O(s) relative at the start, then decays by e^-2:
-# ~0.1%), and average over 5 more (10 in the thorough run).
+# the run is able to resolve the claim (its burn-in and averaging lengths
+# are budgets of experiments.floor_experiment).
 DEPTH2_FLOOR_RTOL = 0.05
-DEPTH2_FLOOR_BURN_IN = 2.0
-DEPTH2_FLOOR_AVERAGE = 5.0
 
 
 def depth2_dirac_slope_tolerance(sigma0: float, kappa: float) -> float:
@@ -295,11 +291,3 @@ def depth2_em_bias_slope_tolerance(s: float, curvature_sup: float) -> float:
 # times at once: 4 SE (two-sided P(|Z| > 4) = 6e-5 per time, 0.5% for 80
 # times even if they were independent).
 DEPTH2_MC_SIGMAS_SIMULTANEOUS = 4.0
-
-# A1's refutation (trained outer layer) lives on a thin set of rays; its
-# search gets twice the profile's examples and at least 80 (no miss in 30
-# unseeded runs at 80 examples, 7 misses at 40: measured).
-DEPTH2_THIN_SET_MIN_EXAMPLES = 80
-# F2's witness (a bistable one-gate objective) is found by a search of at
-# least 40 examples (no miss in 20 unseeded runs at 40, 2 misses at 15).
-DEPTH2_EXISTENCE_MIN_EXAMPLES = 40
