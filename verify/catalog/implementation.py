@@ -30,7 +30,7 @@ from ..harness.claims import HOLDS, CheckContext, Evidence, claim
 from .sources import source
 from ..numerics.derivatives import check_gradient, check_hessian, check_hvp_directional
 from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound, loss_increase_tolerance
-from ..harness.search import Measurement, search
+from ..harness.search import Measurement, search, worse
 from ..harness.strategies import LOGIT_SCALES, problems
 from ..harness.evidence import search_evidence, searched
 
@@ -111,11 +111,6 @@ def hessian_or_failure(impl, pb):
     if err:
         return None, broken("hessian", err)
     return as_float_array(H, (n, n), "hessian")
-
-
-def worse(*measurements: Measurement) -> Measurement:
-    """The measurement closest to (or furthest past) its tolerance."""
-    return max(measurements, key=lambda m: m.ratio)
 
 
 def mp_float(x) -> float:

@@ -40,6 +40,11 @@ class Measurement:
         return math.inf if self.error > 0 else 0.0
 
 
+def worse(*measurements: Measurement) -> Measurement:
+    """The measurement closest to (or furthest past) its tolerance: several quantities of one example, as one."""
+    return max(measurements, key=lambda m: m.ratio)
+
+
 @dataclass
 class SearchOutcome:
     """The result of one search."""

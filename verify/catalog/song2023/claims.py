@@ -47,7 +47,7 @@ from impls.resnet_softmax import LossUndefinedError
 
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
 from ...harness.evidence import all_parts_hold, exact_evidence, experiment_evidence, holds_under, searched, summary_of
-from ...harness.search import Measurement
+from ...harness.search import Measurement, worse
 from ...numerics import precision, rounding
 from ...numerics.blas import single_threaded_blas
 from ...numerics.derivatives import check_gradient, check_hessian
@@ -77,11 +77,6 @@ def song2023_claim(**fields):
         return check
 
     return wrap
-
-
-def worse(*measurements: Measurement) -> Measurement:
-    """The measurement closest to (or furthest past) its tolerance."""
-    return max(measurements, key=lambda m: m.ratio)
 
 
 def confirm_by(method: str, **values) -> dict:
