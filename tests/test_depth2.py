@@ -48,21 +48,19 @@ def rounding(pb, theta):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("activation, trained", CASES)
-def test_gradient_matches_finite_differences(activation, trained):
-    """grad is the derivative of loss (Richardson differences, derived tolerance)."""
-    pb = make_problem(activation, trained)
-    theta = np.random.default_rng(1).normal(size=pb.dim) * 2
-    check = check_gradient(lambda t: NUMPY.loss(t, pb), lambda t: NUMPY.grad(t, pb), theta, method="richardson")
-    assert check.passed, check.to_dict()
+# derivative -> (its checker, the function it differentiates, the seed of the point)
+DERIVATIVES = {"grad": (check_gradient, "loss", 1), "hessian": (check_hessian, "grad", 2)}
 
 
+@pytest.mark.parametrize("derivative", sorted(DERIVATIVES))
 @pytest.mark.parametrize("activation, trained", CASES)
-def test_hessian_matches_finite_differences(activation, trained):
-    """hessian is the derivative of grad (Richardson differences, derived tolerance)."""
+def test_derivative_matches_finite_differences(activation, trained, derivative):
+    """grad is the derivative of loss, hessian that of grad (Richardson differences, derived tolerance)."""
+    checker, of, seed = DERIVATIVES[derivative]
     pb = make_problem(activation, trained)
-    theta = np.random.default_rng(2).normal(size=pb.dim) * 2
-    check = check_hessian(lambda t: NUMPY.grad(t, pb), lambda t: NUMPY.hessian(t, pb), theta, method="richardson")
+    theta = np.random.default_rng(seed).normal(size=pb.dim) * 2
+    check = checker(lambda t: getattr(NUMPY, of)(t, pb), lambda t: getattr(NUMPY, derivative)(t, pb), theta,
+                    method="richardson")
     assert check.passed, check.to_dict()
 
 
