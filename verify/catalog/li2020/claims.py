@@ -47,31 +47,10 @@ from . import datasets as data
 from . import figures as fig
 from . import tolerances as tol
 from .experiments import (
-    DATASETS,
-    HELDOUT_DATASETS,
-    HELDOUT_METHODS,
-    HELDOUT_METHODS_THOROUGH,
-    WEIGHTINGS,
-    ConstantStepSGD,
-    EarlyStopped,
-    Outcome,
-    Setting,
-    averaging_table,
-    binary_style_prediction,
-    build_problem,
-    confusion,
-    evaluate,
-    frozen_loss,
-    heldout_run,
-    heldout_table,
-    load_dataset,
-    paired,
-    pooled,
-    refit_run,
-    relative_gap,
-    setting_to_dict,
-    top_non_target,
-    weighting_label,
+    DATASETS, HELDOUT_DATASETS, HELDOUT_METHODS, HELDOUT_METHODS_THOROUGH, WEIGHTINGS, ConstantStepSGD,
+    EarlyStopped, Outcome, Setting, averaging_table, build_problem, confusion, evaluate, frozen_loss, heldout_run,
+    heldout_table, lgl_ratio_row, load_dataset, paired, pooled, refit_run, relative_gap, setting_to_dict,
+    sml_pooled_row, top_non_target, weighting_label,
 )
 from .problems import CandidateProblem, candidate_problems
 
@@ -402,30 +381,14 @@ def reweighting_effects(ctx: CheckContext) -> Evidence:
     if skip:
         return skip
     ratio_tol = tol.li_ratio_tolerance()
-    lgl_rows = []
-    for s in lgl_sweep(ctx.thorough):
-        o = evaluate(s)
-        e = o.extra
-        deviation = abs(e["ratio (1-pbar_1)/pbar_0"] / e["predicted a0 N0 / (a1 N1)"] - 1)
-        lgl_rows.append({"instance": s.label(), "model": s.model, "dataset": s.dataset, "alpha_1/alpha_0": s.weighting[1],
-                         "ratio": e["ratio (1-pbar_1)/pbar_0"], "predicted": e["predicted a0 N0 / (a1 N1)"],
-                         "relative deviation": deviation, "pbar_1": e["pbar_1"], "pbar_0": e["pbar_0"]})
+    lgl_rows = [lgl_ratio_row(evaluate(s)) for s in lgl_sweep(ctx.thorough)]
     lgl_worst = max(r["relative deviation"] for r in lgl_rows)
 
-
-    ds = load_dataset("wine-imbalanced")
-    counts, k = ds.counts, SML_CLASS
-    sml_rows = []
+    counts, k = load_dataset("wine-imbalanced").counts, SML_CLASS
+    sml_rows = [sml_pooled_row(evaluate(s), k) for s in sml_sweep(ctx.thorough)]
     by_t = {}
-    for s in sml_sweep(ctx.thorough):
-        o = evaluate(s)
-        q = pooled(o, k)
-        t = s.weighting[1]
-        alpha = np.asarray(s.weighting)
-        row = {"alpha_1": t, "model": s.model, "pbar_kk": q["pbar_kk"], "pooled ratio": q["pooled ratio"],
-               "binary-style prediction": binary_style_prediction(alpha, counts, k), "I2 residual": o.balance.residual}
-        sml_rows.append(row)
-        by_t.setdefault(t, {})[s.model] = row
+    for row in sml_rows:
+        by_t.setdefault(row["alpha_1"], {})[row["model"]] = row
     equal = by_t[1.0]
     determined_value = float((counts.sum() - counts[k]) / counts[k])  # beta (N - N_k) / (alpha_k N_k) with alpha = 1
     equal_deviation = max(abs(equal[m]["pooled ratio"] / determined_value - 1) for m in equal)

@@ -330,6 +330,26 @@ def binary_style_prediction(alpha, counts, k) -> float:
     return float(others / (alpha[k] * counts[k]))
 
 
+def lgl_ratio_row(o: Outcome) -> dict:
+    """B2: an I1 fit's ratio (1 - pbar_1)/pbar_0 beside its prediction alpha_0 N_0/(alpha_1 N_1), and their deviation."""
+    s, e = o.setting, o.extra
+    deviation = abs(e["ratio (1-pbar_1)/pbar_0"] / e["predicted a0 N0 / (a1 N1)"] - 1)
+    return {"instance": s.label(), "model": s.model, "dataset": s.dataset, "alpha_1/alpha_0": s.weighting[1],
+            "ratio": e["ratio (1-pbar_1)/pbar_0"], "predicted": e["predicted a0 N0 / (a1 N1)"],
+            "relative deviation": deviation, "pbar_1": e["pbar_1"], "pbar_0": e["pbar_0"]}
+
+
+def sml_pooled_row(o: Outcome, k: int) -> dict:
+    """B2: an I2 fit with weights (1, alpha_1, 1): pbar_{k|k} and the pooled ratio of class k beside the
+    binary-style prediction, and the I2 residual."""
+    s = o.setting
+    q = pooled(o, k)
+    counts = load_dataset(s.dataset).counts
+    return {"alpha_1": s.weighting[1], "model": s.model, "pbar_kk": q["pbar_kk"], "pooled ratio": q["pooled ratio"],
+            "binary-style prediction": binary_style_prediction(np.asarray(s.weighting), counts, k),
+            "I2 residual": o.balance.residual}
+
+
 def relative_gap(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b))
 
