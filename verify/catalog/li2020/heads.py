@@ -35,13 +35,14 @@ claims and the tests never refit the same model.
 from __future__ import annotations
 
 import hashlib
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 from scipy.optimize import minimize
+
+from ...numerics.blas import single_threaded_blas
 
 MODELS = ("linear", "mlp")
 
@@ -171,6 +172,22 @@ class _Head:
             grads["c"] = back.sum(axis=0)
         return J, self.pack({k: grads[k] for k in self.shapes})
 
+    def fitted(self, theta, *, iterations: int, message: str) -> HeadFit:
+        """The ``HeadFit`` at ``theta``, with J and the stationarity of every parameter and of the bias."""
+        J, g = self.value_grad(theta)
+        grads = self.unpack(g)
+        return HeadFit(
+            model=self.model,
+            params={k: v.copy() for k, v in self.unpack(theta).items()},
+            l2=self.l2,
+            bias_decay=self.bias_decay,
+            objective=float(J),
+            gradient_max=float(np.max(np.abs(g))),
+            bias_gradient_max=float(np.max(np.abs(grads["b"]))) if self.bias else float("nan"),
+            iterations=int(iterations),
+            message=message,
+        )
+
     def initial(self, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
         p = {}
@@ -292,21 +309,6 @@ def minres_newton_step(gradient, x, g):
 _CACHE: dict = {}
 
 
-def _single_threaded_blas():
-    """One BLAS thread while fitting.
-
-    The problems are small (at most a few hundred parameters): a
-    multi-threaded BLAS only adds synchronisation, and on a loaded machine it
-    made each L-BFGS iteration up to 100x slower (measured). threadpoolctl
-    comes with scikit-learn; without it the BLAS default is kept.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - depends on the environment
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def clear_cache() -> None:
     """Forget every fitted model (tests of the cache itself)."""
     _CACHE.clear()
@@ -368,7 +370,7 @@ def fit(
         return _CACHE[key]
     head = _Head(model, X, Y, loss, l2, bias, bias_decay, hidden)
     theta0 = head.initial(seed) if init is None else head.pack({k: np.asarray(init[k], dtype=np.float64) for k in head.shapes})
-    with _single_threaded_blas():
+    with single_threaded_blas():
         result = minimize(
             head.value_grad,
             theta0,
@@ -382,19 +384,8 @@ def fit(
             if model == "mlp":
                 theta, more = head.newton_all(theta)
                 steps += more
-        J, g = head.value_grad(theta)
-    grads = head.unpack(g)
-    out = HeadFit(
-        model=model,
-        params={k: v.copy() for k, v in head.unpack(theta).items()},
-        l2=float(l2),
-        bias_decay=float(bias_decay),
-        objective=float(J),
-        gradient_max=float(np.max(np.abs(g))),
-        bias_gradient_max=float(np.max(np.abs(grads["b"]))) if bias else float("nan"),
-        iterations=int(result.nit) + steps,
-        message=f"L-BFGS: {result.message}; Newton steps (last layer, then all parameters of an MLP): {steps}",
-    )
+        out = head.fitted(theta, iterations=int(result.nit) + steps,
+                          message=f"L-BFGS: {result.message}; Newton steps (last layer, then all parameters of an MLP): {steps}")
     _CACHE[key] = out
     return out
 
@@ -432,25 +423,14 @@ def fit_sgd(
     rng = np.random.default_rng(seed)
     N = X.shape[0]
     steps = 0
-    with _single_threaded_blas():
+    with single_threaded_blas():
         for _ in range(int(epochs)):
             order = rng.permutation(N)
             for start in range(0, N, int(batch_size)):
                 theta = theta - learning_rate * head.value_grad(theta, order[start : start + int(batch_size)])[1]
                 steps += 1
-        J, g = head.value_grad(theta)
-    grads = head.unpack(g)
-    out = HeadFit(
-        model=model,
-        params={k: v.copy() for k, v in head.unpack(theta).items()},
-        l2=float(l2),
-        bias_decay=0.0,
-        objective=float(J),
-        gradient_max=float(np.max(np.abs(g))),
-        bias_gradient_max=float(np.max(np.abs(grads["b"]))) if bias else float("nan"),
-        iterations=steps,
-        message=f"SGD: {epochs} epochs of batches of {batch_size} at learning rate {learning_rate}",
-    )
+        out = head.fitted(theta, iterations=steps,
+                          message=f"SGD: {epochs} epochs of batches of {batch_size} at learning rate {learning_rate}")
     _CACHE[key] = out
     return out
 

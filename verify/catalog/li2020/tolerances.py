@@ -1,4 +1,9 @@
-"""The Li, Li, Pan & Zhu checks' rounding bounds, each derived where it is defined."""
+"""The Li, Li, Pan & Zhu checks' rounding bounds and pass criteria, each derived where it is defined.
+
+The experiment budgets (L-BFGS iterations, SGD epochs, refit rounds,
+held-out splits) are not bounds: they are named as budgets next to the
+claims that spend them, in ``verify.catalog.li2020.claims``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from ...numerics.rounding import eps, logit_error
 
 
 # --------------------------------------------------------------------------
-# Li-Li-Pan-Zhu (reweighting): verify/catalog/li2020.py
+# The identities and the experiments on them (claims.py, balance.py, certificates.py)
 # --------------------------------------------------------------------------
 #
 # Each stationarity identity I1, I2, I3, I4 of the catalog (B.3) is the bias
@@ -59,9 +64,8 @@ LI_GAMMA0_RTOL = 1e-12
 # Held-out comparisons: a difference of mean accuracies is reported as
 # meaningful only beyond two standard errors of the paired difference over
 # the splits (catalog B.6: "differences below about 2 standard errors are not
-# meaningful"), over at least 10 random splits.
+# meaningful"); the number of splits is B5's budget, in claims.py.
 LI_HELDOUT_SE_MULTIPLE = 2.0
-LI_HELDOUT_SEEDS = 10
 
 # "Single confusions several times the pooled average" (the averaging effect,
 # B3/G3): max_{j != k} pbar_{k|j} >= 2 pbar_{k|not k}. A uniform spread of the
@@ -73,22 +77,15 @@ LI_AVERAGING_FACTOR = 2.0
 # |grad| <~ 1e-15 (Newton on the last layer), which fixes the logits and so
 # omega (Lipschitz in the logits with constant <= gamma (K-1)) far below
 # that; a non-converging iteration moves omega by 0.1 to K-1 per round
-# (measured). It is "not contracting" when the change over the last
-# LI_FIXED_POINT_WINDOW refits did not shrink.
+# (measured). Whether a run that has not converged is still contracting is
+# G5's measurement (over a window of refits that is its budget, in claims.py).
 LI_FIXED_POINT_TOL = 1e-8
-LI_FIXED_POINT_WINDOW = 5
 
-# Standardising a train split: a column whose standard deviation is below
-# 1e-8 of its magnitude is constant up to rounding (a constant column's
-# computed std is ~eps |x| ~ 1e-17 |x|, a real one's is >= 1e-3 |x| on these
-# data), so it is only centred; dividing by its rounding-size std sent test
-# values to 1e17 (a rare digits pixel).
-LI_CONSTANT_COLUMN_RTOL = 1e-8
-
-# A float refutation is confirmed by recomputing the probabilities and the
-# balance sums in 50-digit mpmath from the fitted float parameters (exact
-# dyadic inputs): the recomputed residual carries an error below 1e-40
-# relative, so it confirms when it exceeds the tolerance too.
+# A float refutation of an identity is confirmed by recomputing the
+# probabilities and the balance sums in 50-digit mpmath from the fitted float
+# parameters, exact dyadic inputs, in certificates.py: the recomputed
+# residual carries an error below 1e-40 relative, so it confirms when it
+# exceeds the tolerance too.
 
 
 def li_ratio_tolerance() -> float:
@@ -98,6 +95,23 @@ def li_ratio_tolerance() -> float:
     with ``delta`` the identity's relative residual.
     """
     return LI_IDENTITY_RTOL / (1.0 - LI_IDENTITY_RTOL)
+
+
+# --------------------------------------------------------------------------
+# The data (verify.catalog.li2020.datasets)
+# --------------------------------------------------------------------------
+#
+# Standardising a train split: a column whose standard deviation is below
+# 1e-8 of its magnitude is constant up to rounding (a constant column's
+# computed std is ~eps |x| ~ 1e-17 |x|, a real one's is >= 1e-3 |x| on these
+# data), so it is only centred; dividing by its rounding-size std sent test
+# values to 1e17 (a rare digits pixel).
+LI_CONSTANT_COLUMN_RTOL = 1e-8
+
+
+# --------------------------------------------------------------------------
+# The candidate loss and the implementations of impls.reweighted
+# --------------------------------------------------------------------------
 
 
 def li_weight_sum_tolerance(K: int) -> float:
