@@ -44,7 +44,6 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -52,7 +51,6 @@ import sympy as sp
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.linalg import block_diag, null_space
-from scipy.optimize import linprog
 
 import impls
 
@@ -60,6 +58,19 @@ from ...numerics import precision
 from ...numerics import rounding
 from ...numerics import differences
 from . import tolerances as tol
+from .certificates import (
+    FD_STEP_DIGITS,
+    _mp_gradient_entry,
+    certify_restricted_positive_definite,
+    confirm_gradient_formula,
+    confirm_psd_kernel,
+    digits_to_resolve,
+    mp_fd_gradient,
+    mp_restricted_spectrum,
+    mp_zero_eigenvalues,
+    unnormalised_gradient_figure,
+)
+from .existence import confirm_no_minimiser, newton_existence, no_minimiser_certificate, recession_direction, whitened
 from .formulas import (
     c_to_f_permutation,
     entropy_rows,
@@ -108,352 +119,6 @@ DATASET_SIZES = dict(max_N=6, max_D=3, max_K=3)
 # Newton's gradient tolerance when W* is the reference point of a rate
 # measurement: the ratio window reaches 1e-11, so W* must be far more accurate.
 NEWTON_TOL_FOR_RATES = 1e-14
-
-
-# --------------------------------------------------------------------------
-# Spectra, in float64 with derived tolerances, and in mpmath when float64 cannot decide
-# --------------------------------------------------------------------------
-
-
-def digits_to_resolve(W, X) -> int:
-    """mpmath digits that resolve the smallest eigenvalue of the Hessian on K-perp against its largest.
-
-    On K-perp, ``lambda_min >= min p * lambda+_min(X^T X) / N`` and
-    ``lambda_max <= lambda_max(X^T X) / (2N)`` (F7), and ``min_k p_nk >=
-    exp(-gap_n) / K``; so the ratio is at least ``2 exp(-gap) / (K kappa+(X)^2)``.
-    Its decimal exponent, plus the standard 50 digits, is enough.
-    """
-    K = np.asarray(W).shape[1]
-    _, s, _ = row_space(X)
-    if s.size == 0:
-        return precision.HIGH_PRECISION_DIGITS
-    gap = float(logit_gaps(W, X).max())
-    needed = gap / math.log(10) + 2 * math.log10(s[0] / s[-1]) + math.log10(K)
-    return precision.HIGH_PRECISION_DIGITS + int(math.ceil(needed))
-
-
-def mp_restricted_spectrum(W, X, B, digits: int) -> list:
-    """Eigenvalues (ascending, mpf) of ``B^T H(W) B`` with the Hessian of the definition in ``digits`` digits.
-
-    ``B`` (DK, r) is taken exactly as the float64 numbers it holds.
-    """
-    A = mp_restricted_matrix(W, X, B, digits)
-    with precision.workdps(digits):
-        values = mpmath.eigsy(A, eigvals_only=True)
-        return sorted(values[i] for i in range(A.rows))
-
-
-def mp_restricted_matrix(W, X, B, digits: int):
-    """``B^T H(W) B`` as an mpmath matrix, with the Hessian of the definition in ``digits`` digits.
-
-    ``B`` (DK, r) is taken exactly as the float64 numbers it holds; the identity is not multiplied out.
-    """
-    H = precision.hessian(W, X, digits=digits)
-    with precision.workdps(digits):
-        Hm = mpmath.matrix(H.tolist())
-        if B.shape[0] == B.shape[1] and np.array_equal(B, np.eye(B.shape[0])):
-            return Hm
-        Bm = mpmath.matrix(precision.to_mp(B))
-        A = Bm.T * Hm * Bm
-        return (A + A.T) / 2
-
-
-def certify_restricted_positive_definite(W, X, B) -> dict:
-    """Decide in mpmath whether ``B^T H(W) B`` is positive definite, at the precision the problem needs.
-
-    With B of full column rank and H positive semidefinite, ``B^T H B`` is
-    positive definite exactly when ``span(B)`` meets the kernel of H only in 0.
-    Decided by the pivots of an LDL^T factorisation (each pivot is at least
-    the smallest eigenvalue, so a positive definite matrix has all pivots
-    above it): positive definite when every pivot exceeds
-    ``n * tolerances.high_precision_zero(max diagonal, digits)``, the
-    backward error of the factorisation at that precision.
-    """
-    digits = digits_to_resolve(W, X)
-    A = mp_restricted_matrix(W, X, B, digits)
-    n = A.rows
-    with precision.workdps(digits):
-        scale = max(abs(A[i, i]) for i in range(n)) if n else mpmath.mpf(0)
-        floor = n * tol.high_precision_zero(scale, digits)
-        L = mpmath.zeros(n, n)
-        pivots = []
-        positive = n > 0 and scale > 0
-        for j in range(n):
-            if not positive:
-                break
-            d = A[j, j] - mpmath.fsum(L[j, k] ** 2 * pivots[k] for k in range(j))
-            pivots.append(d)
-            if not d > floor:
-                positive = False
-                break
-            for i in range(j + 1, n):
-                L[i, j] = (A[i, j] - mpmath.fsum(L[i, k] * L[j, k] * pivots[k] for k in range(j))) / d
-        return {
-            "method": f"mpmath {digits} digits, LDL^T pivots",
-            "digits": digits,
-            "smallest_pivot": mpmath.nstr(min(pivots), 8) if pivots else "none",
-            "zero_floor": mpmath.nstr(floor, 3),
-            "positive_definite": bool(positive),
-        }
-
-
-def mp_zero_eigenvalues(W, X, B=None, digits: int = precision.HIGH_PRECISION_DIGITS) -> dict:
-    """Number of eigenvalues of ``B^T H B`` (or H) that vanish in ``digits``-digit arithmetic."""
-    n = np.asarray(W).size
-    B = np.eye(n) if B is None else B
-    values = mp_restricted_spectrum(W, X, B, digits)
-    with precision.workdps(digits):
-        scale = max(abs(values[0]), abs(values[-1]))
-        floor = tol.high_precision_zero(scale, digits)
-        zeros = sum(1 for v in values if abs(v) <= floor)
-        return {
-            "method": f"mpmath {digits} digits",
-            "zero_eigenvalues": int(zeros),
-            "lambda_min": mpmath.nstr(values[0], 5),
-            "lambda_max": mpmath.nstr(values[-1], 8),
-            "zero_floor": mpmath.nstr(floor, 3),
-        }
-
-
-def mp_fd_gradient(loss_mp, W, h_digits: int = 20) -> np.ndarray:
-    """Central differences of an mpmath loss with step 10**-h_digits at 50 digits (float64 array).
-
-    Truncation ``h^2 |f'''| / 6 ~ 1e-40`` and rounding ``1e-50 / h = 1e-30``:
-    the result is the exact derivative to far below any float64 tolerance.
-    """
-    W = np.asarray(W, dtype=np.float64)
-    G = np.zeros(W.shape)
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        h = mpmath.mpf(10) ** (-h_digits)
-        base = np.array(precision.to_mp(W), dtype=object)
-        for idx in np.ndindex(W.shape):
-            plus, minus = base.copy(), base.copy()
-            plus[idx] = plus[idx] + h
-            minus[idx] = minus[idx] - h
-            G[idx] = float((loss_mp(plus) - loss_mp(minus)) / (2 * h))
-    return G
-
-
-# --------------------------------------------------------------------------
-# Existence of a minimiser: Newton on a whitened design, and an exact certificate of non-existence
-# --------------------------------------------------------------------------
-
-
-def whitened(X):
-    """``(U_r, M)`` with ``X M = U_r`` (orthonormal columns): the same loss landscape, well conditioned.
-
-    ``X W = U_r (diag(s_r) V_r^T W)`` and ``W -> diag(s_r) V_r^T W`` maps onto
-    every (r, K) matrix, so ``L(.; X)`` attains its infimum exactly when
-    ``L(.; U_r)`` does, and a point ``W~`` of the second is ``W = M W~`` with
-    ``M = V_r diag(1/s_r)`` in the first. Newton's curvature tests then
-    compare eigenvalues on the scale of 1, not of ``s_min^2 / s_max^2``,
-    which float64 cannot resolve below ~1e-16.
-    """
-    U, s, V = row_space(X)
-    return U, V / s
-
-
-def newton_existence(ctx, X, Y, W0=None, tol_grad: float = 1e-12):
-    """Newton on ``W0 + K⊥`` for the whitened design: ``(NewtonResult, M)`` (see :func:`whitened`).
-
-    With every target entry >= tau > 0, every Newton iterate (the line search
-    only accepts decrease) satisfies ``L <= L(W0)``, and F10's coercivity
-    ``L(W) >= tau/N sum_n spread(x_n^T W)`` bounds its K⊥-part: for
-    orthonormal columns, ``sum_n spread(x_n^T V) >= ||X V||_F / sqrt(K) =
-    ||V||_F / sqrt(K)``, so ``||V||_F <= N sqrt(K) L(W0) / tau``. Twice that is
-    Newton's ``max_norm``: an iterate beyond it would contradict the bound.
-    Without positive targets the default ``max_norm`` of Newton applies.
-    """
-    Xw, M = whitened(X)
-    K = Y.shape[1]
-    if Xw.shape[1] == 0:
-        return None, M
-    W0w = np.zeros((Xw.shape[1], K)) if W0 is None else W0
-    kwargs = {}
-    tau = float(np.min(Y))
-    if tau > 0:
-        L0 = float(ctx.impl.loss(W0w, Xw, Y))
-        kwargs["max_norm"] = float(np.linalg.norm(W0w)) + 2 * Xw.shape[0] * math.sqrt(K) * L0 / tau
-    return newton_on_complement(ctx.impl, Xw, Y, W0w, tol=tol_grad, **kwargs), M
-
-
-def recession_direction(X, Y):
-    """A direction V (D, K) along which L decreases without bound toward its infimum, or None.
-
-    Solves the linear program: maximise the total margin ``sum_n sum_{j not in
-    S_n} (u_{n, r_n} - u_{n, j})`` with ``u_n = V^T x_n``, subject to ``u_n``
-    being equal on the support ``S_n`` of ``t_n`` (``r_n`` its first class),
-    at most that value off it, and ``|V| <= 1``, on the whitened design (the
-    same set of logit directions, well scaled). A positive optimum is a
-    recession direction that is not a constancy direction, i.e. no minimiser
-    (Albert & Anderson's separation, generalised to soft targets); an optimum
-    of 0 means every recession direction leaves L unchanged, and L attains
-    its minimum. The float solution is only a candidate: the proof is
-    :func:`no_minimiser_certificate`.
-    """
-    Xw, M = whitened(X)
-    N, r = Xw.shape
-    K = Y.shape[1]
-    if r == 0:
-        return None, 0.0
-    A_eq, A_ub, c = [], [], np.zeros(r * K)
-    for n in range(N):
-        S = [k for k in range(K) if Y[n, k] > 0]
-        ref = S[0]
-        for k in range(K):
-            if k == ref:
-                continue
-            row = np.zeros((r, K))
-            row[:, k] += Xw[n]
-            row[:, ref] -= Xw[n]
-            (A_eq if k in S else A_ub).append(row.ravel())
-            if k not in S:
-                c += row.ravel()  # minimise sum (u_nj - u_n,ref) = maximise the margins
-    if not A_ub:
-        return None, 0.0
-    res = linprog(c, A_ub=np.array(A_ub), b_ub=np.zeros(len(A_ub)), A_eq=np.array(A_eq) if A_eq else None,
-                  b_eq=np.zeros(len(A_eq)) if A_eq else None, bounds=[(-1, 1)] * (r * K), method="highs")
-    if res.status != 0 or -res.fun <= tol.LP_MARGIN_FLOOR:
-        return None, float(-res.fun) if res.status == 0 else 0.0
-    return M @ res.x.reshape(r, K), float(-res.fun)
-
-
-def no_minimiser_certificate(X, Y, V, active_tol: float = tol.LP_FEASIBILITY_TOLERANCE) -> dict:
-    """Exact check that ``V`` proves that the loss has no minimiser.
-
-    Certificate (a recession direction, Albert & Anderson's separation
-    generalised to soft targets): for every sample n, the logit direction
-    ``u_n = V^T x_n`` takes its maximum on every class in the support of
-    ``t_n``, and some ``u_n`` is not constant. Then at every W the
-    directional derivative is ``(1/N) sum_n (p_n . u_n - t_n . u_n) =
-    (1/N) sum_n (p_n . u_n - max u_n) < 0``, because every p_n is strictly
-    positive: the gradient vanishes nowhere, and a differentiable convex
-    function without a stationary point has no minimiser.
-
-    ``V`` comes from a float64 computation; ties on the soft rows (classes
-    in one support must share the maximum exactly), and margins below
-    ``active_tol`` times the scale of ``X V``, are restored by the exact
-    orthogonal projection of ``vec(V)`` onto the subspace where they hold.
-    Everything is decided in rational arithmetic on the exact values of the
-    float inputs.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    N, D = X.shape
-    K = np.asarray(Y).shape[1]
-    Xq = [[Fraction(float(x)) for x in row] for row in X]
-    v = [Fraction(float(x)) for x in np.asarray(V, dtype=np.float64).ravel()]
-    supports = [tuple(k for k in range(K) if Y[n, k] > 0) for n in range(N)]
-    # Classes whose float margin below the support's level is negligible are tied too (they are active
-    # constraints of the direction, equal in exact arithmetic up to the float computation's rounding).
-    U_float = X @ np.asarray(V, dtype=np.float64)
-    scale = float(np.max(np.abs(U_float))) if U_float.size else 0.0
-    ties = []
-    for n, S in enumerate(supports):
-        level = float(np.max(U_float[n, list(S)]))
-        group = list(S) + [k for k in range(K) if k not in S and level - U_float[n, k] <= active_tol * scale]
-        for a, b in zip(group, group[1:]):
-            row = [Fraction(0)] * (D * K)
-            for d in range(D):
-                row[d * K + a] += Xq[n][d]
-                row[d * K + b] -= Xq[n][d]
-            ties.append(row)
-    if ties:
-        v = _project_onto_null_space(ties, v)
-    Vq = np.array(v, dtype=object).reshape(D, K)
-    nonconstant, failures, margins = [], [], []
-    for n, S in enumerate(supports):
-        u = [sum((Xq[n][d] * Vq[d, k] for d in range(D)), Fraction(0)) for k in range(K)]
-        top = max(u)
-        if any(u[k] != top for k in S):
-            failures.append(n)
-        if any(x != u[0] for x in u):
-            nonconstant.append(n)
-            margins.append(float(min(top - x for x in u if x != top)))
-    valid = not failures and bool(nonconstant)
-    return {
-        "valid": bool(valid),
-        "method": "exact rational arithmetic",
-        "direction": [[float(x) for x in row] for row in Vq],
-        "direction_exact": Vq,
-        "samples_not_maximal_on_support": failures,
-        "samples_with_nonconstant_logit_direction": nonconstant,
-        "smallest_positive_margin": min(margins) if margins else None,
-    }
-
-
-def _project_onto_null_space(rows, v):
-    """Exact orthogonal projection of ``v`` onto ``{x : A x = 0}`` (A given by rational ``rows``), in Fractions.
-
-    ``v - A_r^T (A_r A_r^T)^{-1} A_r v`` with A_r a basis of A's row space (from Gaussian elimination).
-    """
-    basis = []
-    for row in rows:  # Gaussian elimination: reduce each row by the independent rows kept so far
-        r = list(row)
-        for pivot, b in basis:
-            if r[pivot] != 0:
-                f = r[pivot] / b[pivot]
-                r = [x - f * y for x, y in zip(r, b)]
-        nz = next((i for i, x in enumerate(r) if x != 0), None)
-        if nz is not None:
-            basis.append((nz, r))
-    A = [b for _, b in basis]
-    m = len(A)
-    G = [[sum((a * c for a, c in zip(A[i], A[j])), Fraction(0)) for j in range(m)] for i in range(m)]
-    rhs = [sum((a * x for a, x in zip(A[i], v)), Fraction(0)) for i in range(m)]
-    y = _solve_fractions(G, rhs)
-    return [x - sum((A[i][j] * y[i] for i in range(m)), Fraction(0)) for j, x in enumerate(v)]
-
-
-def _solve_fractions(G, rhs):
-    """Solve the nonsingular system ``G y = rhs`` exactly (Gauss-Jordan with Fractions)."""
-    m = len(G)
-    M = [list(G[i]) + [rhs[i]] for i in range(m)]
-    for col in range(m):
-        piv = next(i for i in range(col, m) if M[i][col] != 0)
-        M[col], M[piv] = M[piv], M[col]
-        p = M[col][col]
-        M[col] = [x / p for x in M[col]]
-        for i in range(m):
-            if i != col and M[i][col] != 0:
-                f = M[i][col]
-                M[i] = [a - f * b for a, b in zip(M[i], M[col])]
-    return [M[i][m] for i in range(m)]
-
-
-def ray_losses(X, Y, V, scales) -> list:
-    """``L(s V) - (1/N) sum_n entropy(t_n)`` in 50-digit mpmath for each s (mpf values).
-
-    The subtracted value is a lower bound of L (cross-entropy >= entropy);
-    ``V`` may hold exact Fractions (an object array).
-    """
-    Y = np.asarray(Y, dtype=np.float64)
-    V = np.asarray(V)
-    out = []
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        entropy = -mpmath.fsum(mpmath.mpf(float(t)) * mpmath.log(mpmath.mpf(float(t))) for t in Y.ravel() if t > 0) / len(Y)
-        for s in scales:
-            W = V * Fraction(s) if V.dtype == object else V.astype(np.float64) * s
-            out.append(precision.cross_entropy(W, X, Y) - entropy)
-    return out
-
-
-def confirm_no_minimiser(X, Y, V) -> dict:
-    """High-precision confirmation that (X, Y) has no minimiser, from the direction V of a float run."""
-    cert = no_minimiser_certificate(X, Y, V)
-    result = {key: value for key, value in cert.items() if key != "direction_exact"}
-    result["confirmed"] = cert["valid"]
-    if cert["valid"]:
-        result["method"] = "exact rational arithmetic (recession-direction certificate); mpmath 50 digits along the ray"
-        # Unit smallest margin, so that L(s V) - inf L ~ exp(-s) stays visible in 50 digits.
-        V = cert["direction_exact"] / Fraction(cert["smallest_positive_margin"])
-        scales = [1, 2, 4, 8, 16, 32]
-        values = ray_losses(X, Y, V, scales)
-        result["ray_scales (direction scaled to unit smallest margin)"] = scales
-        result["loss_minus_mean_entropy_along_ray"] = [mpmath.nstr(v, 6) for v in values]
-        result["decrease_between_consecutive_scales"] = [mpmath.nstr(a - b, 3) for a, b in zip(values, values[1:])]
-        result["strictly_decreasing_along_ray"] = all(b < a for a, b in zip(values, values[1:]))
-        result["confirmed"] = result["strictly_decreasing_along_ray"]
-    return result
 
 
 # --------------------------------------------------------------------------
@@ -753,36 +418,6 @@ def _gradient_identity_search(ctx: CheckContext) -> Evidence:
     return search_evidence(out, what="X^T (P - T)/N vs differences of the loss", confirm=confirm)
 
 
-FD_STEP_DIGITS = 20
-
-
-def confirm_gradient_formula(W, X, T, *, plain: bool) -> dict:
-    """mpmath: differences of the definition ``-(1/N) sum T log p`` against the plain or the corrected formula.
-
-    The differences (step 1e-20 at 50 digits) are exact to 1e-30, so a
-    discrepancy above ``high_precision_zero(scale, 50 - 20)`` is real.
-    """
-    exact = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
-    P = precision.as_float(precision.probs(W, X))
-    plain_value = plain_gradient(P, X, T)
-    corrected = precision.as_float(precision.gradient(W, X, T))
-    scale = max(1.0, float(np.max(np.abs(exact))))
-    floor = tol.high_precision_zero(scale, precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
-    plain_error = float(np.max(np.abs(plain_value - exact)))
-    corrected_error = float(np.max(np.abs(corrected - exact)))
-    # float64 rounding of the formula values themselves, a few ulps of the scale
-    noise = differences.QUANTITY_ROUNDING_ULPS * EPS * scale
-    formula_error = plain_error if plain else corrected_error
-    return {
-        "method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits, central differences with step 1e-{FD_STEP_DIGITS}",
-        "confirmed": bool(formula_error > floor + noise),
-        "plain_formula_error": plain_error,
-        "corrected_formula_error": corrected_error,
-        "corrected_formula_agrees": bool(corrected_error <= floor + noise),
-        "row_sums": np.asarray(T, dtype=np.float64).sum(axis=1).tolist(),
-    }
-
-
 @claim(
     id="rychlik.P1-1",
     title="The vectorized gradient: grad L = X^T (P - T) / N",
@@ -886,11 +521,6 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
     return all_parts_hold("the Hessian and its forms", {"search": searched, "exact": exact})
 
 
-def _mp_gradient_entry(W, X, Y, i):
-    """Entry i (C order) of the exact gradient, in mpmath (the object array from ``precision.gradient``)."""
-    return precision.gradient(W, X, Y).ravel()[i]
-
-
 def psd_kernel_parts(ctx, pb) -> tuple[list, dict]:
     """The three parts of P1-3's true form at one (X, W): PSD, H = 0 on K, H positive definite on K-perp.
 
@@ -929,26 +559,6 @@ def psd_kernel_parts(ctx, pb) -> tuple[list, dict]:
         Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
     ]
     return parts, details
-
-
-def confirm_psd_kernel(pb) -> dict:
-    """Recompute the three parts of P1-3 in mpmath at the precision the problem needs."""
-    X, W = pb.X, pb.W
-    K = W.shape[1]
-    digits = digits_to_resolve(W, X)
-    n = W.size
-    full = mp_restricted_spectrum(W, X, np.eye(n), digits)
-    kernel = kernel_basis(X, K)
-    with precision.workdps(digits):
-        scale = max(abs(full[0]), abs(full[-1]))
-        floor = tol.high_precision_zero(scale, digits)
-        Hm = mpmath.matrix(precision.hessian(W, X, digits=digits).tolist())
-        kernel_norm = mpmath.mnorm(Hm * mpmath.matrix(precision.to_mp(kernel)), 1) if kernel.size else mpmath.mpf(0)
-        not_psd = bool(full[0] < -floor)
-        kernel_leak = bool(kernel_norm > floor * max(1, n))
-    cert = certify_restricted_positive_definite(W, X, kernel_complement_basis(X, K))
-    return {"method": f"mpmath {digits} digits", "confirmed": not_psd or kernel_leak or not cert["positive_definite"],
-            "lambda_min": mpmath.nstr(full[0], 5), "kernel_norm": mpmath.nstr(kernel_norm, 5), "K-perp": cert}
 
 
 def exact_kernel_evidence() -> Evidence:
@@ -2115,26 +1725,8 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
                                    "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to 4e-9 "
                                               "(sum loss)"})
     if out.counterexample is not None:
-        ev.figures.append(_s4_figure(impl, out.counterexample))
+        ev.figures.append(unnormalised_gradient_figure(impl, out.counterexample))
     return ev
-
-
-def _s4_figure(impl, pb) -> dict:
-    """Bars per W entry of the unnormalised counterexample: plain vs corrected formula vs mpmath differences."""
-    X, W, T = (np.asarray(a, dtype=np.float64) for a in (pb.X, pb.W, pb.Y))
-    N = X.shape[0]
-    P = np.asarray(impl.probs(W, X), dtype=np.float64)
-    plain = plain_gradient(P, X, T)
-    corrected = X.T @ (P * T.sum(axis=1, keepdims=True) - T) / N
-    fd = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
-    labels, values = [], []
-    for d, k in np.ndindex(W.shape):
-        labels += [f"W[{d},{k}]: differences", f"W[{d},{k}]: X^T(P-T)/N", f"W[{d},{k}]: X^T(P diag(T1)-T)/N"]
-        values += [float(fd[d, k]), float(plain[d, k]), float(corrected[d, k])]
-    sums = ", ".join(f"{v:g}" for v in T.sum(axis=1))
-    return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
-            "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
-            "hlines": [{"y": 0.0, "label": "0"}]}
 
 
 @claim(
