@@ -42,14 +42,11 @@ Shared helpers another catalog may reuse: :func:`kron_hessian`,
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 
 import mpmath
 import numpy as np
 import sympy as sp
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy.linalg import block_diag, null_space
 
 import impls
@@ -90,6 +87,28 @@ from .formulas import (
     two_class_hessian_w,
     variance_form,
 )
+from .problems import (
+    DATASET_SIZES,
+    HESSIAN_SIZES,
+    catalog_s1_data,
+    catalog_s3_data,
+    dataset_to_dict,
+    datasets,
+    integer_datasets,
+    problems,
+    smoothed_data,
+    square_problems,
+    unnormalised_problems,
+)
+from .symbolic import (
+    as_objects,
+    is_zero,
+    symbolic_factored_hessian,
+    symbolic_kron_hessian,
+    symbolic_problem,
+    symbolic_softmax,
+    sympy_impl,
+)
 from .tolerances import hessian_eigen_tolerance, hessian_entry_tolerance
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
 from ..sources import source
@@ -104,17 +123,10 @@ from ...numerics.optimizers import (
     predicted_rate,
 )
 from ...harness.search import Measurement, search
-from ...harness.strategies import LOGIT_SCALES, SoftmaxProblem, targets
-from ...harness.strategies import problems as _problems
-from ...harness.evidence import experiment_evidence, problem_to_dict, search_evidence
+from ...harness.evidence import experiment_evidence, search_evidence
 
 EPS = rounding.eps(np.float64)
 
-# Hessian-based searches stay small: the Hessian is (DK x DK) and some checks
-# evaluate it in mpmath.
-HESSIAN_SIZES = dict(max_N=6, max_D=4, max_K=4)
-# The existence search of P2-2 runs Newton's method twice per example.
-DATASET_SIZES = dict(max_N=6, max_D=3, max_K=3)
 
 # Newton's gradient tolerance when W* is the reference point of a rate
 # measurement: the ratio window reaches 1e-11, so W* must be far more accurate.
@@ -209,167 +221,9 @@ def figure(title: str, xlabel: str, ylabel: str, curves: list, *, xscale="linear
     return {"title": title, "xlabel": xlabel, "ylabel": ylabel, "xscale": xscale, "yscale": yscale, "series": curves}
 
 
-# --------------------------------------------------------------------------
-# Data sets of the catalog and of the experiments
-# --------------------------------------------------------------------------
-
-
-def catalog_s1_data():
-    """rychlik S1: three linearly separable classes in the plane, two points each, with a bias column."""
-    pts = np.array([(2, 0), (2.5, 0.3), (-1, 1.8), (-1.2, 2.1), (-1, -1.9), (-0.8, -2.2)], dtype=np.float64)
-    return impls.add_bias(pts), impls.one_hot([0, 0, 1, 1, 2, 2], 3)
-
-
-def catalog_s3_data():
-    """rychlik S3: x in {-2..2} with bias; x < 0 class 0, x > 0 class 1, x = 0 smoothed (1/2, 1/2)."""
-    X = impls.add_bias(np.array([[-2.0], [-1.0], [0.0], [1.0], [2.0]]))
-    Y = np.array([[1, 0], [1, 0], [0.5, 0.5], [0, 1], [0, 1]], dtype=np.float64)
-    return X, Y
-
-
-def smoothed_data(seed: int, N: int, D: int, K: int, smoothing: float, x_scale: float = 1.0, bias: bool = True):
-    """Gaussian inputs (plus a bias column), one-hot labels mixed with the uniform vector: every target > 0."""
-    rng = np.random.default_rng(seed)
-    X = x_scale * rng.normal(size=(N, D))
-    if bias:
-        X = impls.add_bias(X)
-    Y = (1 - smoothing) * impls.one_hot(rng.integers(0, K, N), K) + smoothing / K
-    return X, Y
-
-
-def problems(**kwargs):
-    """``strategies.problems`` without the rare draws whose W is not finite.
-
-    ``strategies.problems`` rescales W by ``scale / max|X W|``; when X holds
-    entries near 1e-308 that factor overflows and W comes back infinite or NaN.
-    Every claim here is about finite W, so such draws are outside its hypotheses.
-    """
-    return _problems(**kwargs).filter(lambda pb: bool(np.all(np.isfinite(pb.W))))
-
-
-def datasets(**sizes):
-    """Data sets (X, Y) drawn by Hypothesis; W is irrelevant (logit scale 0 draws W = 0)."""
-    return problems(logit_scales=(0.0,), **sizes)
-
-
-@st.composite
-def square_problems(draw, max_D: int = 4, max_K: int = 4):
-    """Problems with N = D (square X), for Ostrowski's form of P2-4; otherwise drawn like ``strategies.problems``."""
-    D = draw(st.integers(1, max_D), label="N = D")
-    K = draw(st.integers(2, max_K), label="K")
-    unit = st.floats(-1.0, 1.0, allow_subnormal=False)
-    X = draw(hnp.arrays(np.float64, (D, D), elements=unit), label="X")
-    W = draw(hnp.arrays(np.float64, (D, K), elements=unit), label="W")
-    scale = draw(st.sampled_from(list(LOGIT_SCALES)), label="logit scale")
-    peak = float(np.abs(X @ W).max())
-    factor = scale / peak if peak > 0 else 0.0
-    # logits below ~1e-300 cannot be rescaled in float64 (the factor overflows): W = 0 then, as for scale 0
-    W = W * factor if math.isfinite(factor) and factor > 0 else np.zeros_like(W)
-    kind = draw(st.sampled_from(["one-hot", "soft", "soft-with-zeros"]), label="targets")
-    Y = targets(draw, D, K, kind, np.float64)
-    return SoftmaxProblem(X=X, W=W, Y=Y, V=np.zeros_like(W), sample_weight=np.ones(D),
-                          tags=dict(logit_scale=scale, targets=kind, square=True))
-
-
-def quarter_rows(K: int) -> list[tuple]:
-    """Target rows with entries in {0, 1/4, ..., 1} summing to 1 (exact in binary): one-hot rows first."""
-    rows = [tuple(4 * (j == k) for j in range(K)) for k in range(K)]
-    rest = [c for c in itertools.product(range(5), repeat=K) if sum(c) == 4 and max(c) < 4]
-    rows += sorted(rest, key=lambda c: (sum(x == 0 for x in c) == 0, c))  # with zeros first, then strictly positive
-    return [tuple(x / 4 for x in c) for c in rows]
-
-
-@st.composite
-def integer_datasets(draw, max_N: int = 5, max_D: int = 2, max_K: int = 3, max_abs: int = 3, *,
-                     mixed_targets: bool = True, positive_targets: bool = False, smoothed_row: bool = False):
-    """Small data sets for the existence and threshold searches (S1, S3, S7): integer inputs, quarter targets.
-
-    Whether a minimiser exists depends on X only through which logit
-    directions separate the samples, and on the targets only through their
-    supports, so small integers and quarter-valued rows already cover every
-    case; each row is a single choice, which Hypothesis shrinks quickly
-    (toward one-hot rows). With ``mixed_targets=False`` every row is one-hot;
-    with ``positive_targets=True`` every entry is positive (a minimiser
-    exists); with ``smoothed_row=True`` the first row is strictly positive
-    and the second has a zero entry (N >= 2), so that every class has
-    positive total mass by construction.
-    """
-    N = draw(st.integers(2 if smoothed_row else 1, max_N), label="N")
-    D = draw(st.integers(1, max_D), label="D")
-    K = draw(st.integers(2, max_K), label="K")
-    X = np.array(draw(st.lists(st.integers(-max_abs, max_abs), min_size=N * D, max_size=N * D), label="X"),
-                 dtype=np.float64).reshape(N, D)
-    every = quarter_rows(K)
-    choices = every if mixed_targets else every[:K]
-    if positive_targets:
-        choices = [row for row in every if min(row) > 0]
-    row_choices = [choices] * N
-    if smoothed_row:
-        row_choices[0] = [row for row in every if min(row) > 0]
-        row_choices[1] = [row for row in every if min(row) == 0]
-    rows = [options[draw(st.integers(0, len(options) - 1), label="target row")] for options in row_choices]
-    return SoftmaxProblem(X=X, W=np.zeros((D, K)), Y=np.array(rows, dtype=np.float64), V=np.zeros((D, K)),
-                          sample_weight=np.ones(N), tags=dict(inputs=f"integers in [-{max_abs}, {max_abs}]",
-                                                              targets="quarters"))
-
-
-def _dataset_to_dict(pb) -> dict:
-    d = problem_to_dict(pb)
-    d.pop("W", None)
-    d.pop("V", None)
-    d.pop("sample_weight", None)
-    return d
-
-
-# --------------------------------------------------------------------------
-# Exact (SymPy) checks
-# --------------------------------------------------------------------------
-
-_SYMPY_IMPL = []
-
-
-def sympy_impl():
-    """One SymPy implementation per process (it caches the symbolic model of each shape)."""
-    if not _SYMPY_IMPL:
-        _SYMPY_IMPL.append(impls.get("sympy"))
-    return _SYMPY_IMPL[0]
-
-
-def _objects(M) -> np.ndarray:
-    return np.array(M.tolist(), dtype=object)
-
-
-def symbolic_problem(N: int, D: int, K: int):
-    """Symbolic W (D, K), X (N, D) and targets with ``t_nK = 1 - sum of the others`` (rows sum to 1 exactly)."""
-    W = sp.Matrix(D, K, lambda d, k: sp.Symbol(f"w{d}{k}", real=True))
-    X = sp.Matrix(N, D, lambda n, d: sp.Symbol(f"x{n}{d}", real=True))
-    t = [[sp.Symbol(f"t{n}{k}", real=True) for k in range(K - 1)] for n in range(N)]
-    Y = sp.Matrix(N, K, lambda n, k: t[n][k] if k < K - 1 else 1 - sum(t[n]))
-    return W, X, Y, [s for row in t for s in row]
-
-
-def symbolic_softmax(W, X) -> sp.Matrix:
-    Z = X * W
-    return sp.Matrix(Z.rows, Z.cols, lambda n, k: sp.exp(Z[n, k]) / sum(sp.exp(Z[n, j]) for j in range(Z.cols)))
-
-
-def symbolic_kron_hessian(X, P) -> sp.Matrix:
-    N, D = X.shape
-    K = P.cols
-    H = sp.zeros(D * K, D * K)
-    for n in range(N):
-        x, p = X[n, :].T, P[n, :].T
-        H += sp.kronecker_product(x * x.T, sp.diag(*p) - p * p.T)
-    return H / N
-
-
-def _is_zero(expr) -> bool:
-    return sp.cancel(sp.together(expr)) == 0
-
-
 def exact_evidence(what: str, residuals: dict) -> Evidence:
     """Evidence of exact identities: ``residuals`` maps a shape label to a SymPy matrix that must be zero."""
-    failed = {label: str(R) for label, R in residuals.items() if not all(_is_zero(e) for e in R)}
+    failed = {label: str(R) for label, R in residuals.items() if not all(is_zero(e) for e in R)}
     ev = Evidence(verdict=HOLDS if not failed else REFUTED, examples=len(residuals),
                   measurements={"shapes": list(residuals), "method": "SymPy, exact simplification of the residual"})
     if failed:
@@ -441,7 +295,7 @@ def vectorized_gradient(ctx: CheckContext) -> Evidence:
     residuals = {}
     for N, D, K in [(1, 2, 3), (2, 2, 3)]:
         W, X, Y, _ = symbolic_problem(N, D, K)
-        L = sympy_impl().loss(_objects(W), _objects(X), _objects(Y))
+        L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
         G = sp.Matrix(D, K, lambda d, k: sp.diff(L, W[d, k]))
         residuals[f"N={N}, D={D}, K={K}"] = G - X.T * (symbolic_softmax(W, X) - Y) / N
     return all_parts_hold("grad L = X^T (P - T)/N", {
@@ -509,7 +363,7 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
     searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms", confirm=confirm)
 
     W, X, Y, t = symbolic_problem(1, 2, 3)
-    L = sympy_impl().loss(_objects(W), _objects(X), _objects(Y))
+    L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
     w = list(W)
     H = sp.Matrix(6, 6, lambda i, j: sp.diff(L, w[i], w[j]))
     exact = exact_evidence("Hessian - (1/N) sum kron(x x^T, S(p))", {"N=1, D=2, K=3": H - symbolic_kron_hessian(X, symbolic_softmax(W, X))})
@@ -569,7 +423,7 @@ def exact_kernel_evidence() -> Evidence:
     """
     ce = sympy_impl()
     W, X, Y, _ = symbolic_problem(1, 2, 3)
-    H = sp.Matrix(ce.hessian(_objects(W), _objects(X), _objects(Y)))
+    H = sp.Matrix(ce.hessian(as_objects(W), as_objects(X), as_objects(Y)))
     residuals = {}
     for d in range(2):
         V = sp.zeros(2, 3)
@@ -581,7 +435,7 @@ def exact_kernel_evidence() -> Evidence:
     targets = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4)], [0, 1, 0]])
     for label, Xq in [("N=2, D=2, rank X = 2", sp.Matrix([[1, 2], [3, -1]])), ("N=2, D=2, rank X = 1", sp.Matrix([[1, 2], [2, 4]]))]:
         Wq = sp.Matrix(2, 3, lambda d, k: sp.log(primes[d * 3 + k]))
-        Hq = sp.Matrix(ce.hessian(_objects(Wq), _objects(Xq), _objects(targets))).applyfunc(
+        Hq = sp.Matrix(ce.hessian(as_objects(Wq), as_objects(Xq), as_objects(targets))).applyfunc(
             lambda e: sp.cancel(sp.expand(e, power_exp=True, log=False)))
         rational = all(e.is_Rational for e in Hq)
         predicted = 2 * 3 - 2 * Xq.rank()
@@ -949,15 +803,6 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
 # ==========================================================================
 
 
-def symbolic_factored_hessian(X, P) -> sp.Matrix:
-    """``(1/N) (X kron I_K)^T blockdiag(S(p_n)) (X kron I_K)`` in SymPy."""
-    N, D = X.shape
-    K = P.cols
-    A = sp.kronecker_product(X, sp.eye(K))
-    blocks = [sp.diag(*P[n, :]) - P[n, :].T * P[n, :] for n in range(N)]
-    return A.T * sp.diag(*blocks) * A / N
-
-
 @claim(
     id="rychlik.P2-1",
     title="The Hessian in Kronecker-product form, and its factorisation (X kron I)^T M (X kron I)",
@@ -976,7 +821,7 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
     the Kronecker sum and the factored form are the same polynomial matrix. Search (shapes up to (6, 4, 4), logits up
     to 1e3): the reference Hessian against both forms, within the Hessian's entrywise rounding bound."""
     W, X, Y, _ = symbolic_problem(1, 2, 3)
-    H = sp.Matrix(sympy_impl().hessian(_objects(W), _objects(X), _objects(Y)))
+    H = sp.Matrix(sympy_impl().hessian(as_objects(W), as_objects(X), as_objects(Y)))
     residuals = {"Hessian of the loss, N=1, D=2, K=3": H - symbolic_factored_hessian(X, symbolic_softmax(W, X))}
     X3 = sp.Matrix(3, 2, lambda n, d: sp.Symbol(f"x{n}{d}", real=True))
     P3 = sp.Matrix(3, 3, lambda n, k: sp.Symbol(f"p{n}{k}", positive=True))
@@ -1080,7 +925,7 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
 
     out = search(datasets(target_kinds=("soft",), **DATASET_SIZES), measure, settings=ctx.settings)
     searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive", confirm=confirm,
-                               to_dict=lambda pb: {**_dataset_to_dict(pb), "V": pb.V.tolist()})
+                               to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
 
     # Exact fit when rank X = N (F10) and a one-hot data set with a minimiser.
     X, Y = smoothed_data(2, 3, 4, 3, 0.3, bias=False)
@@ -1421,7 +1266,7 @@ def existence_search(ctx, strategy, *, within=None, what: str) -> Evidence:
         return out
 
     out = search(strategy, measure, settings=ctx.settings)
-    return search_evidence(out, what=what, confirm=confirm, to_dict=_dataset_to_dict,
+    return search_evidence(out, what=what, confirm=confirm, to_dict=dataset_to_dict,
                            measurements={"examples where the LP proposed a direction that failed the exact certificate":
                                          len(undecided)})
 
@@ -1673,15 +1518,6 @@ def positivity_per_data_set(ctx: CheckContext) -> Evidence:
                              [series("N L(W_k) - log 2", h["iteration"][1:], N * h["loss"][1:] - math.log(2)),
                               series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"))
     return ev
-
-
-@st.composite
-def unnormalised_problems(draw):
-    """Problems whose target rows are scaled by drawn factors c_n in {1/4, 1/2, ..., 2} (rows sum to c_n)."""
-    pb = draw(problems(max_N=4, max_D=3, max_K=3))
-    c = draw(hnp.arrays(np.int64, (pb.X.shape[0],), elements=st.integers(1, 8)), label="row sums x 4") / 4.0
-    return SoftmaxProblem(X=pb.X, W=pb.W, Y=pb.Y * c[:, None], V=pb.V, sample_weight=pb.sample_weight,
-                          tags={**pb.tags, "row sums": c.tolist()})
 
 
 @claim(
@@ -1939,7 +1775,7 @@ def local_threshold_search(ctx) -> Evidence:
     # 15-example search finds one.
     out = search(integer_datasets(max_N=3, max_D=2, max_K=2, positive_targets=True), measure, settings=ctx.settings)
     return search_evidence(out, what="monotone descent from W = 0 at eta = 1.9/M", confirm=confirm,
-                           to_dict=_dataset_to_dict)
+                           to_dict=dataset_to_dict)
 
 
 @claim(
