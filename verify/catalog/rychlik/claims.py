@@ -102,7 +102,8 @@ from .problems import (
 )
 from .symbolic import (
     as_objects,
-    is_zero,
+    exact_kernel_evidence,
+    residual_evidence,
     symbolic_factored_hessian,
     symbolic_kron_hessian,
     symbolic_problem,
@@ -123,7 +124,15 @@ from ...numerics.optimizers import (
     predicted_rate,
 )
 from ...harness.search import Measurement, search
-from ...harness.evidence import experiment_evidence, search_evidence
+from ...harness.evidence import (
+    all_parts_hold,
+    experiment_evidence,
+    figure,
+    holds_under,
+    search_evidence,
+    series,
+    summary_of,
+)
 
 EPS = rounding.eps(np.float64)
 
@@ -131,108 +140,6 @@ EPS = rounding.eps(np.float64)
 # Newton's gradient tolerance when W* is the reference point of a rate
 # measurement: the ratio window reaches 1e-11, so W* must be far more accurate.
 NEWTON_TOL_FOR_RATES = 1e-14
-
-
-# --------------------------------------------------------------------------
-# Evidence
-# --------------------------------------------------------------------------
-
-
-def _summary_of(ev: Evidence) -> dict:
-    out = {"verdict": ev.verdict, "summary": ev.summary, "examples": ev.examples}
-    if ev.quantity:
-        out.update(quantity=ev.quantity, worst_error=ev.worst_error, tolerance=ev.tolerance)
-    if ev.counterexample is not None:
-        out.update(counterexample=ev.counterexample, found_by_search=ev.found_by_search, high_precision=ev.high_precision)
-    if ev.measurements:
-        out["measurements"] = ev.measurements
-    return out
-
-
-def all_parts_hold(what: str, parts: dict, *, measurements=None, figures=None, notes=()) -> Evidence:
-    """One Evidence from several checks of one claim: ``holds`` when every part holds.
-
-    Otherwise the first part that does not hold decides, and its
-    counterexample (found, shrunk, confirmed) becomes the claim's.
-    """
-    failing = [(name, ev) for name, ev in parts.items() if ev.verdict != HOLDS]
-    ev = Evidence(
-        verdict=HOLDS,
-        examples=sum(p.examples for p in parts.values()),
-        measurements={**(measurements or {}), "parts": {name: _summary_of(p) for name, p in parts.items()}},
-        figures=list(figures or []),
-        notes=list(notes),
-    )
-    worst = max((p for p in parts.values() if p.quantity and p.worst_error is not None and p.tolerance),
-                key=lambda p: p.worst_error / p.tolerance, default=None)
-    if worst is not None:
-        ev.quantity, ev.worst_error, ev.tolerance = worst.quantity, worst.worst_error, worst.tolerance
-    if not failing:
-        ev.summary = f"{what}: every part holds (" + "; ".join(f"{n}: {p.summary}" for n, p in parts.items()) + ")"
-        return ev
-    name, bad = failing[0]
-    ev.verdict = bad.verdict
-    ev.summary = f"{what}: part '{name}' does not hold: {bad.summary}"
-    ev.counterexample, ev.found_by_search, ev.high_precision = bad.counterexample, bad.found_by_search, bad.high_precision
-    ev.quantity, ev.worst_error, ev.tolerance = bad.quantity, bad.worst_error, bad.tolerance
-    return ev
-
-
-def holds_under(what: str, under: Evidence, without: Evidence, hypothesis: str, *, measurements=None) -> Evidence:
-    """Evidence for a ``holds-under`` claim: it must hold with ``hypothesis`` and fail (confirmed) without it."""
-    ev = Evidence(
-        verdict=HOLDS,
-        examples=under.examples + without.examples,
-        measurements={**(measurements or {}), "with the hypothesis": _summary_of(under),
-                      "without the hypothesis": _summary_of(without)},
-    )
-    if under.verdict != HOLDS:
-        ev.verdict = under.verdict
-        ev.summary = f"{what}: fails even under '{hypothesis}': {under.summary}"
-        ev.counterexample, ev.found_by_search, ev.high_precision = under.counterexample, under.found_by_search, under.high_precision
-        ev.quantity, ev.worst_error, ev.tolerance = under.quantity, under.worst_error, under.tolerance
-        return ev
-    if without.verdict != REFUTED:
-        ev.summary = f"{what}: holds even without '{hypothesis}' ({without.summary})"
-        return ev
-    ev.verdict = HOLDS_UNDER
-    ev.summary = (f"{what}: holds under '{hypothesis}' ({under.summary}); without it: {without.summary}")
-    ev.counterexample, ev.found_by_search, ev.high_precision = without.counterexample, without.found_by_search, without.high_precision
-    ev.quantity, ev.worst_error, ev.tolerance = without.quantity, without.worst_error, without.tolerance
-    return ev
-
-
-def series(label: str, x, y, limit: int = 200) -> dict:
-    """Plot data ``{"label", "x", "y"}`` with at most ``limit`` points (log- and evenly spaced)."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n = len(x)
-    if n > limit:
-        half = limit // 2
-        idx = np.unique(np.concatenate([
-            np.linspace(0, n - 1, half).round().astype(int),
-            (np.geomspace(1, n, limit - half).round().astype(int) - 1).clip(0, n - 1),
-        ]))
-        x, y = x[idx], y[idx]
-    return {"label": label, "x": [float(v) for v in x], "y": [float(v) for v in y]}
-
-
-def figure(title: str, xlabel: str, ylabel: str, curves: list, *, xscale="linear", yscale="linear") -> dict:
-    return {"title": title, "xlabel": xlabel, "ylabel": ylabel, "xscale": xscale, "yscale": yscale, "series": curves}
-
-
-def exact_evidence(what: str, residuals: dict) -> Evidence:
-    """Evidence of exact identities: ``residuals`` maps a shape label to a SymPy matrix that must be zero."""
-    failed = {label: str(R) for label, R in residuals.items() if not all(is_zero(e) for e in R)}
-    ev = Evidence(verdict=HOLDS if not failed else REFUTED, examples=len(residuals),
-                  measurements={"shapes": list(residuals), "method": "SymPy, exact simplification of the residual"})
-    if failed:
-        ev.summary = f"{what}: the residual does not simplify to zero for {', '.join(failed)}"
-        ev.counterexample = failed
-        ev.found_by_search = False
-    else:
-        ev.summary = f"{what}: the residual simplifies to exactly 0 (SymPy) for {', '.join(residuals)}"
-    return ev
 
 
 # ==========================================================================
@@ -297,9 +204,9 @@ def vectorized_gradient(ctx: CheckContext) -> Evidence:
         W, X, Y, _ = symbolic_problem(N, D, K)
         L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
         G = sp.Matrix(D, K, lambda d, k: sp.diff(L, W[d, k]))
-        residuals[f"N={N}, D={D}, K={K}"] = G - X.T * (symbolic_softmax(W, X) - Y) / N
+        residuals[f"(N, D, K) = ({N}, {D}, {K})"] = G - X.T * (symbolic_softmax(W, X) - Y) / N
     return all_parts_hold("grad L = X^T (P - T)/N", {
-        "exact": exact_evidence("d L / d W - X^T (P - T)/N", residuals),
+        "exact": residual_evidence("d L / d W - X^T (P - T)/N", residuals),
         "search": gradient_identity_search(ctx),
     })
 
@@ -366,12 +273,11 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
     L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
     w = list(W)
     H = sp.Matrix(6, 6, lambda i, j: sp.diff(L, w[i], w[j]))
-    exact = exact_evidence("Hessian - (1/N) sum kron(x x^T, S(p))", {"N=1, D=2, K=3": H - symbolic_kron_hessian(X, symbolic_softmax(W, X))})
     depends = sorted(str(s) for s in H.free_symbols & set(t))
-    exact.measurements["target symbols in the Hessian"] = depends
-    if depends:
-        exact.verdict, exact.summary = REFUTED, f"the Hessian depends on the targets {depends}"
-        exact.counterexample, exact.found_by_search = {"target symbols": depends}, False
+    exact = residual_evidence("Hessian - (1/N) sum kron(x x^T, S(p))",
+                              {"(N, D, K) = (1, 2, 3)": H - symbolic_kron_hessian(X, symbolic_softmax(W, X))},
+                              also={"the Hessian contains no target symbol": not depends},
+                              measurements={"target symbols in the Hessian": depends})
     return all_parts_hold("the Hessian and its forms", {"search": searched, "exact": exact})
 
 
@@ -413,41 +319,6 @@ def psd_kernel_parts(ctx, pb) -> tuple[list, dict]:
         Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
     ]
     return parts, details
-
-
-def exact_kernel_evidence() -> Evidence:
-    """SymPy: H vec(e_d 1^T) = 0 for symbolic W, X (N=1, D=2, K=3); exact rank of H at rational points.
-
-    At ``W_dk = log(integer)`` and integer X every probability is rational,
-    so H is a rational matrix and its rank is exact: ``(K - 1) rank X``.
-    """
-    ce = sympy_impl()
-    W, X, Y, _ = symbolic_problem(1, 2, 3)
-    H = sp.Matrix(ce.hessian(as_objects(W), as_objects(X), as_objects(Y)))
-    residuals = {}
-    for d in range(2):
-        V = sp.zeros(2, 3)
-        V[d, :] = sp.ones(1, 3)
-        residuals[f"H vec(e_{d} 1^T), symbolic W, X, N=1, D=2, K=3"] = H * sp.Matrix(list(V))
-    ev = exact_evidence("H on the shift directions u 1^T", residuals)
-    ranks = {}
-    primes = [2, 3, 5, 7, 11, 13]
-    targets = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4)], [0, 1, 0]])
-    for label, Xq in [("N=2, D=2, rank X = 2", sp.Matrix([[1, 2], [3, -1]])), ("N=2, D=2, rank X = 1", sp.Matrix([[1, 2], [2, 4]]))]:
-        Wq = sp.Matrix(2, 3, lambda d, k: sp.log(primes[d * 3 + k]))
-        Hq = sp.Matrix(ce.hessian(as_objects(Wq), as_objects(Xq), as_objects(targets))).applyfunc(
-            lambda e: sp.cancel(sp.expand(e, power_exp=True, log=False)))
-        rational = all(e.is_Rational for e in Hq)
-        predicted = 2 * 3 - 2 * Xq.rank()
-        nullity = len(Hq.nullspace()) if rational else None
-        ranks[label] = {"rational": rational, "kernel_dimension": nullity, "predicted D K - (K-1) rank X": predicted}
-        if nullity != predicted:
-            ev.verdict, ev.found_by_search = REFUTED, False
-            ev.counterexample = {label: ranks[label]}
-    ev.measurements["exact kernel dimensions at W = log(primes)"] = ranks
-    if ev.verdict == HOLDS:
-        ev.summary += "; exact kernel dimension = D K - (K-1) rank X at rational points"
-    return ev
 
 
 @claim(
@@ -601,7 +472,7 @@ def convergence_with_minimiser(ctx: CheckContext) -> Evidence:
         "gradient descent with a minimiser, eta = 1/L_hat", checks, examples=len(cases),
         measurements={"runs": table, "catalog": "||W - W*|| = 5e-15 after 20 000 steps at eta = 1/L_hat"},
         figures=[figure("P1-4: gradient descent converges to the minimiser in W_0 + K-perp", "step k", "||W_k - W*||_F",
-                        curves, yscale="log")],
+                        curves, xscale="linear", yscale="log")],
     )
 
 
@@ -703,7 +574,7 @@ def two_class_rate(ctx: CheckContext) -> Evidence:
         measurements={"runs": table, "note": "the W-Hessian's eigenvalues on K-perp are exactly twice the w-Hessian's "
                                               "(catalog: [0.0818, 0.3215, 0.6470] vs [0.1636, 0.6431, 1.2940])"},
         figures=[figure("P1-5: per-step contraction ||W_{k+1} - W*|| / ||W_k - W*||, two classes", "step k",
-                        "ratio", curves)],
+                        "ratio", curves, xscale="linear", yscale="linear")],
     )
 
 
@@ -827,7 +698,7 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
     P3 = sp.Matrix(3, 3, lambda n, k: sp.Symbol(f"p{n}{k}", positive=True))
     residuals["Kronecker sum vs factored form, free p, N=3, D=2, K=3"] = \
         (symbolic_kron_hessian(X3, P3) - symbolic_factored_hessian(X3, P3)).applyfunc(sp.expand)
-    exact = exact_evidence("Hessian - (X kron I)^T M (X kron I) / N", residuals)
+    exact = residual_evidence("Hessian - (X kron I)^T M (X kron I) / N", residuals)
     impl = ctx.impl
 
     def measure(pb):
@@ -1047,7 +918,8 @@ def local_rate(ctx: CheckContext) -> Evidence:
                       "catalog table (other data)": [{"eta": "2/(m+M)", "predicted": 0.68764, "observed": 0.68763},
                                                      {"eta": "1/M", "predicted": 0.81492, "observed": 0.81420},
                                                      {"eta": "1.9/M", "predicted": 0.90000, "observed": 0.90000}]},
-        figures=[figure("P2-3: ||W_k - W*|| for several learning rates", "step k", "||W_k - W*||_F", curves, yscale="log")],
+        figures=[figure("P2-3: ||W_k - W*|| for several learning rates", "step k", "||W_k - W*||_F", curves,
+                        xscale="linear", yscale="log")],
     )
 
 
@@ -1414,7 +1286,7 @@ def positivity_literal(ctx: CheckContext) -> Evidence:
     if whole.counterexample is not None:
         X = np.asarray(whole.counterexample["X"])
         whole.measurements["the counterexample's X has full column rank"] = len(row_space(X)[1]) == X.shape[1]
-    whole.measurements["on {V 1_K = 0} (the paper's 1^T V = 0)"] = _summary_of(sum_zero)
+    whole.measurements["on {V 1_K = 0} (the paper's 1^T V = 0)"] = summary_of(sum_zero)
 
     rng = np.random.default_rng(21)
     counts = []
@@ -1459,7 +1331,7 @@ def positivity_literal(ctx: CheckContext) -> Evidence:
     whole.measurements["catalog ray (other data, sum loss)"] = "0.525, 0.393, 0.0747, 4.3e-4, 7.5e-8 for s = 0, 1, 3, 10, 30"
     whole.figures.append(figure("S2: smallest eigenvalue of H on K-perp along s W_1", "s", "lambda_min(H|K-perp)",
                                 [series("lambda_min", [r["s"] for r in ray], [r["lambda_min(H|K-perp)"] for r in ray])],
-                                yscale="log"))
+                                xscale="linear", yscale="log"))
     if sum_zero.verdict != REFUTED:
         whole.notes.append("the search on {V 1 = 0} found no rank-deficient counterexample: " + sum_zero.summary)
     return whole
@@ -1556,13 +1428,12 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
     X, W = rng.normal(size=(6, 3)), rng.normal(size=(3, 4))
     T = rng.dirichlet(np.ones(4), size=6) * rng.uniform(0.2, 3.0, size=(6, 1))
     random_case = confirm_gradient_formula(W, X, T, plain=True)
-    ev = holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
-                     measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
-                                   "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to 4e-9 "
-                                              "(sum loss)"})
-    if out.counterexample is not None:
-        ev.figures.append(unnormalised_gradient_figure(impl, out.counterexample))
-    return ev
+    figures = [unnormalised_gradient_figure(impl, out.counterexample)] if out.counterexample is not None else []
+    return holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
+                       measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
+                                     "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to "
+                                                "4e-9 (sum loss)"},
+                       figures=figures)
 
 
 @claim(
@@ -1724,7 +1595,7 @@ def condition_number(ctx: CheckContext) -> Evidence:
     }, examples=len(rows), measurements={"ray (largest logit gap = s)": rows},
         figures=[figure("S6: condition number on K-perp along s W_1", "s (largest logit gap)", "kappa",
                         [series("kappa(H|K-perp)", grid, curve_k), series("kappa_hat (F7)", grid, curve_b)],
-                        yscale="log")])
+                        xscale="linear", yscale="log")])
     return all_parts_hold("condition number", {"search": searched, "ray": experiment})
 
 
@@ -1827,7 +1698,7 @@ def learning_rate_thresholds(ctx: CheckContext) -> Evidence:
     ev = experiment_evidence("learning-rate thresholds", checks, examples=len(checks) + search_part.examples,
                              measurements={"local (W* + 1e-8 v)": local, "M": M, "2/M": 2 / M,
                                            "2/L_hat": 2 / lipschitz_bound(X), "loss increases at 1.99/L_hat": increases,
-                                           "search: 2/M as a global threshold": _summary_of(search_part),
+                                           "search: 2/M as a global threshold": summary_of(search_part),
                                            "catalog": "at eta = 2.1/M the error grew x 9.3e4 in 200 steps"})
     ev.counterexample, ev.found_by_search, ev.high_precision = (search_part.counterexample, search_part.found_by_search,
                                                                 search_part.high_precision)

@@ -12,6 +12,9 @@ import sympy as sp
 
 import impls
 
+from ...harness.claims import Evidence
+from ...harness.evidence import exact_evidence
+
 
 _SYMPY_IMPL = []
 
@@ -64,3 +67,48 @@ def symbolic_factored_hessian(X, P) -> sp.Matrix:
 def is_zero(expr) -> bool:
     """Whether a SymPy expression simplifies to exactly 0 (cancel after together)."""
     return sp.cancel(sp.together(expr)) == 0
+
+
+def residual_evidence(what: str, residuals: dict, *, also=None, measurements=None) -> Evidence:
+    """:func:`verify.harness.evidence.exact_evidence` of SymPy residuals: each named matrix must simplify to 0.
+
+    ``also`` adds further exact identities (name -> bool). The text of a
+    residual that does not vanish is kept in the measurements, so a failure
+    shows what is left over.
+    """
+    vanish = {name: all(is_zero(e) for e in R) for name, R in residuals.items()}
+    left_over = {name: str(residuals[name]) for name, ok in vanish.items() if not ok}
+    measurements = {"method": "SymPy, exact simplification of the residual", **(measurements or {})}
+    if left_over:
+        measurements["residuals that do not simplify to 0"] = left_over
+    return exact_evidence(what, {**vanish, **(also or {})}, measurements=measurements)
+
+
+def exact_kernel_evidence() -> Evidence:
+    """SymPy: H vec(e_d 1^T) = 0 for symbolic W, X (N=1, D=2, K=3); exact rank of H at rational points.
+
+    At ``W_dk = log(integer)`` and integer X every probability is rational,
+    so H is a rational matrix and its rank is exact: ``(K - 1) rank X``.
+    """
+    ce = sympy_impl()
+    W, X, Y, _ = symbolic_problem(1, 2, 3)
+    H = sp.Matrix(ce.hessian(as_objects(W), as_objects(X), as_objects(Y)))
+    residuals = {}
+    for d in range(2):
+        V = sp.zeros(2, 3)
+        V[d, :] = sp.ones(1, 3)
+        residuals[f"H vec(e_{d} 1^T), symbolic W, X, N=1, D=2, K=3"] = H * sp.Matrix(list(V))
+    ranks, dimensions = {}, {}
+    primes = [2, 3, 5, 7, 11, 13]
+    targets = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4)], [0, 1, 0]])
+    for label, Xq in [("N=2, D=2, rank X = 2", sp.Matrix([[1, 2], [3, -1]])), ("N=2, D=2, rank X = 1", sp.Matrix([[1, 2], [2, 4]]))]:
+        Wq = sp.Matrix(2, 3, lambda d, k: sp.log(primes[d * 3 + k]))
+        Hq = sp.Matrix(ce.hessian(as_objects(Wq), as_objects(Xq), as_objects(targets))).applyfunc(
+            lambda e: sp.cancel(sp.expand(e, power_exp=True, log=False)))
+        rational = all(e.is_Rational for e in Hq)
+        predicted = 2 * 3 - 2 * Xq.rank()
+        nullity = len(Hq.nullspace()) if rational else None
+        ranks[label] = {"rational": rational, "kernel_dimension": nullity, "predicted D K - (K-1) rank X": predicted}
+        dimensions[f"kernel dimension = D K - (K-1) rank X at W = log(primes), {label}"] = nullity == predicted
+    return residual_evidence("H on the shift directions u 1^T, and the exact kernel dimension", residuals,
+                             also=dimensions, measurements={"exact kernel dimensions at W = log(primes)": ranks})
