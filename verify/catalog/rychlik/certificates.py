@@ -14,11 +14,14 @@ import math
 
 import mpmath
 import numpy as np
+from scipy.linalg import null_space
 
 from ...numerics import differences, precision, rounding
 from ...numerics.optimizers import kernel_complement_basis
 from . import tolerances as tol
-from .formulas import kernel_basis, logit_gaps, plain_gradient, row_space
+from .existence import confirm_no_minimiser, recession_direction
+from .formulas import factored_hessian, kernel_basis, logit_gaps, plain_gradient, row_space
+from .tolerances import hessian_entry_tolerance
 
 EPS = rounding.eps(np.float64)
 
@@ -213,3 +216,112 @@ def unnormalised_gradient_figure(impl, pb) -> dict:
     return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
             "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
             "hlines": [{"y": 0.0, "label": "0"}]}
+
+
+def confirm_hessian_forms(pb) -> dict:
+    """mpmath: 50-digit differences of the exact gradient against the Kronecker sum at the exact probabilities (P1-2)."""
+    H_exact = precision.as_float(precision.hessian(pb.W, pb.X))
+    fd = np.stack([mp_fd_gradient(lambda Wm: _mp_gradient_entry(Wm, pb.X, pb.Y, i), pb.W, FD_STEP_DIGITS).ravel()
+                   for i in range(pb.W.size)])
+    error = float(np.max(np.abs(fd - H_exact)))
+    floor = tol.high_precision_zero(max(1.0, float(np.max(np.abs(fd)))), precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
+    return {"method": "mpmath 50 digits: differences of the exact gradient vs the Kronecker sum",
+            "confirmed": bool(error > floor + differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
+            "error": error}
+
+
+def confirm_implicit_facts(pb) -> dict:
+    """mpmath: shift invariance, L >= 0, L >= mean entropy, grad 1_K = 0 and Q^T grad = 0 at 50 digits (P1-6)."""
+    X, W, Y = pb.X, pb.W, pb.Y
+    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
+        L0 = precision.cross_entropy(W, X, Y)
+        L1 = precision.cross_entropy(W + pb.V[:, :1], X, Y)
+        entropy = -mpmath.fsum(mpmath.mpf(float(t)) * mpmath.log(mpmath.mpf(float(t))) for t in Y.ravel() if t > 0) / len(Y)
+        G = precision.gradient(W, X, Y)
+        row_sums = max(abs(mpmath.fsum(G[d])) for d in range(G.shape[0]))
+        Q = null_space(X)
+        leak = max((abs(mpmath.fsum(mpmath.mpf(float(Q[d, j])) * G[d, k] for d in range(G.shape[0])))
+                    for j in range(Q.shape[1]) for k in range(G.shape[1])), default=mpmath.mpf(0))
+        floor = tol.high_precision_zero(max(1, abs(L0)), precision.HIGH_PRECISION_DIGITS)
+        # Q is float64-orthogonal to range(X^T) only to ~eps, so Q^T G is ~eps |G| even when G is exact.
+        leak_floor = differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(max(abs(g) for g in G.ravel())))
+        failures = {"shift": abs(L1 - L0) > floor, "L < 0": L0 < -floor, "L < entropy": L0 < entropy - floor,
+                    "grad 1_K != 0": row_sums > floor, "Q^T grad != 0": leak > leak_floor}
+    return {"method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits", "confirmed": any(failures.values()),
+            "failures": failures, "L": mpmath.nstr(L0, 12), "L(W + u 1^T) - L(W)": mpmath.nstr(L1 - L0, 5)}
+
+
+def confirm_factored_hessian(pb) -> dict:
+    """mpmath: the Hessian of the definition against the factored form of the exact probabilities (P2-1)."""
+    exact_H = precision.as_float(precision.hessian(pb.W, pb.X))
+    P = precision.as_float(precision.probs(pb.W, pb.X))
+    error = float(np.max(np.abs(factored_hessian(pb.X, P) - exact_H)))
+    entry = hessian_entry_tolerance(pb.X, pb.W, pb.Y)
+    return {"method": "mpmath 50 digits (Hessian of the definition) vs the factored form of exact probabilities",
+            "confirmed": bool(error > entry), "error": error}
+
+
+def confirm_no_minimiser_or_not_coercive(pb) -> dict:
+    """An exact certificate that no minimiser exists, or a 50-digit failure of the coercivity inequality (P2-2)."""
+    X, Y = pb.X, pb.Y
+    V, _ = recession_direction(X, Y)
+    cert = confirm_no_minimiser(X, Y, V) if V is not None else {
+        "confirmed": False, "reason": "no recession direction (linear program): a float failure of Newton"}
+    tau = mpmath.mpf(float(Y.min()))
+    coercive_fail = []
+    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
+        for s in (1.0, 10.0, 100.0):
+            W = s * pb.V
+            Z = precision.logits(W, X)
+            bound = tau * mpmath.fsum(max(z) - min(z) for z in Z) / len(Z)
+            value = precision.cross_entropy(W, X, Y)
+            if value < bound - tol.high_precision_zero(max(1, abs(value)), precision.HIGH_PRECISION_DIGITS):
+                coercive_fail.append(s)
+    return {"method": "exact certificate of non-existence / mpmath 50 digits (coercivity)",
+            "confirmed": bool(cert["confirmed"] or coercive_fail), "no-minimiser certificate": cert,
+            "coercivity fails at s": coercive_fail}
+
+
+def confirm_f7_violation(pb) -> dict:
+    """mpmath at the digits the logit gaps need: the spectrum on K-perp against F7's bounds (P2-4)."""
+    X, W = pb.X, pb.W
+    K = W.shape[1]
+    P = kernel_complement_basis(X, K)
+    digits = digits_to_resolve(W, X)
+    values = mp_restricted_spectrum(W, X, P, digits)
+    with precision.workdps(digits):
+        probs = precision.probs(W, X, digits=digits)
+        _, s, _ = row_space(X)
+        N = X.shape[0]
+        p_min = min(min(row) for row in probs)
+        mu_max = max(max(mpmath.eigsy(mpmath.diag(row) - mpmath.matrix(row) * mpmath.matrix(row).T, eigvals_only=True))
+                     for row in probs)
+        m_hat = p_min * mpmath.mpf(float(s[-1])) ** 2 / N
+        M_hat = mu_max * mpmath.mpf(float(s[0])) ** 2 / N
+        floor = tol.high_precision_zero(abs(values[-1]), digits)
+        # s comes from a float64 SVD: its relative error is ~ max(N, D) eps
+        svd_slack = 4 * max(X.shape) * EPS
+        fails = {"lower": bool(values[0] < m_hat * (1 - svd_slack) - floor),
+                 "upper": bool(values[-1] > M_hat * (1 + svd_slack) + floor)}
+    return {"method": f"mpmath {digits} digits", "confirmed": any(fails.values()), "fails": fails,
+            "lambda_min": mpmath.nstr(values[0], 8), "lambda_max": mpmath.nstr(values[-1], 8),
+            "m_hat": mpmath.nstr(m_hat, 8), "M_hat": mpmath.nstr(M_hat, 8)}
+
+
+def confirm_two_class_factor(pb) -> dict:
+    """mpmath: the eigenvalues of the W-Hessian on K-perp against twice the w-Hessian's (S5)."""
+    X, W = pb.X, pb.W
+    N = X.shape[0]
+    P = kernel_complement_basis(X, 2)
+    _, _, Vr = row_space(X)
+    digits = digits_to_resolve(W, X)
+    lam_W = mp_restricted_spectrum(W, X, P, digits)
+    probs = precision.probs(W, X, digits=digits)
+    with precision.workdps(digits):
+        Xm, Vm = mpmath.matrix(precision.to_mp(X)), mpmath.matrix(precision.to_mp(Vr))
+        weights = mpmath.diag([row[0] * row[1] for row in probs])
+        Hw = Vm.T * Xm.T * weights * Xm * Vm / N
+        lam_w = sorted(mpmath.eigsy((Hw + Hw.T) / 2, eigvals_only=True))
+        gap = max(abs(a - 2 * b) for a, b in zip(lam_W, lam_w))
+        floor = tol.high_precision_zero(max(abs(v) for v in lam_W), digits)
+    return {"method": f"mpmath {digits} digits", "confirmed": bool(gap > floor), "max |lambda_W - 2 lambda_w|": mpmath.nstr(gap, 5)}

@@ -41,7 +41,6 @@ Shared helpers another catalog may reuse: :func:`kron_hessian`,
 
 from __future__ import annotations
 
-import copy
 import math
 
 import mpmath
@@ -56,18 +55,18 @@ from ...numerics import rounding
 from ...numerics import differences
 from . import tolerances as tol
 from .certificates import (
-    FD_STEP_DIGITS,
-    _mp_gradient_entry,
     certify_restricted_positive_definite,
+    confirm_f7_violation,
+    confirm_factored_hessian,
     confirm_gradient_formula,
+    confirm_hessian_forms,
+    confirm_implicit_facts,
+    confirm_no_minimiser_or_not_coercive,
     confirm_psd_kernel,
-    digits_to_resolve,
-    mp_fd_gradient,
-    mp_restricted_spectrum,
-    mp_zero_eigenvalues,
+    confirm_two_class_factor,
     unnormalised_gradient_figure,
 )
-from .existence import confirm_no_minimiser, newton_existence, no_minimiser_certificate, recession_direction, whitened
+from .existence import confirm_no_minimiser, newton_existence, whitened
 from .formulas import (
     c_to_f_permutation,
     entropy_rows,
@@ -100,6 +99,7 @@ from .problems import (
     square_problems,
     unnormalised_problems,
 )
+from .searches import existence_search, gradient_identity_search, local_threshold_search, positive_definite_search
 from .symbolic import (
     as_objects,
     exact_kernel_evidence,
@@ -145,38 +145,6 @@ NEWTON_TOL_FOR_RATES = 1e-14
 # ==========================================================================
 # Paper 1: Rychlik, arXiv:1903.12600
 # ==========================================================================
-
-
-_GRADIENT_SEARCHES: dict = {}
-
-
-def gradient_identity_search(ctx: CheckContext) -> Evidence:
-    """Search: ``X^T (P - T) / N`` against Richardson differences of ``ctx.impl.loss``, targets in the simplex.
-
-    P1-1 and the normalised half of S4 are the same search; it runs once per implementation and profile
-    (a derandomized search gives the same evidence again), and each claim gets its own copy.
-    """
-    key = (id(ctx.impl), repr(ctx.settings))
-    cached = _GRADIENT_SEARCHES.get(key)
-    if cached is None or cached[0] is not ctx.impl:  # the implementation object is kept, so its id is not reused
-        cached = _GRADIENT_SEARCHES[key] = (ctx.impl, _gradient_identity_search(ctx))
-    return copy.deepcopy(cached[1])
-
-
-def _gradient_identity_search(ctx: CheckContext) -> Evidence:
-    impl = ctx.impl
-
-    def measure(pb):
-        X, Y = pb.X, pb.Y
-        chk = check_gradient(lambda W: impl.loss(W, X, Y), lambda W: plain_gradient(impl.probs(W, X), X, Y),
-                             pb.W, method="richardson")
-        return Measurement(chk.max_abs_error, chk.tolerance, "|X^T (P - T)/N - differences of L|", chk.to_dict())
-
-    def confirm(pb):
-        return confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True)
-
-    out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    return search_evidence(out, what="X^T (P - T)/N vs differences of the loss", confirm=confirm)
 
 
 @claim(
@@ -256,18 +224,8 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
         ]
         return max(parts, key=lambda m: m.ratio)
 
-    def confirm(pb):
-        H_exact = precision.as_float(precision.hessian(pb.W, pb.X))
-        fd = np.stack([mp_fd_gradient(lambda Wm: _mp_gradient_entry(Wm, pb.X, pb.Y, i), pb.W, FD_STEP_DIGITS).ravel()
-                       for i in range(pb.W.size)])
-        error = float(np.max(np.abs(fd - H_exact)))
-        floor = tol.high_precision_zero(max(1.0, float(np.max(np.abs(fd)))), precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
-        return {"method": "mpmath 50 digits: differences of the exact gradient vs the Kronecker sum",
-                "confirmed": bool(error > floor + differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
-                "error": error}
-
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms", confirm=confirm)
+    searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms", confirm=confirm_hessian_forms)
 
     W, X, Y, t = symbolic_problem(1, 2, 3)
     L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
@@ -629,27 +587,8 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, W, Y = pb.X, pb.W, pb.Y
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            L0 = precision.cross_entropy(W, X, Y)
-            L1 = precision.cross_entropy(W + pb.V[:, :1], X, Y)
-            entropy = -mpmath.fsum(mpmath.mpf(float(t)) * mpmath.log(mpmath.mpf(float(t))) for t in Y.ravel() if t > 0) / len(Y)
-            G = precision.gradient(W, X, Y)
-            row_sums = max(abs(mpmath.fsum(G[d])) for d in range(G.shape[0]))
-            Q = null_space(X)
-            leak = max((abs(mpmath.fsum(mpmath.mpf(float(Q[d, j])) * G[d, k] for d in range(G.shape[0])))
-                        for j in range(Q.shape[1]) for k in range(G.shape[1])), default=mpmath.mpf(0))
-            floor = tol.high_precision_zero(max(1, abs(L0)), precision.HIGH_PRECISION_DIGITS)
-            # Q is float64-orthogonal to range(X^T) only to ~eps, so Q^T G is ~eps |G| even when G is exact.
-            leak_floor = differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(max(abs(g) for g in G.ravel())))
-            failures = {"shift": abs(L1 - L0) > floor, "L < 0": L0 < -floor, "L < entropy": L0 < entropy - floor,
-                        "grad 1_K != 0": row_sums > floor, "Q^T grad != 0": leak > leak_floor}
-        return {"method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits", "confirmed": any(failures.values()),
-                "failures": failures, "L": mpmath.nstr(L0, 12), "L(W + u 1^T) - L(W)": mpmath.nstr(L1 - L0, 5)}
-
     out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy", confirm=confirm)
+    searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy", confirm=confirm_implicit_facts)
 
     X, Y = smoothed_data(5, 3, 5, 3, 0.1, bias=False)  # rank 3 < D = 5
     W0 = np.random.default_rng(6).normal(size=(5, 3))
@@ -711,16 +650,8 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
             Measurement(float(np.max(np.abs(H - factored_hessian(X, P)))), entry, "|H - factored form|"),
         ], key=lambda m: m.ratio)
 
-    def confirm(pb):
-        exact_H = precision.as_float(precision.hessian(pb.W, pb.X))
-        P = precision.as_float(precision.probs(pb.W, pb.X))
-        error = float(np.max(np.abs(factored_hessian(pb.X, P) - exact_H)))
-        entry = hessian_entry_tolerance(pb.X, pb.W, pb.Y)
-        return {"method": "mpmath 50 digits (Hessian of the definition) vs the factored form of exact probabilities",
-                "confirmed": bool(error > entry), "error": error}
-
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Hessian vs Kronecker sum and factored form", confirm=confirm)
+    searched = search_evidence(out, what="Hessian vs Kronecker sum and factored form", confirm=confirm_factored_hessian)
     return all_parts_hold("Kronecker form", {"exact": exact, "search": searched})
 
 
@@ -775,27 +706,8 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, Y = pb.X, pb.Y
-        V, _ = recession_direction(X, Y)
-        cert = confirm_no_minimiser(X, Y, V) if V is not None else {
-            "confirmed": False, "reason": "no recession direction (linear program): a float failure of Newton"}
-        tau = mpmath.mpf(float(Y.min()))
-        coercive_fail = []
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            for s in (1.0, 10.0, 100.0):
-                W = s * pb.V
-                Z = precision.logits(W, X)
-                bound = tau * mpmath.fsum(max(z) - min(z) for z in Z) / len(Z)
-                value = precision.cross_entropy(W, X, Y)
-                if value < bound - tol.high_precision_zero(max(1, abs(value)), precision.HIGH_PRECISION_DIGITS):
-                    coercive_fail.append(s)
-        return {"method": "exact certificate of non-existence / mpmath 50 digits (coercivity)",
-                "confirmed": bool(cert["confirmed"] or coercive_fail), "no-minimiser certificate": cert,
-                "coercivity fails at s": coercive_fail}
-
     out = search(datasets(target_kinds=("soft",), **DATASET_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive", confirm=confirm,
+    searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive", confirm=confirm_no_minimiser_or_not_coercive,
                                to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
 
     # Exact fit when rank X = N (F10) and a one-hot data set with a minimiser.
@@ -987,34 +899,10 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
             ostrowski_cases.append(pb.X.shape[0])
         return max(found, key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, W = pb.X, pb.W
-        K = W.shape[1]
-        P = kernel_complement_basis(X, K)
-        digits = digits_to_resolve(W, X)
-        values = mp_restricted_spectrum(W, X, P, digits)
-        with precision.workdps(digits):
-            probs = precision.probs(W, X, digits=digits)
-            _, s, _ = row_space(X)
-            N = X.shape[0]
-            p_min = min(min(row) for row in probs)
-            mu_max = max(max(mpmath.eigsy(mpmath.diag(row) - mpmath.matrix(row) * mpmath.matrix(row).T, eigvals_only=True))
-                         for row in probs)
-            m_hat = p_min * mpmath.mpf(float(s[-1])) ** 2 / N
-            M_hat = mu_max * mpmath.mpf(float(s[0])) ** 2 / N
-            floor = tol.high_precision_zero(abs(values[-1]), digits)
-            # s comes from a float64 SVD: its relative error is ~ max(N, D) eps
-            svd_slack = 4 * max(X.shape) * EPS
-            fails = {"lower": bool(values[0] < m_hat * (1 - svd_slack) - floor),
-                     "upper": bool(values[-1] > M_hat * (1 + svd_slack) + floor)}
-        return {"method": f"mpmath {digits} digits", "confirmed": any(fails.values()), "fails": fails,
-                "lambda_min": mpmath.nstr(values[0], 8), "lambda_max": mpmath.nstr(values[-1], 8),
-                "m_hat": mpmath.nstr(m_hat, 8), "M_hat": mpmath.nstr(M_hat, 8)}
-
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    general = search_evidence(out, what="F7 bounds on K-perp", confirm=confirm)
+    general = search_evidence(out, what="F7 bounds on K-perp", confirm=confirm_f7_violation)
     out = search(square_problems(), measure, settings=ctx.settings)
-    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D", confirm=confirm,
+    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D", confirm=confirm_f7_violation,
                              measurements={"examples with X invertible (Ostrowski checked)": len(ostrowski_cases)})
     return all_parts_hold("eigenvalue bounds", {"all shapes": general, "N = D": square})
 
@@ -1100,49 +988,6 @@ def constructive_global_rate(ctx: CheckContext) -> Evidence:
 # ==========================================================================
 
 
-def existence_search(ctx, strategy, *, within=None, what: str) -> Evidence:
-    """Search for a data set without a minimiser; a violation is one with an exact certificate of non-existence.
-
-    ``within(pb)`` is the claim's hypothesis (examples outside it are not
-    counted). A linear program proposes a recession direction
-    (:func:`recession_direction`); the example counts as a violation only
-    when that direction passes the exact certificate
-    (:func:`no_minimiser_certificate`). The confirmation re-checks it,
-    evaluates the loss along the ray in mpmath, and runs Newton and gradient
-    descent to show the float64 behaviour (iterates running off).
-    """
-    undecided = []
-
-    def measure(pb):
-        if within is not None and not within(pb):
-            return None
-        V, margin = recession_direction(pb.X, pb.Y)
-        if V is None:
-            return Measurement(0.0, 0.5, "minimiser absent (exact certificate)", {"largest total margin": margin})
-        cert = no_minimiser_certificate(pb.X, pb.Y, V)
-        if not cert["valid"]:
-            undecided.append(margin)
-            return Measurement(0.0, 0.5, "minimiser absent (exact certificate)", {"certificate": False})
-        return Measurement(1.0, 0.5, "minimiser absent (exact certificate)",
-                           {"largest total margin": margin, "smallest positive margin": cert["smallest_positive_margin"]})
-
-    def confirm(pb):
-        V, _ = recession_direction(pb.X, pb.Y)
-        out = confirm_no_minimiser(pb.X, pb.Y, V)
-        res, _ = newton_existence(ctx, pb.X, pb.Y)
-        out["Newton on the whitened design"] = res.reason
-        gd = gradient_descent(ctx.impl, pb.X, pb.Y, max_iter=1000, record_every=1)
-        h = gd.history
-        out["gradient descent from 0 at eta = 1/L_hat"] = {
-            f"k = {k}": {"L": float(h["loss"][k]), "||W||_F": float(h["W_norm"][k])} for k in (10, 100, 1000)}
-        return out
-
-    out = search(strategy, measure, settings=ctx.settings)
-    return search_evidence(out, what=what, confirm=confirm, to_dict=dataset_to_dict,
-                           measurements={"examples where the LP proposed a direction that failed the exact certificate":
-                                         len(undecided)})
-
-
 def s1_catalog_experiment(ctx) -> dict:
     """The catalog's S1 data set: gradient descent from 0 at eta = 1/L_hat, and Newton's verdict with its certificate."""
     X, Y = catalog_s1_data()
@@ -1207,52 +1052,6 @@ def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     if not experiment["catalog numbers reproduced (4 digits)"]:
         ev.notes.append("the catalog's S1 gradient-descent table was not reproduced to its 4 printed digits")
     return ev
-
-
-def positive_definite_search(ctx, basis, *, what: str, quantity: str, within=None, sizes=HESSIAN_SIZES) -> Evidence:
-    """Search for (X, W) where ``B^T H B`` is not positive definite, B = ``basis(X, K)`` (orthonormal columns).
-
-    Decided in float64 when ``lambda_min(B^T H B)`` clears the eigenvalue
-    error bound, and otherwise in mpmath at the precision the logit gaps
-    need (saturated probabilities make a positive definite matrix look
-    singular in float64, rychlik S8). The shrunk counterexample is confirmed
-    by counting the zero eigenvalues in mpmath at that precision.
-    """
-    impl = ctx.impl
-
-    def measure(pb):
-        if within is not None and not within(pb):
-            return None
-        X, W, Y = pb.X, pb.W, pb.Y
-        B = basis(X, W.shape[1])
-        H = np.asarray(impl.hessian(W, X, Y), dtype=np.float64)
-        e = hessian_eigen_tolerance(H, X, W, Y)
-        lam_min = float(np.linalg.eigvalsh(B.T @ ((H + H.T) / 2) @ B)[0])
-        details = {"lambda_min": lam_min, "eigenvalue error bound": e}
-        if lam_min > e:
-            return Measurement(e / lam_min, 1.0, quantity, {**details, "decided by": "float64"})
-        cert = certify_restricted_positive_definite(W, X, B)
-        return Measurement(0.0 if cert["positive_definite"] else math.inf, 1.0, quantity, {**details, "decided by": cert})
-
-    def confirm(pb):
-        X, W = pb.X, pb.W
-        K = W.shape[1]
-        B = basis(X, K)
-        found = mp_zero_eigenvalues(W, X, B, digits=digits_to_resolve(W, X))
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            # the exact witness: V = e_1 1_K^T makes every V^T x_n constant, so D^2 L[V, V] = mean variance = 0
-            v = np.zeros((X.shape[1], K))
-            v[0] = 1.0
-            H = mpmath.matrix(precision.hessian(W, X).tolist())
-            vm = mpmath.matrix(v.ravel().tolist())
-            witness = (vm.T * H * vm)[0]
-        return {**found, "confirmed": found["zero_eigenvalues"] >= 1,
-                "predicted zero eigenvalues (D K - (K-1) rank X on the whole space; (K-1)(D - rank X) on V 1 = 0)":
-                    int(B.shape[1] - (K - 1) * len(row_space(X)[1])),
-                "D^2 L[e_1 1^T, e_1 1^T] (mpmath)": mpmath.nstr(witness, 5)}
-
-    out = search(problems(**sizes), measure, settings=ctx.settings)
-    return search_evidence(out, what=what, confirm=confirm)
 
 
 @claim(
@@ -1491,26 +1290,9 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, W = pb.X, pb.W
-        N = X.shape[0]
-        P = kernel_complement_basis(X, 2)
-        _, _, Vr = row_space(X)
-        digits = digits_to_resolve(W, X)
-        lam_W = mp_restricted_spectrum(W, X, P, digits)
-        probs = precision.probs(W, X, digits=digits)
-        with precision.workdps(digits):
-            Xm, Vm = mpmath.matrix(precision.to_mp(X)), mpmath.matrix(precision.to_mp(Vr))
-            weights = mpmath.diag([row[0] * row[1] for row in probs])
-            Hw = Vm.T * Xm.T * weights * Xm * Vm / N
-            lam_w = sorted(mpmath.eigsy((Hw + Hw.T) / 2, eigvals_only=True))
-            gap = max(abs(a - 2 * b) for a, b in zip(lam_W, lam_w))
-            floor = tol.high_precision_zero(max(abs(v) for v in lam_W), digits)
-        return {"method": f"mpmath {digits} digits", "confirmed": bool(gap > floor), "max |lambda_W - 2 lambda_w|": mpmath.nstr(gap, 5)}
-
     out = search(problems(max_N=6, max_D=4, max_K=2), measure, settings=ctx.settings)
     ev = search_evidence(out, what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
-                         confirm=confirm)
+                         confirm=confirm_two_class_factor)
     X, Y = smoothed_data(3, 10, 2, 2, 0.3)
     lam = float(np.linalg.eigvalsh(X.T @ X)[-1])
     ev.measurements["Lipschitz constants for a 10-sample set"] = {
@@ -1565,11 +1347,8 @@ def condition_number(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        return confirm_psd_kernel(pb)
-
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound", confirm=confirm)
+    searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound", confirm=confirm_psd_kernel)
 
     X, Y = smoothed_data(23, 10, 2, 3, 0.2)
     W1 = np.random.default_rng(24).normal(size=(3, 3))
@@ -1597,56 +1376,6 @@ def condition_number(ctx: CheckContext) -> Evidence:
                         [series("kappa(H|K-perp)", grid, curve_k), series("kappa_hat (F7)", grid, curve_b)],
                         xscale="linear", yscale="log")])
     return all_parts_hold("condition number", {"search": searched, "ray": experiment})
-
-
-def local_threshold_search(ctx) -> Evidence:
-    """Search for data where eta = 1.9/M (below the local limit 2/M) increases the loss, starting from W = 0.
-
-    M is the largest eigenvalue of the Hessian on K-perp at the minimiser (every target entry is positive,
-    so it exists); 30 steps from 0. A loss increase beyond rounding is the counterexample to "2/M is a
-    global threshold", confirmed by the 50-digit loss at the two iterates.
-    """
-    impl = ctx.impl
-    steps = 30
-
-    def run(pb):
-        newton = newton_on_complement(impl, pb.X, pb.Y, tol=1e-12)
-        if newton.exists is not True:
-            return None, None
-        _, M, _ = restricted_extremes_at(ctx, newton.W, pb.X, pb.Y)
-        return gradient_descent(impl, pb.X, pb.Y, step=1.9 / M, max_iter=steps, record_W=True), M
-
-    def measure(pb):
-        if lipschitz_bound(pb.X) == 0:
-            return None
-        gd, M = run(pb)
-        if gd is None:
-            return None
-        losses = gd.history["loss"]
-        if len(losses) < 2:  # W = 0 is the minimiser (gradient exactly 0): nothing to descend
-            return Measurement(0.0, loss_increase_tolerance(float(losses[0]), EPS), "loss increase at eta = 1.9/M")
-        k = int(np.argmax(np.diff(losses)))
-        return Measurement(max(0.0, float(gd.max_increase)), loss_increase_tolerance(float(losses.max()), EPS),
-                           "loss increase at eta = 1.9/M", {"step": k, "eta * L_hat": gd.step * gd.L, "M": M,
-                                                             "L_hat": gd.L})
-
-    def confirm(pb):
-        gd, _ = run(pb)
-        losses = gd.history["loss"]
-        k = int(np.argmax(np.diff(losses)))
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            before = precision.cross_entropy(gd.W_history[k], pb.X, pb.Y)
-            after = precision.cross_entropy(gd.W_history[k + 1], pb.X, pb.Y)
-            floor = tol.high_precision_zero(max(1, abs(before)), precision.HIGH_PRECISION_DIGITS)
-            return {"method": "mpmath 50 digits, the loss at the two iterates", "confirmed": bool(after - before > floor),
-                    "step": k, "L before": mpmath.nstr(before, 12), "L after": mpmath.nstr(after, 12),
-                    "increase": mpmath.nstr(after - before, 5), "eta * L_hat": gd.step * gd.L}
-
-    # Two classes and at most three samples: a third of such data sets overshoot at W = 0 (measured), so even a
-    # 15-example search finds one.
-    out = search(integer_datasets(max_N=3, max_D=2, max_K=2, positive_targets=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="monotone descent from W = 0 at eta = 1.9/M", confirm=confirm,
-                           to_dict=dataset_to_dict)
 
 
 @claim(
