@@ -43,16 +43,17 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 import sympy as sp
 from scipy.linalg import block_diag, null_space
 
-import impls
-
-from ...numerics import precision
-from ...numerics import rounding
-from ...numerics import differences
+from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
+from ...harness.evidence import all_parts_hold, holds_under, search_evidence, summary_of
+from ...harness.search import Measurement, search
+from ...numerics import differences, precision, rounding
+from ...numerics.derivatives import check_gradient, check_hessian
+from ...numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound
+from ..sources import source
 from . import tolerances as tol
 from .certificates import (
     certify_restricted_positive_definite,
@@ -66,7 +67,23 @@ from .certificates import (
     confirm_two_class_factor,
     unnormalised_gradient_figure,
 )
-from .existence import confirm_no_minimiser, newton_existence, whitened
+from .constructions import (
+    condition_number_along_ray,
+    exact_fit_and_one_hot_minimiser,
+    invariants_over_long_run,
+    s1_catalog_experiment,
+    s3_catalog_experiment,
+    singular_hessian_constructions,
+    underflow_constructions,
+)
+from .descent import (
+    constructive_rate_runs,
+    convergence_runs,
+    learning_rate_threshold_runs,
+    local_rate_runs,
+    two_class_rate_runs,
+)
+from .existence import newton_existence, whitened
 from .formulas import (
     c_to_f_permutation,
     entropy_rows,
@@ -89,8 +106,6 @@ from .formulas import (
 from .problems import (
     DATASET_SIZES,
     HESSIAN_SIZES,
-    catalog_s1_data,
-    catalog_s3_data,
     dataset_to_dict,
     datasets,
     integer_datasets,
@@ -98,15 +113,6 @@ from .problems import (
     smoothed_data,
     square_problems,
     unnormalised_problems,
-)
-from .descent import (
-    NEWTON_TOL_FOR_RATES,
-    constructive_rate_runs,
-    convergence_runs,
-    learning_rate_threshold_runs,
-    local_rate_runs,
-    minimiser,
-    two_class_rate_runs,
 )
 from .searches import existence_search, gradient_identity_search, positive_definite_search
 from .symbolic import (
@@ -120,26 +126,6 @@ from .symbolic import (
     sympy_impl,
 )
 from .tolerances import hessian_eigen_tolerance, hessian_entry_tolerance
-from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
-from ..sources import source
-from ...numerics.derivatives import check_gradient, check_hessian
-from ...numerics.optimizers import (
-    gradient_descent,
-    kernel_complement_basis,
-    kernel_dimension,
-    lipschitz_bound,
-    newton_on_complement,
-)
-from ...harness.search import Measurement, search
-from ...harness.evidence import (
-    all_parts_hold,
-    experiment_evidence,
-    figure,
-    holds_under,
-    search_evidence,
-    series,
-    summary_of,
-)
 
 EPS = rounding.eps(np.float64)
 
@@ -241,46 +227,6 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
     return all_parts_hold("the Hessian and its forms", {"search": searched, "exact": exact})
 
 
-def psd_kernel_parts(ctx, pb) -> tuple[list, dict]:
-    """The three parts of P1-3's true form at one (X, W): PSD, H = 0 on K, H positive definite on K-perp.
-
-    Returns Measurements and details. Positive definiteness on K-perp is
-    decided in float64 when ``lambda_min(P^T H P)`` exceeds the eigenvalue
-    error bound, and otherwise in mpmath at the precision the logit gaps
-    require (rychlik S8: float64 loses probabilities below ~1e-16 against 1
-    in S(p), and all of them below 1e-308).
-    """
-    X, W, Y = pb.X, pb.W, pb.Y
-    K = W.shape[1]
-    H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
-    H = (H + H.T) / 2
-    e = hessian_eigen_tolerance(H, X, W, Y)
-    lam = np.linalg.eigvalsh(H)
-    kernel = kernel_basis(X, K)
-    P = kernel_complement_basis(X, K)
-    kernel_norm = float(np.linalg.norm(H @ kernel, 2)) if kernel.size else 0.0
-    restricted = np.linalg.eigvalsh(P.T @ H @ P) if P.size else np.array([np.inf])
-    details = dict(
-        lambda_min=float(lam[0]),
-        lambda_max=float(lam[-1]),
-        eigenvalue_error_bound=e,
-        zero_eigenvalues_float64=int(np.sum(np.abs(lam) <= e)),
-        kernel_dimension_predicted=int(kernel.shape[1]),
-        restricted_lambda_min_float64=float(restricted[0]),
-    )
-    if restricted[0] > e:
-        positive, details["K-perp positive definite decided by"] = True, "float64"
-    else:
-        cert = certify_restricted_positive_definite(W, X, P)
-        positive, details["K-perp positive definite decided by"] = cert["positive_definite"], cert
-    parts = [
-        Measurement(max(0.0, -float(lam[0])), e, "-lambda_min(H) (PSD)", details),
-        Measurement(kernel_norm, e, "||H v|| on the predicted kernel K", details),
-        Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
-    ]
-    return parts, details
-
-
 @claim(
     id="rychlik.P1-3",
     title="'Positivity of the second derivative', precise form: PSD, kernel exactly K, positive definite on K-perp",
@@ -305,11 +251,37 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
     decided_in_mpmath = []
 
     def measure(pb):
-        parts, details = psd_kernel_parts(ctx, pb)
-        decided = details["K-perp positive definite decided by"]
-        if decided != "float64":
-            decided_in_mpmath.append({"digits": decided["digits"], "smallest LDL pivot": decided["smallest_pivot"],
-                                      "largest logit gap": float(logit_gaps(pb.W, pb.X).max())})
+        X, W, Y = pb.X, pb.W, pb.Y
+        K = W.shape[1]
+        H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
+        H = (H + H.T) / 2
+        e = hessian_eigen_tolerance(H, X, W, Y)
+        lam = np.linalg.eigvalsh(H)
+        kernel = kernel_basis(X, K)
+        P = kernel_complement_basis(X, K)
+        kernel_norm = float(np.linalg.norm(H @ kernel, 2)) if kernel.size else 0.0
+        restricted = np.linalg.eigvalsh(P.T @ H @ P) if P.size else np.array([np.inf])
+        details = dict(
+            lambda_min=float(lam[0]),
+            lambda_max=float(lam[-1]),
+            eigenvalue_error_bound=e,
+            zero_eigenvalues_float64=int(np.sum(np.abs(lam) <= e)),
+            kernel_dimension_predicted=int(kernel.shape[1]),
+            restricted_lambda_min_float64=float(restricted[0]),
+        )
+        if restricted[0] > e:
+            positive, details["K-perp positive definite decided by"] = True, "float64"
+        else:
+            # float64 loses probabilities below ~1e-16 against 1 in S(p) (rychlik S8): decide at the digits needed
+            cert = certify_restricted_positive_definite(W, X, P)
+            positive, details["K-perp positive definite decided by"] = cert["positive_definite"], cert
+            decided_in_mpmath.append({"digits": cert["digits"], "smallest LDL pivot": cert["smallest_pivot"],
+                                      "largest logit gap": float(logit_gaps(W, X).max())})
+        parts = [  # (a) PSD, (b) H = 0 on K, (c) positive definite on K-perp
+            Measurement(max(0.0, -float(lam[0])), e, "-lambda_min(H) (PSD)", details),
+            Measurement(kernel_norm, e, "||H v|| on the predicted kernel K", details),
+            Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
+        ]
         return max(parts, key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
@@ -429,21 +401,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
     out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
     searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy", confirm=confirm_implicit_facts)
 
-    X, Y = smoothed_data(5, 3, 5, 3, 0.1, bias=False)  # rank 3 < D = 5
-    W0 = np.random.default_rng(6).normal(size=(5, 3))
-    gd = gradient_descent(impl, X, Y, W0, max_iter=2000)
-    Q = null_space(X)
-    drift = {
-        "max change of W 1_K": float(np.max(np.abs((gd.W - W0).sum(axis=1)))),
-        "max change of Q^T W": float(np.max(np.abs(Q.T @ (gd.W - W0)))),
-        "bound": tol.gd_invariant_drift(2000, np.abs(np.stack([W0, gd.W])).max(), gd.step * gd.history["grad_norm"].max(), 3, EPS),
-        "catalog": "changes of 8e-15 and 3e-15 after 2000 steps",
-    }
-    long_run = experiment_evidence(
-        "GD invariants over 2000 steps", {
-            "W 1_K unchanged within the rounding bound": drift["max change of W 1_K"] <= drift["bound"],
-            "Q^T W unchanged within the rounding bound": drift["max change of Q^T W"] <= drift["bound"],
-        }, examples=1, measurements={"2000 GD steps, rank-deficient X (N=3, D=5, K=3)": drift})
+    long_run = invariants_over_long_run(ctx)
     return all_parts_hold("P1-6", {"search": searched, "2000-step run": long_run})
 
 
@@ -549,30 +507,7 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive", confirm=confirm_no_minimiser_or_not_coercive,
                                to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
 
-    # Exact fit when rank X = N (F10) and a one-hot data set with a minimiser.
-    X, Y = smoothed_data(2, 3, 4, 3, 0.3, bias=False)
-    fit, _, _, fit_err = minimiser(ctx, X, Y, np.zeros((4, 3)))
-    P = impl.probs(fit.W, X)
-    entropy = float(np.mean(entropy_rows(Y)))
-    prob_tol = rounding.agreement_tolerances(X, fit.W, Y, np.float64)["probs"] + fit_err * float(np.abs(X).sum(axis=1).max())
-    Xo, Yo = impls.add_bias(np.array([[-1.0], [-1.0], [1.0], [1.0]])), impls.one_hot([0, 1, 0, 1], 2)
-    onehot = newton_on_complement(impl, Xo, Yo)
-    loss_tol = rounding.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["loss"]
-    onehot_grad_error = math.sqrt(onehot.W.size) * rounding.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["grad"]
-    experiments = experiment_evidence("exact fit and a one-hot minimiser", {
-        "rank X = N: P = T at the minimiser": float(np.max(np.abs(P - Y))) <= prob_tol,
-        "rank X = N: L* = mean entropy": abs(fit.loss - entropy) <= rounding.agreement_tolerances(X, fit.W, Y, np.float64)["loss"],
-        "overlapping one-hot: minimiser certified": onehot.exists is True,
-        "overlapping one-hot: W* = 0 modulo K": float(np.max(np.abs(onehot.W - onehot.W.mean(axis=1, keepdims=True))))
-        <= tol.minimizer_error(onehot.grad_norm, onehot_grad_error, restricted_extremes_at(ctx, onehot.W, Xo, Yo)[0]),
-        "overlapping one-hot: L* = log 2": abs(onehot.loss - math.log(2)) <= loss_tol,
-    }, examples=2, measurements={
-        "rank X = N (N=3, D=4, K=3)": {"max |P - T|": float(np.max(np.abs(P - Y))), "L*": fit.loss,
-                                      "mean entropy": entropy, "catalog": "max |Y - T| = 2e-16"},
-        "overlapping one-hot (x = -1, -1, 1, 1, labels 0, 1, 0, 1)": {
-            "L*": onehot.loss, "log 2": math.log(2), "reason": onehot.reason,
-            "catalog": "W* = 0, L* = 4 log 2 (sum loss) = log 2 (mean)"},
-    })
+    experiments = exact_fit_and_one_hot_minimiser(ctx)
     return all_parts_hold("existence with positive targets", {"search": searched, "experiments": experiments})
 
 
@@ -701,42 +636,6 @@ def constructive_global_rate(ctx: CheckContext) -> Evidence:
 # ==========================================================================
 
 
-def s1_catalog_experiment(ctx) -> dict:
-    """The catalog's S1 data set: gradient descent from 0 at eta = 1/L_hat, and Newton's verdict with its certificate."""
-    X, Y = catalog_s1_data()
-    steps = 200_000 if ctx.thorough else 10_000
-    gd = gradient_descent(ctx.impl, X, Y, max_iter=steps, record_every=10)
-    h = gd.history
-    at = {int(k): i for i, k in enumerate(h["iteration"])}
-    catalog = {10: (2.139e-1, 2.101), 100: (2.318e-2, 3.302), 1000: (2.393e-3, 4.537), 10_000: (2.439e-4, 5.789),
-               100_000: (2.471e-5, 7.053), 200_000: (1.239e-5, 7.435)}
-    N = X.shape[0]
-    table = []
-    for k, (sum_loss, w_norm) in catalog.items():
-        if k in at:
-            i = at[k]
-            table.append({"k": k, "sum loss (N x mean)": N * float(h["loss"][i]), "catalog sum loss": sum_loss,
-                          "||W||_F": float(h["W_norm"][i]), "catalog ||W||_F": w_norm})
-    # The catalog prints 4 significant digits: half a unit of the 4th digit is at most 5e-4 relative.
-    reproduced = all(abs(r["sum loss (N x mean)"] / r["catalog sum loss"] - 1) <= 5e-4
-                     and abs(r["||W||_F"] / r["catalog ||W||_F"] - 1) <= 5e-4 for r in table)
-    decades = [r["||W||_F"] for r in table if r["k"] in (100, 1000, 10_000, 100_000)]
-    newton, M = newton_existence(ctx, X, Y)
-    cert = confirm_no_minimiser(X, Y, M @ newton.W)
-    return {
-        "table": table,
-        "catalog numbers reproduced (4 digits)": bool(reproduced),
-        "||W|| growth per decade of k": float(np.mean(np.diff(decades))) if len(decades) > 1 else None,
-        "catalog growth per decade": 1.25,
-        "loss increases": gd.n_increases,
-        "Newton": newton.reason,
-        "exact certificate of no minimiser": cert["confirmed"],
-        "figure": figure("S1: separable data, gradient descent from 0 at eta = 1/L_hat", "step k", "value",
-                         [series("mean loss L(W_k)", h["iteration"][1:], h["loss"][1:]),
-                          series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"),
-    }
-
-
 @claim(
     id="rychlik.S1",
     title="Without a minimiser, gradient descent's weights do not converge (only the loss does)",
@@ -800,50 +699,9 @@ def positivity_literal(ctx: CheckContext) -> Evidence:
         whole.measurements["the counterexample's X has full column rank"] = len(row_space(X)[1]) == X.shape[1]
     whole.measurements["on {V 1_K = 0} (the paper's 1^T V = 0)"] = summary_of(sum_zero)
 
-    rng = np.random.default_rng(21)
-    counts = []
-    for (K, D, N), expected in [((3, 4, 10), 4), ((4, 3, 2), 6), ((2, 5, 3), 7)]:
-        X = rng.normal(size=(N, D))
-        Y = rng.dirichlet(np.ones(K), size=N)
-        W = rng.normal(size=(D, K))
-        H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
-        lam = np.linalg.eigvalsh(H)
-        e = hessian_eigen_tolerance(H, X, W, Y)
-        counts.append({"(C, D, N)": [K, D, N], "zero eigenvalues (|lambda| <= error bound)": int(np.sum(np.abs(lam) <= e)),
-                       "D K - (K-1) rank X": kernel_dimension(X, K), "catalog": expected})
-    whole.measurements["zero eigenvalues vs the kernel dimension"] = counts
-
-    # Rank X < D: two minimisers on {V 1 = 0} with equal loss (catalog: D = 4, N = 2).
-    X, Y = smoothed_data(22, 2, 4, 3, 0.2, bias=False)
-    Wa = newton_on_complement(ctx.impl, X, Y, tol=NEWTON_TOL_FOR_RATES).W
-    Q = null_space(X)[:, 0]
-    Wb = Wa + 2.0 * np.outer(Q, sum_zero_basis(3)[:, 0])
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        La, Lb = precision.cross_entropy(Wa, X, Y), precision.cross_entropy(Wb, X, Y)
-    whole.measurements["rank X = 2 < D = 4, K = 3"] = {
-        "zero eigenvalues on {V 1 = 0}": int(np.sum(np.abs(np.linalg.eigvalsh(
-            np.kron(np.eye(4), sum_zero_basis(3)).T @ ctx.impl.hessian(Wa, X, Y) @ np.kron(np.eye(4), sum_zero_basis(3))))
-            <= hessian_eigen_tolerance(ctx.impl.hessian(Wa, X, Y), X, Wa, Y))),
-        "catalog": "4 zero eigenvalues among 8; two minimisers 2.45 apart with equal loss 1.923606907583 (sum loss)",
-        "||Wa - Wb||_F": float(np.linalg.norm(Wa - Wb)),
-        "row sums of Wa - Wb": (Wa - Wb).sum(axis=1).tolist(),
-        "L(Wa), L(Wb) (mean, 50 digits)": [mpmath.nstr(La, 15), mpmath.nstr(Lb, 15)],
-        "L(Wa) - L(Wb) (50 digits)": mpmath.nstr(La - Lb, 3),
-        "||grad L(Wb)||_F": float(np.linalg.norm(ctx.impl.grad(Wb, X, Y))),
-    }
-
-    # No uniform lower bound on K-perp: lambda_min along s W_1.
-    X, Y = smoothed_data(23, 10, 2, 3, 0.2)
-    W1 = rng.normal(size=(3, 3))
-    ray = []
-    for s in (0, 1, 3, 10, 30):
-        m, M, _ = restricted_extremes_at(ctx, s * W1, X, Y)
-        ray.append({"s": s, "lambda_min(H|K-perp)": m, "lambda_max(H|K-perp)": M})
-    whole.measurements["lambda_min on K-perp along s W_1"] = ray
-    whole.measurements["catalog ray (other data, sum loss)"] = "0.525, 0.393, 0.0747, 4.3e-4, 7.5e-8 for s = 0, 1, 3, 10, 30"
-    whole.figures.append(figure("S2: smallest eigenvalue of H on K-perp along s W_1", "s", "lambda_min(H|K-perp)",
-                                [series("lambda_min", [r["s"] for r in ray], [r["lambda_min(H|K-perp)"] for r in ray])],
-                                xscale="linear", yscale="log"))
+    measurements, ray_figure = singular_hessian_constructions(ctx)
+    whole.measurements.update(measurements)
+    whole.figures.append(ray_figure)
     if sum_zero.verdict != REFUTED:
         whole.notes.append("the search on {V 1 = 0} found no rank-deficient counterexample: " + sum_zero.summary)
     return whole
@@ -877,30 +735,9 @@ def positivity_per_data_set(ctx: CheckContext) -> Evidence:
     ev = existence_search(ctx, integer_datasets(max_N=4, max_D=3, max_abs=2, smoothed_row=True), within=within,
                           what="a data set with every class present, a strictly positive target row, and no minimiser")
 
-    X, Y = catalog_s3_data()
-    N = X.shape[0]
-    direction = np.array([[-1.0, 1.0], [0.0, 0.0]])  # the paper's W = s [[-1, 0], [1, 0]] (C x D), transposed
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        along = {s: mpmath.nstr(N * precision.cross_entropy(s * direction, X, Y) - mpmath.log(2), 4) for s in (0, 1, 5, 10, 20)}
-    float_at_20 = N * float(ctx.impl.loss(20 * direction, X, Y)) - math.log(2)
-    steps = 100_000 if ctx.thorough else 10_000
-    gd = gradient_descent(ctx.impl, X, Y, max_iter=steps, record_every=1)
-    h = gd.history
-    newton, M = newton_existence(ctx, X, Y)
-    cert = confirm_no_minimiser(X, Y, M @ newton.W)
-    ev.measurements["catalog construction (x in -2..2 with bias, x = 0 smoothed)"] = {
-        "N L(s V) - log 2 along the ray (mpmath)": along,
-        "catalog": "2.773, 0.290, 9.1e-5, 4.1e-9 for s = 0, 1, 5, 10; exactly 0.0 in float64 at s = 20",
-        "N L(20 V) - log 2 in float64 (mean loss times N)": float_at_20,
-        "gradient descent (eta = 1/L_hat)": [{"k": k, "N L - log 2": N * float(h["loss"][k]) - math.log(2),
-                                              "||W||_F": float(h["W_norm"][k])} for k in (100, 10_000, 100_000) if k <= steps],
-        "catalog gradient descent": "N L - log 2 = 2.3e-2, 2.5e-4, 2.5e-5 at k = 1e2, 1e4, 1e5; ||W|| = 3.16, 6.36, 7.98",
-        "Newton": newton.reason,
-        "exact certificate of no minimiser": cert["confirmed"],
-    }
-    ev.figures.append(figure("S3: per-data-set positivity, gradient descent", "step k", "value",
-                             [series("N L(W_k) - log 2", h["iteration"][1:], N * h["loss"][1:] - math.log(2)),
-                              series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"))
+    experiment = s3_catalog_experiment(ctx)
+    ev.figures.append(experiment.pop("figure"))
+    ev.measurements["catalog construction (x in -2..2 with bias, x = 0 smoothed)"] = experiment
     return ev
 
 
@@ -1063,31 +900,7 @@ def condition_number(ctx: CheckContext) -> Evidence:
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
     searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound", confirm=confirm_psd_kernel)
 
-    X, Y = smoothed_data(23, 10, 2, 3, 0.2)
-    W1 = np.random.default_rng(24).normal(size=(3, 3))
-    W1 /= logit_gaps(W1, X).max()  # the largest logit gap along s W_1 is s: float64 resolves lambda_min up to s ~ 24
-    grid = np.linspace(0, 24, 13)
-    rows, curve_k, curve_b, below = [], [], [], []
-    for s in grid:
-        m, M, _ = restricted_extremes_at(ctx, s * W1, X, Y)
-        m_hat, M_hat = f7_bounds(ctx, s * W1, X, Y)
-        e = hessian_eigen_tolerance(ctx.impl.hessian(s * W1, X, Y), X, s * W1, Y)
-        rows.append({"s": float(s), "kappa": M / m, "kappa_hat": M_hat / m_hat, "lambda_min": m})
-        curve_k.append(M / m)
-        curve_b.append(M_hat / m_hat)
-        below.append(m > e and m_hat > e and M / m <= (M_hat + e) / (m_hat - e))
-    kappas = np.array(curve_k)
-    H_end = np.asarray(ctx.impl.hessian(grid[-1] * W1, X, Y), dtype=np.float64)
-    e_end = hessian_eigen_tolerance(H_end, X, grid[-1] * W1, Y)
-    experiment = experiment_evidence("kappa along a ray", {
-        "lambda_min(H|K-perp) resolved in float64 along the ray": rows[-1]["lambda_min"] > e_end,
-        "kappa(H|K-perp) <= kappa_hat at every s (within the eigenvalue error bound)": all(below),
-        "kappa increases along the ray": bool(np.all(np.diff(kappas) > 0)),
-        "kappa at the end of the ray exceeds the bound at W = 0": kappas[-1] > curve_b[0],
-    }, examples=len(rows), measurements={"ray (largest logit gap = s)": rows},
-        figures=[figure("S6: condition number on K-perp along s W_1", "s (largest logit gap)", "kappa",
-                        [series("kappa(H|K-perp)", grid, curve_k), series("kappa_hat (F7)", grid, curve_b)],
-                        xscale="linear", yscale="log")])
+    experiment = condition_number_along_ray(ctx)
     return all_parts_hold("condition number", {"search": searched, "ray": experiment})
 
 
@@ -1113,19 +926,6 @@ def learning_rate_thresholds(ctx: CheckContext) -> Evidence:
     return learning_rate_threshold_runs(ctx)
 
 
-def underflow_gap(ctx) -> float:
-    """Smallest logit gap g at which ``ctx.impl.probs`` returns an exact 0 for z = (0, -g), by bisection."""
-    X = np.ones((1, 1))
-    lo, hi = 700.0, 800.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if ctx.impl.probs(np.array([[0.0, -mid]]), X)[0, 1] == 0:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 @claim(
     id="rychlik.S8",
     title="Floating point: beyond a logit gap of ~745 probabilities underflow to 0 and spurious kernel directions appear",
@@ -1148,7 +948,6 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
     (p ~ 1e-304, no underflow) float64 cannot certify it either, mpmath can."""
     impl = ctx.impl
     threshold = 1075 * math.log(2)
-    g_star = underflow_gap(ctx)
 
     def measure(pb):
         X, W, Y = pb.X, pb.W, pb.Y
@@ -1180,37 +979,5 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
     out = search(problems(max_N=4, max_D=3, max_K=4, logit_scales=(30.0, 1e3)), measure, settings=ctx.settings)
     searched = search_evidence(out, what="underflow where the gap predicts; log-sum-exp accurate", confirm=confirm)
 
-    X = np.ones((1, 1))
-    Y = np.array([[0.0, 0.0, 1.0]])
-    construction = {}
-    for label, W in (("gaps 400 and 800 (underflow)", np.array([[0.0, -400.0, -800.0]])),
-                     ("gap 700 (p ~ 1e-304, no underflow)", np.array([[0.0, -350.0, -700.0]]))):
-        H = np.asarray(impl.hessian(W, X, Y), dtype=np.float64)
-        e = hessian_eigen_tolerance(H, X, W, Y)
-        lam = np.linalg.eigvalsh(H)
-        P = kernel_complement_basis(X, 3)
-        restricted = np.linalg.eigvalsh(P.T @ H @ P)
-        with np.errstate(divide="ignore"):
-            naive = float(-np.sum(Y * np.log(np.where(Y > 0, impl.probs(W, X), 1.0))))
-        construction[label] = {
-            "probs (float64)": impl.probs(W, X).tolist(),
-            "zero eigenvalues in float64": int(np.sum(np.abs(lam) <= e)),
-            "kernel dimension D K - (K-1) rank X": kernel_dimension(X, 3),
-            "float64 certifies positive definite on K-perp": bool(restricted[0] > e),
-            "mpmath": certify_restricted_positive_definite(W, X, P),
-            "naive -sum t log p": naive,
-            "log-sum-exp loss": float(impl.loss(W, X, Y)),
-            "50-digit loss": float(precision.cross_entropy(W, X, Y)),
-        }
-    under, near = construction["gaps 400 and 800 (underflow)"], construction["gap 700 (p ~ 1e-304, no underflow)"]
-    experiment = experiment_evidence("floating-point caveat", {
-        "the underflow gap of probs is 1075 ln 2 (within ln 2)": abs(g_star - threshold) <= tol.UNDERFLOW_GAP_TOLERANCE,
-        "gap 800: spurious zero eigenvalues in float64": under["zero eigenvalues in float64"] > under["kernel dimension D K - (K-1) rank X"],
-        "gap 800: mpmath certifies positive definite on K-perp": under["mpmath"]["positive_definite"],
-        "gap 800: naive loss infinite, log-sum-exp loss = 50-digit loss": (not math.isfinite(under["naive -sum t log p"]))
-        and abs(under["log-sum-exp loss"] - under["50-digit loss"]) <= rounding.agreement_tolerances(X, np.array([[0.0, -400.0, -800.0]]), Y, np.float64)["loss"],
-        "gap 700: float64 cannot certify positive definiteness, mpmath can": (not near["float64 certifies positive definite on K-perp"])
-        and near["mpmath"]["positive_definite"],
-    }, examples=3, measurements={"underflow gap (bisection on probs)": g_star, "1075 ln 2": threshold,
-                                 "constructions (X = [[1]], K = 3, target on the last class)": construction})
+    experiment = underflow_constructions(ctx, threshold)
     return all_parts_hold("floating-point caveat", {"search": searched, "experiment": experiment})
