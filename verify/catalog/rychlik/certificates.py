@@ -26,6 +26,11 @@ from .tolerances import hessian_entry_tolerance
 EPS = rounding.eps(np.float64)
 
 
+# --------------------------------------------------------------------------
+# Spectra of the Hessian on a subspace, in mpmath
+# --------------------------------------------------------------------------
+
+
 def digits_to_resolve(W, X) -> int:
     """mpmath digits that resolve the smallest eigenvalue of the Hessian on K-perp against its largest.
 
@@ -126,6 +131,11 @@ def mp_zero_eigenvalues(W, X, B=None, digits: int = precision.HIGH_PRECISION_DIG
         }
 
 
+# --------------------------------------------------------------------------
+# Differences of the definition, in mpmath
+# --------------------------------------------------------------------------
+
+
 def mp_fd_gradient(loss_mp, W, h_digits: int = 20) -> np.ndarray:
     """Central differences of an mpmath loss with step 10**-h_digits at 50 digits (float64 array).
 
@@ -175,9 +185,44 @@ def confirm_gradient_formula(W, X, T, *, plain: bool) -> dict:
     }
 
 
+def unnormalised_gradient_figure(impl, pb) -> dict:
+    """S4: bars per W entry of the unnormalised counterexample, plain vs corrected formula vs mpmath differences."""
+    X, W, T = (np.asarray(a, dtype=np.float64) for a in (pb.X, pb.W, pb.Y))
+    N = X.shape[0]
+    P = np.asarray(impl.probs(W, X), dtype=np.float64)
+    plain = plain_gradient(P, X, T)
+    corrected = X.T @ (P * T.sum(axis=1, keepdims=True) - T) / N
+    fd = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
+    labels, values = [], []
+    for d, k in np.ndindex(W.shape):
+        labels += [f"W[{d},{k}]: differences", f"W[{d},{k}]: X^T(P-T)/N", f"W[{d},{k}]: X^T(P diag(T1)-T)/N"]
+        values += [float(fd[d, k]), float(plain[d, k]), float(corrected[d, k])]
+    sums = ", ".join(f"{v:g}" for v in T.sum(axis=1))
+    return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
+            "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
+            "hlines": [{"y": 0.0, "label": "0"}]}
+
+
+# --------------------------------------------------------------------------
+# Confirmations of the claims' shrunk counterexamples, in the catalog's order
+# --------------------------------------------------------------------------
+
+
 def _mp_gradient_entry(W, X, Y, i):
     """Entry i (C order) of the exact gradient, in mpmath (the object array from ``precision.gradient``)."""
     return precision.gradient(W, X, Y).ravel()[i]
+
+
+def confirm_hessian_forms(pb) -> dict:
+    """mpmath: 50-digit differences of the exact gradient against the Kronecker sum at the exact probabilities (P1-2)."""
+    H_exact = precision.as_float(precision.hessian(pb.W, pb.X))
+    fd = np.stack([mp_fd_gradient(lambda Wm: _mp_gradient_entry(Wm, pb.X, pb.Y, i), pb.W, FD_STEP_DIGITS).ravel()
+                   for i in range(pb.W.size)])
+    error = float(np.max(np.abs(fd - H_exact)))
+    floor = tol.high_precision_zero(max(1.0, float(np.max(np.abs(fd)))), precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
+    return {"method": "mpmath 50 digits: differences of the exact gradient vs the Kronecker sum",
+            "confirmed": bool(error > floor + differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
+            "error": error}
 
 
 def confirm_psd_kernel(pb) -> dict:
@@ -198,36 +243,6 @@ def confirm_psd_kernel(pb) -> dict:
     cert = certify_restricted_positive_definite(W, X, kernel_complement_basis(X, K))
     return {"method": f"mpmath {digits} digits", "confirmed": not_psd or kernel_leak or not cert["positive_definite"],
             "lambda_min": mpmath.nstr(full[0], 5), "kernel_norm": mpmath.nstr(kernel_norm, 5), "K-perp": cert}
-
-
-def unnormalised_gradient_figure(impl, pb) -> dict:
-    """Bars per W entry of the unnormalised counterexample: plain vs corrected formula vs mpmath differences."""
-    X, W, T = (np.asarray(a, dtype=np.float64) for a in (pb.X, pb.W, pb.Y))
-    N = X.shape[0]
-    P = np.asarray(impl.probs(W, X), dtype=np.float64)
-    plain = plain_gradient(P, X, T)
-    corrected = X.T @ (P * T.sum(axis=1, keepdims=True) - T) / N
-    fd = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
-    labels, values = [], []
-    for d, k in np.ndindex(W.shape):
-        labels += [f"W[{d},{k}]: differences", f"W[{d},{k}]: X^T(P-T)/N", f"W[{d},{k}]: X^T(P diag(T1)-T)/N"]
-        values += [float(fd[d, k]), float(plain[d, k]), float(corrected[d, k])]
-    sums = ", ".join(f"{v:g}" for v in T.sum(axis=1))
-    return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
-            "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
-            "hlines": [{"y": 0.0, "label": "0"}]}
-
-
-def confirm_hessian_forms(pb) -> dict:
-    """mpmath: 50-digit differences of the exact gradient against the Kronecker sum at the exact probabilities (P1-2)."""
-    H_exact = precision.as_float(precision.hessian(pb.W, pb.X))
-    fd = np.stack([mp_fd_gradient(lambda Wm: _mp_gradient_entry(Wm, pb.X, pb.Y, i), pb.W, FD_STEP_DIGITS).ravel()
-                   for i in range(pb.W.size)])
-    error = float(np.max(np.abs(fd - H_exact)))
-    floor = tol.high_precision_zero(max(1.0, float(np.max(np.abs(fd)))), precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
-    return {"method": "mpmath 50 digits: differences of the exact gradient vs the Kronecker sum",
-            "confirmed": bool(error > floor + differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
-            "error": error}
 
 
 def confirm_implicit_facts(pb) -> dict:

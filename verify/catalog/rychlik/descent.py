@@ -37,6 +37,11 @@ from .tolerances import hessian_eigen_tolerance
 EPS = rounding.eps(np.float64)
 
 
+# --------------------------------------------------------------------------
+# The reference minimiser and the measured contraction
+# --------------------------------------------------------------------------
+
+
 # Newton's gradient tolerance when W* is the reference point of a rate
 # measurement: the ratio window reaches 1e-11, so W* must be far more accurate.
 NEWTON_TOL_FOR_RATES = 1e-14
@@ -83,6 +88,11 @@ def window(dist_before, lo: float = 1e-11, hi: float = 1e-3) -> np.ndarray:
     return (d >= lo) & (d <= hi)
 
 
+# --------------------------------------------------------------------------
+# The experiments, in the catalog's order
+# --------------------------------------------------------------------------
+
+
 def convergence_runs(ctx) -> Evidence:
     """P1-4's experiment: gradient descent at eta = 1/L_hat on three data sets with a minimiser (see the claim)."""
     rng = np.random.default_rng(9)
@@ -92,7 +102,7 @@ def convergence_runs(ctx) -> Evidence:
          impls.one_hot([0, 1, 0, 1], 2), rng.normal(size=(2, 2))),
         ("rank-deficient X (N=4 < D=5)", *smoothed_data(8, 4, 5, 3, 0.2, bias=False), rng.normal(size=(5, 3))),
     ]
-    max_iter = 200_000 if ctx.thorough else 20_000
+    max_iter = 200_000 if ctx.thorough else 20_000  # budget: a cap only; the runs stop at the gradient floor
     checks, table, curves = {}, [], []
     for i, (name, X, Y, W0) in enumerate(cases):
         newton, m, M, star_err = minimiser(ctx, X, Y, W0)
@@ -148,6 +158,7 @@ def two_class_rate_runs(ctx) -> Evidence:
         ("soft t ~ U(0.2, 0.8), W0 = 0", X_c, Y_c, np.zeros((3, 2)), 1.9),
         ("nearly one-hot (t in {0.01, 0.99})", X_d, Y_d, np.zeros((3, 2)), 1.0),
     ]
+    # budget: every step is checked, so a few hundred steps already cover the transient and the local regime
     steps = 3000 if ctx.thorough else 300
     checks, table, curves = {}, [], []
     for name, X, Y, W0, multiplier in cases:
@@ -217,7 +228,7 @@ def two_class_rate_runs(ctx) -> Evidence:
 
 def local_rate_runs(ctx) -> Evidence:
     """P2-3's experiment: per-step ratios against rho(eta) for several learning rates (see the claim)."""
-    seeds = (1, 2, 3) if ctx.thorough else (1,)
+    seeds = (1, 2, 3) if ctx.thorough else (1,)  # budget: data sets; the thorough profile adds two
     checks, table, curves, extra = {}, [], [], {}
     for seed in seeds:
         X, Y = smoothed_data(seed, 8, 2, 3, 0.2)
@@ -296,7 +307,7 @@ def local_rate_runs(ctx) -> Evidence:
 def constructive_rate_runs(ctx) -> Evidence:
     """P2-5's experiment: random instances checked at every step against the constructive bounds (see the claim)."""
     rng = np.random.default_rng(12)
-    n_instances = 40 if ctx.thorough else 12
+    n_instances = 40 if ctx.thorough else 12  # budget: the catalog ran 40; 12 keep every (start, eta) pairing
     checks = {"sublevel set": True, "probability floor": True, "descent lemma": True, "contraction <= rho_hat": True}
     ratio_over_rho, gaps, lemma_violation, rows = [], [], [], []
     for i in range(n_instances):
@@ -352,7 +363,8 @@ def constructive_rate_runs(ctx) -> Evidence:
 
 
 def learning_rate_threshold_runs(ctx) -> Evidence:
-    """S7's experiment: the local threshold 2/M near W*, the global one 2/L_hat, and the search for an overshoot (see the claim)."""
+    """S7's experiment: the local threshold 2/M near W*, the global one 2/L_hat, and the search for an overshoot
+    (see the claim)."""
     X, Y = smoothed_data(1, 8, 2, 3, 0.2)
     newton, m, M, star_err = minimiser(ctx, X, Y, np.zeros((3, 3)))
     P = kernel_complement_basis(X, 3)

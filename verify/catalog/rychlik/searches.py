@@ -67,9 +67,9 @@ def existence_search(ctx, strategy, *, within=None, what: str) -> Evidence:
 
     ``within(pb)`` is the claim's hypothesis (examples outside it are not
     counted). A linear program proposes a recession direction
-    (:func:`recession_direction`); the example counts as a violation only
+    (:func:`.existence.recession_direction`); the example counts as a violation only
     when that direction passes the exact certificate
-    (:func:`no_minimiser_certificate`). The confirmation re-checks it,
+    (:func:`.existence.no_minimiser_certificate`). The confirmation re-checks it,
     evaluates the loss along the ray in mpmath, and runs Newton and gradient
     descent to show the float64 behaviour (iterates running off).
     """

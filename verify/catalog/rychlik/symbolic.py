@@ -97,11 +97,11 @@ def exact_kernel_evidence() -> Evidence:
     for d in range(2):
         V = sp.zeros(2, 3)
         V[d, :] = sp.ones(1, 3)
-        residuals[f"H vec(e_{d} 1^T), symbolic W, X, N=1, D=2, K=3"] = H * sp.Matrix(list(V))
+        residuals[f"H vec(e_{d} 1^T) = 0 (symbolic W, X; N=1, D=2, K=3)"] = H * sp.Matrix(list(V))
     ranks, dimensions = {}, {}
     primes = [2, 3, 5, 7, 11, 13]
     targets = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4)], [0, 1, 0]])
-    for label, Xq in [("N=2, D=2, rank X = 2", sp.Matrix([[1, 2], [3, -1]])), ("N=2, D=2, rank X = 1", sp.Matrix([[1, 2], [2, 4]]))]:
+    for label, Xq in [("N=2, D=2; rank X = 2", sp.Matrix([[1, 2], [3, -1]])), ("N=2, D=2; rank X = 1", sp.Matrix([[1, 2], [2, 4]]))]:
         Wq = sp.Matrix(2, 3, lambda d, k: sp.log(primes[d * 3 + k]))
         Hq = sp.Matrix(ce.hessian(as_objects(Wq), as_objects(Xq), as_objects(targets))).applyfunc(
             lambda e: sp.cancel(sp.expand(e, power_exp=True, log=False)))
@@ -109,6 +109,6 @@ def exact_kernel_evidence() -> Evidence:
         predicted = 2 * 3 - 2 * Xq.rank()
         nullity = len(Hq.nullspace()) if rational else None
         ranks[label] = {"rational": rational, "kernel_dimension": nullity, "predicted D K - (K-1) rank X": predicted}
-        dimensions[f"kernel dimension = D K - (K-1) rank X at W = log(primes), {label}"] = nullity == predicted
+        dimensions[f"kernel dimension = D K - (K-1) rank X at W = log(primes) ({label})"] = nullity == predicted
     return residual_evidence("H on the shift directions u 1^T, and the exact kernel dimension", residuals,
                              also=dimensions, measurements={"exact kernel dimensions at W = log(primes)": ranks})

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+
 from ...numerics.rounding import agreement_tolerances, eps
 
 
 # --------------------------------------------------------------------------
-# Rychlik catalog: spectra, high-precision certificates, gradient-descent runs
+# Spectra, high-precision certificates, gradient-descent runs
 # --------------------------------------------------------------------------
 #
-# Used by ``verify.catalog.rychlik``. Every bound below turns an exact
+# Used by the claims, certificates and experiments of ``verify.catalog.rychlik``. Every bound below turns an exact
 # statement (an eigenvalue is >= 0, an iteration contracts by rho) into one
 # about computed numbers, by adding what rounding can do to them.
 
