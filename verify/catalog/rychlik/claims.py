@@ -39,7 +39,7 @@ are in the catalog's order; what they use sits beside them:
 
 * ``formulas``: the closed forms (Kronecker Hessians, the vectorized
   gradient, the kernel K and K-perp, the two-class reduction, F7's bounds);
-* ``symbolic``: SymPy problems and forms, and exact evidence of residuals;
+* ``symbolic``: SymPy problems and forms, and the exact parts of P1-1, P1-2, P1-3, P2-1;
 * ``problems``: the catalog's data sets and the Hypothesis strategies;
 * ``searches``: the searches several claims share (the gradient identity,
   existence of a minimiser, positive definiteness, the 2/M threshold);
@@ -58,7 +58,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 from scipy.linalg import block_diag, null_space
 
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
@@ -68,35 +67,8 @@ from ...numerics import differences, precision, rounding
 from ...numerics.derivatives import check_gradient, check_hessian
 from ...numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound
 from ..sources import source
+from . import certificates, constructions, descent, symbolic
 from . import tolerances as tol
-from .certificates import (
-    certify_restricted_positive_definite,
-    confirm_f7_violation,
-    confirm_factored_hessian,
-    confirm_gradient_formula,
-    confirm_hessian_forms,
-    confirm_implicit_facts,
-    confirm_no_minimiser_or_not_coercive,
-    confirm_psd_kernel,
-    confirm_two_class_factor,
-    unnormalised_gradient_figure,
-)
-from .constructions import (
-    condition_number_along_ray,
-    exact_fit_and_one_hot_minimiser,
-    invariants_over_long_run,
-    s1_catalog_experiment,
-    s3_catalog_experiment,
-    singular_hessian_constructions,
-    underflow_constructions,
-)
-from .descent import (
-    constructive_rate_runs,
-    convergence_runs,
-    learning_rate_threshold_runs,
-    local_rate_runs,
-    two_class_rate_runs,
-)
 from .existence import newton_existence, whitened
 from .formulas import (
     c_to_f_permutation,
@@ -129,16 +101,6 @@ from .problems import (
     unnormalised_problems,
 )
 from .searches import existence_search, gradient_identity_search, positive_definite_search
-from .symbolic import (
-    as_objects,
-    exact_kernel_evidence,
-    residual_evidence,
-    symbolic_factored_hessian,
-    symbolic_kron_hessian,
-    symbolic_problem,
-    symbolic_softmax,
-    sympy_impl,
-)
 from .tolerances import hessian_eigen_tolerance, hessian_entry_tolerance
 
 EPS = rounding.eps(np.float64)
@@ -169,14 +131,8 @@ def vectorized_gradient(ctx: CheckContext) -> Evidence:
     differentiates the SymPy implementation's loss and the residual against ``X^T (P - T)/N`` simplifies to 0.
     Then a search over shapes up to (6, 4, 5), one-hot, soft and zero-entry targets and logits up to 1e3
     compares the formula with Richardson differences of the reference loss."""
-    residuals = {}
-    for N, D, K in [(1, 2, 3), (2, 2, 3)]:
-        W, X, Y, _ = symbolic_problem(N, D, K)
-        L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
-        G = sp.Matrix(D, K, lambda d, k: sp.diff(L, W[d, k]))
-        residuals[f"(N, D, K) = ({N}, {D}, {K})"] = G - X.T * (symbolic_softmax(W, X) - Y) / N
     return all_parts_hold("grad L = X^T (P - T)/N", {
-        "exact": residual_evidence("d L / d W - X^T (P - T)/N", residuals),
+        "exact": symbolic.exact_gradient_evidence(),
         "search": gradient_identity_search(ctx),
     })
 
@@ -227,17 +183,10 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
         return max(parts, key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms", confirm=confirm_hessian_forms)
+    searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms",
+                               confirm=certificates.confirm_hessian_forms)
 
-    W, X, Y, t = symbolic_problem(1, 2, 3)
-    L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
-    w = list(W)
-    H = sp.Matrix(6, 6, lambda i, j: sp.diff(L, w[i], w[j]))
-    depends = sorted(str(s) for s in H.free_symbols & set(t))
-    exact = residual_evidence("Hessian - (1/N) sum kron(x x^T, S(p))",
-                              {"(N, D, K) = (1, 2, 3)": H - symbolic_kron_hessian(X, symbolic_softmax(W, X))},
-                              also={"the Hessian contains no target symbol": not depends},
-                              measurements={"target symbols in the Hessian": depends})
+    exact = symbolic.exact_hessian_evidence()
     return all_parts_hold("the Hessian and its forms", {"search": searched, "exact": exact})
 
 
@@ -287,7 +236,7 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
             positive, details["K-perp positive definite decided by"] = True, "float64"
         else:
             # float64 loses probabilities below ~1e-16 against 1 in S(p) (rychlik S8): decide at the digits needed
-            cert = certify_restricted_positive_definite(W, X, P)
+            cert = certificates.certify_restricted_positive_definite(W, X, P)
             positive, details["K-perp positive definite decided by"] = cert["positive_definite"], cert
             decided_in_mpmath.append({"digits": cert["digits"], "smallest LDL pivot": cert["smallest_pivot"],
                                       "largest logit gap": float(logit_gaps(W, X).max())})
@@ -299,11 +248,12 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
         return max(parts, key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp", confirm=confirm_psd_kernel,
+    searched = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp",
+                               confirm=certificates.confirm_psd_kernel,
                                measurements={"examples decided in mpmath (float64 could not resolve lambda_min on K-perp)":
                                              len(decided_in_mpmath),
                                              "mpmath decisions (first 5)": decided_in_mpmath[:5]})
-    return all_parts_hold("P1-3 (true form)", {"search": searched, "exact": exact_kernel_evidence()})
+    return all_parts_hold("P1-3 (true form)", {"search": searched, "exact": symbolic.exact_kernel_evidence()})
 
 
 @claim(
@@ -327,7 +277,7 @@ def convergence_with_minimiser(ctx: CheckContext) -> Evidence:
     descent at eta = 1/L_hat runs until its gradient reaches the rounding floor. Checked along every run: no loss
     increase beyond rounding, ||W_k - W*|| non-increasing within its rounding slack, the O(1/k) value bound, and
     convergence to Newton's W* (not to another minimiser). The separable case without a minimiser is S1."""
-    return convergence_runs(ctx)
+    return descent.convergence_runs(ctx)
 
 
 @claim(
@@ -353,7 +303,7 @@ def two_class_rate(ctx: CheckContext) -> Evidence:
     eta = 1/L_hat and 1.9/L_hat. Along every run: each W-step moves w by exactly -2 eta grad_w L (within its rounding);
     every measured per-step contraction (in W on K-perp, which equals the one in w) is at most the effective rho plus
     its derived rounding slack; and the local rate in w with step 2 eta equals the local rate in W with step eta."""
-    return two_class_rate_runs(ctx)
+    return descent.two_class_rate_runs(ctx)
 
 
 # budget: gradient-descent steps per P1-6 search example. A leak of W 1_K or Q^T W would add up over the
@@ -410,9 +360,10 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
         return max(parts(pb), key=lambda m: m.ratio)
 
     out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy", confirm=confirm_implicit_facts)
+    searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy",
+                               confirm=certificates.confirm_implicit_facts)
 
-    long_run = invariants_over_long_run(ctx)
+    long_run = constructions.invariants_over_long_run(ctx)
     return all_parts_hold("P1-6", {"search": searched, "2000-step run": long_run})
 
 
@@ -438,14 +389,7 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
     form simplifies to the zero matrix; and for (N, D, K) = (3, 2, 3) with free symbols for X and for the probabilities,
     the Kronecker sum and the factored form are the same polynomial matrix. Search (shapes up to (6, 4, 4), logits up
     to 1e3): the reference Hessian against both forms, within the Hessian's entrywise rounding bound."""
-    W, X, Y, _ = symbolic_problem(1, 2, 3)
-    H = sp.Matrix(sympy_impl().hessian(as_objects(W), as_objects(X), as_objects(Y)))
-    residuals = {"Hessian of the loss (N=1, D=2, K=3)": H - symbolic_factored_hessian(X, symbolic_softmax(W, X))}
-    X3 = sp.Matrix(3, 2, lambda n, d: sp.Symbol(f"x{n}{d}", real=True))
-    P3 = sp.Matrix(3, 3, lambda n, k: sp.Symbol(f"p{n}{k}", positive=True))
-    residuals["Kronecker sum = factored form (free p; N=3, D=2, K=3)"] = \
-        (symbolic_kron_hessian(X3, P3) - symbolic_factored_hessian(X3, P3)).applyfunc(sp.expand)
-    exact = residual_evidence("Hessian - (X kron I)^T M (X kron I) / N", residuals)
+    exact = symbolic.exact_factored_hessian_evidence()
     impl = ctx.impl
 
     def measure(pb):
@@ -459,7 +403,8 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
         ], key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Hessian vs Kronecker sum and factored form", confirm=confirm_factored_hessian)
+    searched = search_evidence(out, what="Hessian vs Kronecker sum and factored form",
+                               confirm=certificates.confirm_factored_hessian)
     return all_parts_hold("Kronecker form", {"exact": exact, "search": searched})
 
 
@@ -515,10 +460,11 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
         return max(parts(pb), key=lambda m: m.ratio)
 
     out = search(datasets(target_kinds=("soft",), **DATASET_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive", confirm=confirm_no_minimiser_or_not_coercive,
+    searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive",
+                               confirm=certificates.confirm_no_minimiser_or_not_coercive,
                                to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
 
-    experiments = exact_fit_and_one_hot_minimiser(ctx)
+    experiments = constructions.exact_fit_and_one_hot_minimiser(ctx)
     return all_parts_hold("existence with positive targets", {"search": searched, "experiments": experiments})
 
 
@@ -544,7 +490,7 @@ def local_rate(ctx: CheckContext) -> Evidence:
     (rounding, W*'s error, linearisation), and from W* + 1e-6 v, v the eigenvector of the slowest mode, the ratio equals
     rho(eta) within that slack. At eta = 2.1/M the slowest mode grows by |1 - 2.1| = 1.1 per step. The F7 bounds
     bracket m and M, and eta = 2/(m_hat + M_hat) contracts at most by (kappa_hat - 1)/(kappa_hat + 1)."""
-    return local_rate_runs(ctx)
+    return descent.local_rate_runs(ctx)
 
 
 @claim(
@@ -612,9 +558,10 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
         return max(found, key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    general = search_evidence(out, what="F7 bounds on K-perp", confirm=confirm_f7_violation)
+    general = search_evidence(out, what="F7 bounds on K-perp", confirm=certificates.confirm_f7_violation)
     out = search(square_problems(), measure, settings=ctx.settings)
-    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D", confirm=confirm_f7_violation,
+    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D",
+                             confirm=certificates.confirm_f7_violation,
                              measurements={"examples with X invertible (Ostrowski checked)": len(ostrowski_cases)})
     return all_parts_hold("eigenvalue bounds", {"all shapes": general, "N = D": square})
 
@@ -639,7 +586,7 @@ def constructive_global_rate(ctx: CheckContext) -> Evidence:
     0, 1 and 3, eta = 1/M_hat and 1.9/M_hat), 300 steps each (12 instances; 40 under the thorough profile, the
     catalog's count). Every step is checked: L <= L_0, min p >= exp(-N L_0/tau), the descent lemma, and the per-step
     contraction against rho_hat, each within its derived rounding slack."""
-    return constructive_rate_runs(ctx)
+    return descent.constructive_rate_runs(ctx)
 
 
 # ==========================================================================
@@ -667,7 +614,7 @@ def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     the ray s V is evaluated in 50-digit mpmath (strictly decreasing to 0). The catalog's separable 6-point set is run
     as an experiment: the loss and ||W|| table up to k = 10^4 (2 x 10^5 under the thorough profile)."""
     ev = existence_search(ctx, integer_datasets(mixed_targets=False), what="a one-hot data set without a minimiser")
-    experiment = s1_catalog_experiment(ctx)
+    experiment = constructions.s1_catalog_experiment(ctx)
     ev.figures.append(experiment.pop("figure"))
     ev.measurements["catalog data set (6 separable points, 3 classes)"] = experiment
     if not experiment["exact certificate of no minimiser"]:
@@ -710,7 +657,7 @@ def positivity_literal(ctx: CheckContext) -> Evidence:
         whole.measurements["the counterexample's X has full column rank"] = len(row_space(X)[1]) == X.shape[1]
     whole.measurements["on {V 1_K = 0} (the paper's 1^T V = 0)"] = summary_of(sum_zero)
 
-    measurements, ray_figure = singular_hessian_constructions(ctx)
+    measurements, ray_figure = constructions.singular_hessian_constructions(ctx)
     whole.measurements.update(measurements)
     whole.figures.append(ray_figure)
     if sum_zero.verdict != REFUTED:
@@ -746,7 +693,7 @@ def positivity_per_data_set(ctx: CheckContext) -> Evidence:
     ev = existence_search(ctx, integer_datasets(max_N=4, max_D=3, max_abs=2, smoothed_row=True), within=within,
                           what="a data set with every class present, a strictly positive target row, and no minimiser")
 
-    experiment = s3_catalog_experiment(ctx)
+    experiment = constructions.s3_catalog_experiment(ctx)
     ev.figures.append(experiment.pop("figure"))
     ev.measurements["catalog construction (x in -2..2 with bias, x = 0 smoothed)"] = experiment
     return ev
@@ -783,12 +730,13 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
 
     out = search(unnormalised_problems(), measure, settings=ctx.settings)
     without = search_evidence(out, what="X^T (P - T)/N with unnormalised targets",
-                              confirm=lambda pb: confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True))
+                              confirm=lambda pb: certificates.confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True))
     rng = np.random.default_rng(4)
     X, W = rng.normal(size=(6, 3)), rng.normal(size=(3, 4))
     T = rng.dirichlet(np.ones(4), size=6) * rng.uniform(0.2, 3.0, size=(6, 1))
-    random_case = confirm_gradient_formula(W, X, T, plain=True)
-    figures = [unnormalised_gradient_figure(impl, out.counterexample)] if out.counterexample is not None else []
+    random_case = certificates.confirm_gradient_formula(W, X, T, plain=True)
+    found = out.counterexample
+    figures = [certificates.unnormalised_gradient_figure(impl, found)] if found is not None else []
     return holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
                        measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
                                      "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to "
@@ -853,7 +801,7 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
 
     out = search(problems(max_N=6, max_D=4, max_K=2), measure, settings=ctx.settings)
     ev = search_evidence(out, what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
-                         confirm=confirm_two_class_factor)
+                         confirm=certificates.confirm_two_class_factor)
     X, Y = smoothed_data(3, 10, 2, 2, 0.3)
     lam = float(np.linalg.eigvalsh(X.T @ X)[-1])
     ev.measurements["Lipschitz constants for a 10-sample set"] = {
@@ -909,9 +857,10 @@ def condition_number(ctx: CheckContext) -> Evidence:
         return max(parts(pb), key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound", confirm=confirm_psd_kernel)
+    searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound",
+                               confirm=certificates.confirm_psd_kernel)
 
-    experiment = condition_number_along_ray(ctx)
+    experiment = constructions.condition_number_along_ray(ctx)
     return all_parts_hold("condition number", {"search": searched, "ray": experiment})
 
 
@@ -934,7 +883,7 @@ def learning_rate_thresholds(ctx: CheckContext) -> Evidence:
     starts of scale 0, 3 and 10, eta = 1.99/L_hat never increases the loss in 300 steps. And a Hypothesis search
     (two classes, at most three samples with small integer inputs, targets in positive quarters) finds data where
     eta = 1.9/M increases the loss from W = 0, confirmed in mpmath."""
-    return learning_rate_threshold_runs(ctx)
+    return descent.learning_rate_threshold_runs(ctx)
 
 
 @claim(
@@ -990,5 +939,5 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
     out = search(problems(max_N=4, max_D=3, max_K=4, logit_scales=(30.0, 1e3)), measure, settings=ctx.settings)
     searched = search_evidence(out, what="underflow where the gap predicts; log-sum-exp accurate", confirm=confirm)
 
-    experiment = underflow_constructions(ctx, threshold)
+    experiment = constructions.underflow_constructions(ctx, threshold)
     return all_parts_hold("floating-point caveat", {"search": searched, "experiment": experiment})

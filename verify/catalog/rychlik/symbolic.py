@@ -1,8 +1,10 @@
-"""The SymPy side of the Rychlik checks: symbolic problems and the closed forms written in SymPy.
+"""The SymPy side of the Rychlik checks: symbolic problems, the closed forms in SymPy, and the exact parts.
 
 Identities (P1-1, P1-2, P2-1) are proved at small shapes by differentiating
 the SymPy implementation's loss and simplifying the residual against these
-forms to exactly 0.
+forms to exactly 0; P1-3's kernel is computed exactly at rational points.
+Each ``exact_*_evidence`` is the exact part of its claim, built by
+:func:`residual_evidence` on ``verify.harness.evidence.exact_evidence``.
 """
 
 from __future__ import annotations
@@ -84,8 +86,34 @@ def residual_evidence(what: str, residuals: dict, *, also=None, measurements=Non
     return exact_evidence(what, {**vanish, **(also or {})}, measurements=measurements)
 
 
+def exact_gradient_evidence() -> Evidence:
+    """P1-1, exactly: d L / d W of the SymPy implementation's loss minus X^T (P - T)/N simplifies to 0 at
+    (N, D, K) = (1, 2, 3) (the catalog's shape, t_3 = 1 - t_1 - t_2) and (2, 2, 3)."""
+    residuals = {}
+    for N, D, K in [(1, 2, 3), (2, 2, 3)]:
+        W, X, Y, _ = symbolic_problem(N, D, K)
+        L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
+        G = sp.Matrix(D, K, lambda d, k: sp.diff(L, W[d, k]))
+        residuals[f"(N, D, K) = ({N}, {D}, {K})"] = G - X.T * (symbolic_softmax(W, X) - Y) / N
+    return residual_evidence("d L / d W - X^T (P - T)/N", residuals)
+
+
+def exact_hessian_evidence() -> Evidence:
+    """P1-2, exactly: at (N, D, K) = (1, 2, 3) the Hessian of the SymPy implementation's loss minus the Kronecker sum
+    simplifies to the zero matrix, and it contains none of the target symbols."""
+    W, X, Y, t = symbolic_problem(1, 2, 3)
+    L = sympy_impl().loss(as_objects(W), as_objects(X), as_objects(Y))
+    w = list(W)
+    H = sp.Matrix(6, 6, lambda i, j: sp.diff(L, w[i], w[j]))
+    depends = sorted(str(s) for s in H.free_symbols & set(t))
+    return residual_evidence("Hessian - (1/N) sum kron(x x^T, S(p))",
+                             {"(N, D, K) = (1, 2, 3)": H - symbolic_kron_hessian(X, symbolic_softmax(W, X))},
+                             also={"the Hessian contains no target symbol": not depends},
+                             measurements={"target symbols in the Hessian": depends})
+
+
 def exact_kernel_evidence() -> Evidence:
-    """SymPy: H vec(e_d 1^T) = 0 for symbolic W, X (N=1, D=2, K=3); exact rank of H at rational points.
+    """P1-3, exactly: H vec(e_d 1^T) = 0 for symbolic W, X (N=1, D=2, K=3); exact rank of H at rational points.
 
     At ``W_dk = log(integer)`` and integer X every probability is rational,
     so H is a rational matrix and its rank is exact: ``(K - 1) rank X``.
@@ -112,3 +140,16 @@ def exact_kernel_evidence() -> Evidence:
         dimensions[f"kernel dimension = D K - (K-1) rank X at W = log(primes) ({label})"] = nullity == predicted
     return residual_evidence("H on the shift directions u 1^T, and the exact kernel dimension", residuals,
                              also=dimensions, measurements={"exact kernel dimensions at W = log(primes)": ranks})
+
+
+def exact_factored_hessian_evidence() -> Evidence:
+    """P2-1, exactly: the Hessian of the SymPy implementation minus the factored form at (N, D, K) = (1, 2, 3), and
+    the Kronecker sum minus the factored form for free X and probabilities at (3, 2, 3), simplify to 0."""
+    W, X, Y, _ = symbolic_problem(1, 2, 3)
+    H = sp.Matrix(sympy_impl().hessian(as_objects(W), as_objects(X), as_objects(Y)))
+    residuals = {"Hessian of the loss (N=1, D=2, K=3)": H - symbolic_factored_hessian(X, symbolic_softmax(W, X))}
+    X3 = sp.Matrix(3, 2, lambda n, d: sp.Symbol(f"x{n}{d}", real=True))
+    P3 = sp.Matrix(3, 3, lambda n, k: sp.Symbol(f"p{n}{k}", positive=True))
+    residuals["Kronecker sum = factored form (free p; N=3, D=2, K=3)"] = \
+        (symbolic_kron_hessian(X3, P3) - symbolic_factored_hessian(X3, P3)).applyfunc(sp.expand)
+    return residual_evidence("Hessian - (X kron I)^T M (X kron I) / N", residuals)
