@@ -61,7 +61,7 @@ import numpy as np
 from scipy.linalg import block_diag, null_space
 
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
-from ...harness.evidence import all_parts_hold, holds_under, search_evidence, summary_of
+from ...harness.evidence import all_parts_hold, holds_under, search_evidence, searched, summary_of
 from ...harness.search import Measurement, search
 from ...numerics import differences, precision, rounding
 from ...numerics.derivatives import check_gradient, check_hessian
@@ -182,12 +182,12 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
         ]
         return max(parts, key=lambda m: m.ratio)
 
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms",
-                               confirm=certificates.confirm_hessian_forms)
+    search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
+                           what="Kronecker sum, F order, operator and variance forms",
+                           confirm=certificates.confirm_hessian_forms)
 
     exact = symbolic.exact_hessian_evidence()
-    return all_parts_hold("the Hessian and its forms", {"search": searched, "exact": exact})
+    return all_parts_hold("the Hessian and its forms", {"search": search_part, "exact": exact})
 
 
 @claim(
@@ -248,12 +248,12 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
         return max(parts, key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp",
-                               confirm=certificates.confirm_psd_kernel,
-                               measurements={"examples decided in mpmath (float64 could not resolve lambda_min on K-perp)":
-                                             len(decided_in_mpmath),
-                                             "mpmath decisions (first 5)": decided_in_mpmath[:5]})
-    return all_parts_hold("P1-3 (true form)", {"search": searched, "exact": symbolic.exact_kernel_evidence()})
+    search_part = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp",
+                                  confirm=certificates.confirm_psd_kernel,
+                                  measurements={"examples decided in mpmath (float64 could not resolve lambda_min on "
+                                                "K-perp)": len(decided_in_mpmath),
+                                                "mpmath decisions (first 5)": decided_in_mpmath[:5]})
+    return all_parts_hold("P1-3 (true form)", {"search": search_part, "exact": symbolic.exact_kernel_evidence()})
 
 
 @claim(
@@ -359,12 +359,12 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy",
-                               confirm=certificates.confirm_implicit_facts)
+    search_part = searched(ctx, problems(max_N=6, max_D=4, max_K=5), measure,
+                           what="shift invariance, GD invariants, L >= 0, L >= entropy",
+                           confirm=certificates.confirm_implicit_facts)
 
     long_run = constructions.invariants_over_long_run(ctx)
-    return all_parts_hold("P1-6", {"search": searched, "2000-step run": long_run})
+    return all_parts_hold("P1-6", {"search": search_part, "2000-step run": long_run})
 
 
 # ==========================================================================
@@ -402,10 +402,9 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
             Measurement(float(np.max(np.abs(H - factored_hessian(X, P)))), entry, "|H - factored form|"),
         ], key=lambda m: m.ratio)
 
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Hessian vs Kronecker sum and factored form",
-                               confirm=certificates.confirm_factored_hessian)
-    return all_parts_hold("Kronecker form", {"exact": exact, "search": searched})
+    search_part = searched(ctx, problems(**HESSIAN_SIZES), measure, what="Hessian vs Kronecker sum and factored form",
+                           confirm=certificates.confirm_factored_hessian)
+    return all_parts_hold("Kronecker form", {"exact": exact, "search": search_part})
 
 
 @claim(
@@ -459,13 +458,13 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    out = search(datasets(target_kinds=("soft",), **DATASET_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive",
-                               confirm=certificates.confirm_no_minimiser_or_not_coercive,
-                               to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
+    search_part = searched(ctx, datasets(target_kinds=("soft",), **DATASET_SIZES), measure,
+                           what="minimiser certified, unique modulo K, coercive",
+                           confirm=certificates.confirm_no_minimiser_or_not_coercive,
+                           to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
 
     experiments = constructions.exact_fit_and_one_hot_minimiser(ctx)
-    return all_parts_hold("existence with positive targets", {"search": searched, "experiments": experiments})
+    return all_parts_hold("existence with positive targets", {"search": search_part, "experiments": experiments})
 
 
 @claim(
@@ -557,8 +556,8 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
             ostrowski_cases.append(pb.X.shape[0])
         return max(found, key=lambda m: m.ratio)
 
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    general = search_evidence(out, what="F7 bounds on K-perp", confirm=certificates.confirm_f7_violation)
+    general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="F7 bounds on K-perp",
+                       confirm=certificates.confirm_f7_violation)
     out = search(square_problems(), measure, settings=ctx.settings)
     square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D",
                              confirm=certificates.confirm_f7_violation,
@@ -799,9 +798,9 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    out = search(problems(max_N=6, max_D=4, max_K=2), measure, settings=ctx.settings)
-    ev = search_evidence(out, what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
-                         confirm=certificates.confirm_two_class_factor)
+    ev = searched(ctx, problems(max_N=6, max_D=4, max_K=2), measure,
+                  what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
+                  confirm=certificates.confirm_two_class_factor)
     X, Y = smoothed_data(3, 10, 2, 2, 0.3)
     lam = float(np.linalg.eigvalsh(X.T @ X)[-1])
     ev.measurements["Lipschitz constants for a 10-sample set"] = {
@@ -856,12 +855,12 @@ def condition_number(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound",
-                               confirm=certificates.confirm_psd_kernel)
+    search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
+                           what="H singular on u 1^T; kappa on K-perp below F7's bound",
+                           confirm=certificates.confirm_psd_kernel)
 
     experiment = constructions.condition_number_along_ray(ctx)
-    return all_parts_hold("condition number", {"search": searched, "ray": experiment})
+    return all_parts_hold("condition number", {"search": search_part, "ray": experiment})
 
 
 @claim(
@@ -936,8 +935,8 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
         return {"method": "mpmath 50 digits (loss); the prediction is exact arithmetic on the gaps",
                 "confirmed": bool(m.violated), "quantity": m.quantity, "error": m.error}
 
-    out = search(problems(max_N=4, max_D=3, max_K=4, logit_scales=(30.0, 1e3)), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="underflow where the gap predicts; log-sum-exp accurate", confirm=confirm)
+    search_part = searched(ctx, problems(max_N=4, max_D=3, max_K=4, logit_scales=(30.0, 1e3)), measure,
+                           what="underflow where the gap predicts; log-sum-exp accurate", confirm=confirm)
 
     experiment = constructions.underflow_constructions(ctx, threshold)
-    return all_parts_hold("floating-point caveat", {"search": searched, "experiment": experiment})
+    return all_parts_hold("floating-point caveat", {"search": search_part, "experiment": experiment})

@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 
 from ...harness.claims import CheckContext, Evidence
-from ...harness.evidence import search_evidence
+from ...harness.evidence import search_evidence, searched
 from ...harness.search import Measurement, search
 from ...numerics import precision, rounding
 from ...numerics.derivatives import check_gradient
@@ -58,8 +58,8 @@ def _gradient_identity_search(ctx: CheckContext) -> Evidence:
     def confirm(pb):
         return confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True)
 
-    out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    return search_evidence(out, what="X^T (P - T)/N vs differences of the loss", confirm=confirm)
+    return searched(ctx, problems(max_N=6, max_D=4, max_K=5), measure, what="X^T (P - T)/N vs differences of the loss",
+                    confirm=confirm)
 
 
 def existence_search(ctx, strategy, *, within=None, what: str) -> Evidence:
@@ -147,8 +147,7 @@ def positive_definite_search(ctx, basis, *, what: str, quantity: str, within=Non
                     int(B.shape[1] - (K - 1) * len(row_space(X)[1])),
                 "D^2 L[e_1 1^T, e_1 1^T] (mpmath)": mpmath.nstr(witness, 5)}
 
-    out = search(problems(**sizes), measure, settings=ctx.settings)
-    return search_evidence(out, what=what, confirm=confirm)
+    return searched(ctx, problems(**sizes), measure, what=what, confirm=confirm)
 
 
 def local_threshold_search(ctx) -> Evidence:
@@ -196,6 +195,5 @@ def local_threshold_search(ctx) -> Evidence:
 
     # Two classes and at most three samples: a third of such data sets overshoot at W = 0 (measured), so even a
     # 15-example search finds one.
-    out = search(integer_datasets(max_N=3, max_D=2, max_K=2, positive_targets=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="monotone descent from W = 0 at eta = 1.9/M", confirm=confirm,
-                           to_dict=dataset_to_dict)
+    return searched(ctx, integer_datasets(max_N=3, max_D=2, max_K=2, positive_targets=True), measure,
+                    what="monotone descent from W = 0 at eta = 1.9/M", confirm=confirm, to_dict=dataset_to_dict)
