@@ -12,6 +12,8 @@ import pytest
 from scipy.linalg import null_space
 
 import impls
+from verify.catalog.rychlik.problems import catalog_s1_data as rychlik_s1
+from verify.catalog.rychlik.problems import catalog_s3_data as rychlik_s3
 from verify.numerics.optimizers import (
     _spread_constant,
     contraction_ratios,
@@ -52,19 +54,6 @@ def smoothed_three_class():
     """3 classes, 8 points in the plane plus a bias, targets 0.8 one-hot + 0.2 uniform."""
     X, Y = random_problem(1, 8, 2, 3, smoothing=0.2)
     return impls.add_bias(X), Y
-
-
-def rychlik_s1():
-    """rychlik S1: three linearly separable classes, two points each, one-hot targets."""
-    pts = np.array([(2, 0), (2.5, 0.3), (-1, 1.8), (-1.2, 2.1), (-1, -1.9), (-0.8, -2.2)], dtype=np.float64)
-    return impls.add_bias(pts), impls.one_hot([0, 0, 1, 1, 2, 2], 3)
-
-
-def rychlik_s3():
-    """rychlik S3: x in {-2,...,2} with bias; negatives class 0, positives class 1, x = 0 smoothed (1/2, 1/2)."""
-    X = impls.add_bias(np.array([[-2.0], [-1.0], [0.0], [1.0], [2.0]]))
-    Y = np.array([[1, 0], [1, 0], [0.5, 0.5], [0, 1], [0, 1]], dtype=np.float64)
-    return X, Y
 
 
 # ---------------------------------------------------------------------------

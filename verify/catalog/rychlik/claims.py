@@ -34,871 +34,81 @@ How the evidence is made:
   experiments with gradient descent and Newton's method, measured against
   bounds whose rounding slack is derived in ``verify.catalog.rychlik.tolerances``.
 
-Shared helpers another catalog may reuse: :func:`kron_hessian`,
-:func:`certify_restricted_positive_definite`, :func:`no_minimiser_certificate`,
-:func:`newton_existence`, :func:`all_parts_hold`, :func:`holds_under`.
+Every kind of evidence is built by ``verify.harness.evidence``. The claims
+are in the catalog's order; what they use sits beside them:
+
+* ``formulas``: the closed forms (Kronecker Hessians, the vectorized
+  gradient, the kernel K and K-perp, the two-class reduction, F7's bounds);
+* ``symbolic``: SymPy problems and forms, and the exact parts of P1-1, P1-2, P1-3, P2-1;
+* ``problems``: the catalog's data sets and the Hypothesis strategies;
+* ``searches``: the searches several claims share (the gradient identity,
+  existence of a minimiser, positive definiteness, the 2/M threshold);
+* ``certificates``: mpmath spectra, the positive-definiteness certificate
+  and the high-precision confirmations of the claims' own searches;
+* ``existence``: Newton on a whitened design, the recession direction of a
+  linear program, and the exact certificate that no minimiser exists;
+* ``descent``: the gradient-descent experiments (convergence, rates,
+  thresholds) and their reference minimiser W*;
+* ``constructions``: the catalog's fixed constructions beside the searches;
+* ``tolerances``: the rounding bounds, each derived where it is defined.
 """
 
 from __future__ import annotations
 
-import copy
-import itertools
 import math
-from fractions import Fraction
 
-import mpmath
 import numpy as np
-import sympy as sp
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy.linalg import block_diag, null_space
-from scipy.optimize import linprog
 
-import impls
-
-from ...numerics import precision
-from ...numerics import rounding
-from ...numerics import differences
-from . import tolerances as tol
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
-from ..sources import source
-from ...numerics.derivatives import check_gradient, check_hessian
-from ...numerics.optimizers import (
-    gradient_descent,
-    kernel_complement_basis,
-    kernel_dimension,
-    lipschitz_bound,
-    loss_increase_tolerance,
-    newton_on_complement,
-    predicted_rate,
-)
+from ...harness.evidence import all_parts_hold, holds_under, search_evidence, searched, summary_of
 from ...harness.search import Measurement, search
-from ...harness.strategies import LOGIT_SCALES, SoftmaxProblem, targets
-from ...harness.strategies import problems as _problems
-from ...harness.evidence import experiment_evidence, problem_to_dict, search_evidence
+from ...numerics import differences, precision, rounding
+from ...numerics.derivatives import check_gradient, check_hessian
+from ...numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound
+from ..sources import source
+from . import certificates, constructions, descent, symbolic
+from . import tolerances as tol
+from .existence import newton_existence, whitened
+from .formulas import (
+    c_to_f_permutation,
+    entropy_rows,
+    f7_bounds,
+    factored_hessian,
+    general_cross_entropy,
+    kernel_basis,
+    kron_hessian,
+    kron_hessian_column_major,
+    logit_gaps,
+    operator_hvp,
+    plain_gradient,
+    restricted_extremes_at,
+    row_space,
+    softmax_covariance,
+    sum_zero_basis,
+    two_class_hessian_w,
+    variance_form,
+)
+from .problems import (
+    DATASET_SIZES,
+    HESSIAN_SIZES,
+    dataset_to_dict,
+    datasets,
+    integer_datasets,
+    problems,
+    smoothed_data,
+    square_problems,
+    unnormalised_problems,
+)
+from .searches import existence_search, gradient_identity_search, positive_definite_search
+from .tolerances import hessian_eigen_tolerance, hessian_entry_tolerance
 
 EPS = rounding.eps(np.float64)
-
-# Hessian-based searches stay small: the Hessian is (DK x DK) and some checks
-# evaluate it in mpmath.
-HESSIAN_SIZES = dict(max_N=6, max_D=4, max_K=4)
-# The existence search of P2-2 runs Newton's method twice per example.
-DATASET_SIZES = dict(max_N=6, max_D=3, max_K=3)
-
-# Newton's gradient tolerance when W* is the reference point of a rate
-# measurement: the ratio window reaches 1e-11, so W* must be far more accurate.
-NEWTON_TOL_FOR_RATES = 1e-14
-
-
-# --------------------------------------------------------------------------
-# Formulas in the project's conventions
-# --------------------------------------------------------------------------
-
-
-def softmax_covariance(p) -> np.ndarray:
-    """``S(p) = diag(p) - p p^T``: the softmax Jacobian, covariance of a one-hot draw from p."""
-    p = np.asarray(p, dtype=np.float64)
-    return np.diag(p) - np.outer(p, p)
-
-
-def kron_hessian(X, P) -> np.ndarray:
-    """``(1/N) sum_n kron(x_n x_n^T, S(p_n))``: rychlik F3 for ``W.ravel()`` in C order."""
-    X = np.asarray(X, dtype=np.float64)
-    return sum(np.kron(np.outer(x, x), softmax_covariance(p)) for x, p in zip(X, P)) / X.shape[0]
-
-
-def kron_hessian_column_major(X, P) -> np.ndarray:
-    """``(1/N) sum_n kron(S(p_n), x_n x_n^T)``: F3 for ``W.ravel(order="F")`` (index ``k*D + d``)."""
-    X = np.asarray(X, dtype=np.float64)
-    return sum(np.kron(softmax_covariance(p), np.outer(x, x)) for x, p in zip(X, P)) / X.shape[0]
-
-
-def factored_hessian(X, P) -> np.ndarray:
-    """``(1/N) (X kron I_K)^T M (X kron I_K)`` with ``M = blockdiag(S(p_1), ..., S(p_N))`` (F3, P2-1).
-
-    Row ``n*K + k`` and column ``d*K + l`` of ``X kron I_K`` hold ``x_nd delta_kl``.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    K = np.asarray(P).shape[1]
-    A = np.kron(X, np.eye(K))
-    M = block_diag(*[softmax_covariance(p) for p in P])
-    return A.T @ M @ A / X.shape[0]
-
-
-def operator_hvp(X, P, V) -> np.ndarray:
-    """``H[V] = (1/N) sum_n x_n (S(p_n) u_n)^T`` with ``u_n = V^T x_n`` (F3, operator form), shape (D, K)."""
-    X = np.asarray(X, dtype=np.float64)
-    U = X @ V
-    PU = P * U
-    return X.T @ (PU - P * PU.sum(axis=1, keepdims=True)) / X.shape[0]
-
-
-def variance_form(X, P, V) -> float:
-    """``(1/N) sum_n Var_{k ~ p_n}[(V^T x_n)_k]``: the quadratic form ``D^2 L[V, V]`` (F3)."""
-    U = np.asarray(X, dtype=np.float64) @ V
-    mean = (P * U).sum(axis=1, keepdims=True)
-    return float(np.mean((P * (U - mean) ** 2).sum(axis=1)))
-
-
-def c_to_f_permutation(D: int, K: int) -> np.ndarray:
-    """Index array ``perm`` with ``W.ravel(order="F") == W.ravel()[perm]``."""
-    return np.array([d * K + k for k in range(K) for d in range(D)])
-
-
-def plain_gradient(probs, X, T) -> np.ndarray:
-    """``X^T (P - T) / N``: the vectorized gradient of P1-1 (paper: ``(Y - T) X^T``)."""
-    X = np.asarray(X, dtype=np.float64)
-    return X.T @ (probs - T) / X.shape[0]
-
-
-def general_cross_entropy(W, X, T) -> float:
-    """``-(1/N) sum_n sum_k T_nk log p_nk`` for any nonnegative T (rows need not sum to 1), stable.
-
-    ``-sum_k t_k log p_k = (sum_k t_k) logsumexp(z) - t . z``; computed with
-    the maximum shifted out. Used where the implementations (which require
-    rows in the simplex) cannot go: S4.
-    """
-    Z = np.asarray(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64)
-    m = Z.max(axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.exp(Z - m).sum(axis=1))
-    return float(np.mean(T.sum(axis=1) * lse - (T * Z).sum(axis=1)))
-
-
-def entropy_rows(T) -> np.ndarray:
-    """``-sum_k t_k log t_k`` per row (0 log 0 = 0)."""
-    T = np.asarray(T, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -np.where(T > 0, T * np.log(np.where(T > 0, T, 1.0)), 0.0).sum(axis=1)
-
-
-def logit_gaps(W, X) -> np.ndarray:
-    """``max_k z_nk - min_k z_nk`` per sample."""
-    Z = np.asarray(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64)
-    return Z.max(axis=1) - Z.min(axis=1)
-
-
-# --------------------------------------------------------------------------
-# Subspaces
-# --------------------------------------------------------------------------
-
-
-def row_space(X):
-    """``(U_r, s_r, V_r)``: the rank-r part of the SVD ``X = U diag(s) V^T``.
-
-    The rank is decided as in ``verify.numerics.optimizers`` (singular values above
-    ``eps max(N, D) s_max``), so that ``V_r`` spans the same row space as
-    :func:`verify.numerics.optimizers.kernel_complement_basis` uses.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    N, D = X.shape
-    U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    r = int(np.sum(s > EPS * max(N, D) * s[0])) if s.size and s[0] > 0 else 0
-    return U[:, :r], s[:r], Vt[:r].T
-
-
-def sum_zero_basis(K: int) -> np.ndarray:
-    """Orthonormal basis (K, K-1) of ``{v : 1_K . v = 0}``."""
-    return null_space(np.ones((1, K)))
-
-
-def kernel_basis(X, K: int) -> np.ndarray:
-    """Orthonormal basis of the predicted kernel ``K = {V : X V has rows in span(1_K)}`` (F4), as columns.
-
-    It is the orthogonal complement of ``kernel_complement_basis(X, K)``.
-    """
-    P = kernel_complement_basis(X, K)
-    n = P.shape[0]
-    if P.shape[1] == 0:
-        return np.eye(n)
-    return null_space(P.T)
-
-
-# --------------------------------------------------------------------------
-# Spectra, in float64 with derived tolerances, and in mpmath when float64 cannot decide
-# --------------------------------------------------------------------------
-
-
-def hessian_entry_tolerance(X, W, Y) -> float:
-    """Bound on the error of each computed Hessian entry: the agreement bound plus gradual underflow.
-
-    An entry is a sum over N samples of products of ``x_nd x_ne p_nk (delta - p_nl)``, about
-    ``N (K + 4)`` operations, each of which may also lose one subnormal to underflow.
-    """
-    N, K = np.asarray(X).shape[0], np.asarray(W).shape[1]
-    return rounding.agreement_tolerances(X, W, Y, np.float64)["hessian"] + tol.underflow_error(N * (K + 4))
-
-
-def hessian_eigen_tolerance(H, X, W, Y) -> float:
-    """Bound on the error of every computed eigenvalue of H or of ``B^T H B`` (``tolerances.symmetric_eigenvalue_error``)."""
-    return tol.symmetric_eigenvalue_error(H, hessian_entry_tolerance(X, W, Y), EPS)
-
-
-def digits_to_resolve(W, X) -> int:
-    """mpmath digits that resolve the smallest eigenvalue of the Hessian on K-perp against its largest.
-
-    On K-perp, ``lambda_min >= min p * lambda+_min(X^T X) / N`` and
-    ``lambda_max <= lambda_max(X^T X) / (2N)`` (F7), and ``min_k p_nk >=
-    exp(-gap_n) / K``; so the ratio is at least ``2 exp(-gap) / (K kappa+(X)^2)``.
-    Its decimal exponent, plus the standard 50 digits, is enough.
-    """
-    K = np.asarray(W).shape[1]
-    _, s, _ = row_space(X)
-    if s.size == 0:
-        return precision.HIGH_PRECISION_DIGITS
-    gap = float(logit_gaps(W, X).max())
-    needed = gap / math.log(10) + 2 * math.log10(s[0] / s[-1]) + math.log10(K)
-    return precision.HIGH_PRECISION_DIGITS + int(math.ceil(needed))
-
-
-def mp_restricted_spectrum(W, X, B, digits: int) -> list:
-    """Eigenvalues (ascending, mpf) of ``B^T H(W) B`` with the Hessian of the definition in ``digits`` digits.
-
-    ``B`` (DK, r) is taken exactly as the float64 numbers it holds.
-    """
-    A = mp_restricted_matrix(W, X, B, digits)
-    with precision.workdps(digits):
-        values = mpmath.eigsy(A, eigvals_only=True)
-        return sorted(values[i] for i in range(A.rows))
-
-
-def mp_restricted_matrix(W, X, B, digits: int):
-    """``B^T H(W) B`` as an mpmath matrix, with the Hessian of the definition in ``digits`` digits.
-
-    ``B`` (DK, r) is taken exactly as the float64 numbers it holds; the identity is not multiplied out.
-    """
-    H = precision.hessian(W, X, digits=digits)
-    with precision.workdps(digits):
-        Hm = mpmath.matrix(H.tolist())
-        if B.shape[0] == B.shape[1] and np.array_equal(B, np.eye(B.shape[0])):
-            return Hm
-        Bm = mpmath.matrix(precision.to_mp(B))
-        A = Bm.T * Hm * Bm
-        return (A + A.T) / 2
-
-
-def certify_restricted_positive_definite(W, X, B) -> dict:
-    """Decide in mpmath whether ``B^T H(W) B`` is positive definite, at the precision the problem needs.
-
-    With B of full column rank and H positive semidefinite, ``B^T H B`` is
-    positive definite exactly when ``span(B)`` meets the kernel of H only in 0.
-    Decided by the pivots of an LDL^T factorisation (each pivot is at least
-    the smallest eigenvalue, so a positive definite matrix has all pivots
-    above it): positive definite when every pivot exceeds
-    ``n * tolerances.high_precision_zero(max diagonal, digits)``, the
-    backward error of the factorisation at that precision.
-    """
-    digits = digits_to_resolve(W, X)
-    A = mp_restricted_matrix(W, X, B, digits)
-    n = A.rows
-    with precision.workdps(digits):
-        scale = max(abs(A[i, i]) for i in range(n)) if n else mpmath.mpf(0)
-        floor = n * tol.high_precision_zero(scale, digits)
-        L = mpmath.zeros(n, n)
-        pivots = []
-        positive = n > 0 and scale > 0
-        for j in range(n):
-            if not positive:
-                break
-            d = A[j, j] - mpmath.fsum(L[j, k] ** 2 * pivots[k] for k in range(j))
-            pivots.append(d)
-            if not d > floor:
-                positive = False
-                break
-            for i in range(j + 1, n):
-                L[i, j] = (A[i, j] - mpmath.fsum(L[i, k] * L[j, k] * pivots[k] for k in range(j))) / d
-        return {
-            "method": f"mpmath {digits} digits, LDL^T pivots",
-            "digits": digits,
-            "smallest_pivot": mpmath.nstr(min(pivots), 8) if pivots else "none",
-            "zero_floor": mpmath.nstr(floor, 3),
-            "positive_definite": bool(positive),
-        }
-
-
-def mp_zero_eigenvalues(W, X, B=None, digits: int = precision.HIGH_PRECISION_DIGITS) -> dict:
-    """Number of eigenvalues of ``B^T H B`` (or H) that vanish in ``digits``-digit arithmetic."""
-    n = np.asarray(W).size
-    B = np.eye(n) if B is None else B
-    values = mp_restricted_spectrum(W, X, B, digits)
-    with precision.workdps(digits):
-        scale = max(abs(values[0]), abs(values[-1]))
-        floor = tol.high_precision_zero(scale, digits)
-        zeros = sum(1 for v in values if abs(v) <= floor)
-        return {
-            "method": f"mpmath {digits} digits",
-            "zero_eigenvalues": int(zeros),
-            "lambda_min": mpmath.nstr(values[0], 5),
-            "lambda_max": mpmath.nstr(values[-1], 8),
-            "zero_floor": mpmath.nstr(floor, 3),
-        }
-
-
-def mp_fd_gradient(loss_mp, W, h_digits: int = 20) -> np.ndarray:
-    """Central differences of an mpmath loss with step 10**-h_digits at 50 digits (float64 array).
-
-    Truncation ``h^2 |f'''| / 6 ~ 1e-40`` and rounding ``1e-50 / h = 1e-30``:
-    the result is the exact derivative to far below any float64 tolerance.
-    """
-    W = np.asarray(W, dtype=np.float64)
-    G = np.zeros(W.shape)
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        h = mpmath.mpf(10) ** (-h_digits)
-        base = np.array(precision.to_mp(W), dtype=object)
-        for idx in np.ndindex(W.shape):
-            plus, minus = base.copy(), base.copy()
-            plus[idx] = plus[idx] + h
-            minus[idx] = minus[idx] - h
-            G[idx] = float((loss_mp(plus) - loss_mp(minus)) / (2 * h))
-    return G
-
-
-# --------------------------------------------------------------------------
-# Existence of a minimiser: Newton on a whitened design, and an exact certificate of non-existence
-# --------------------------------------------------------------------------
-
-
-def whitened(X):
-    """``(U_r, M)`` with ``X M = U_r`` (orthonormal columns): the same loss landscape, well conditioned.
-
-    ``X W = U_r (diag(s_r) V_r^T W)`` and ``W -> diag(s_r) V_r^T W`` maps onto
-    every (r, K) matrix, so ``L(.; X)`` attains its infimum exactly when
-    ``L(.; U_r)`` does, and a point ``W~`` of the second is ``W = M W~`` with
-    ``M = V_r diag(1/s_r)`` in the first. Newton's curvature tests then
-    compare eigenvalues on the scale of 1, not of ``s_min^2 / s_max^2``,
-    which float64 cannot resolve below ~1e-16.
-    """
-    U, s, V = row_space(X)
-    return U, V / s
-
-
-def newton_existence(ctx, X, Y, W0=None, tol_grad: float = 1e-12):
-    """Newton on ``W0 + K⊥`` for the whitened design: ``(NewtonResult, M)`` (see :func:`whitened`).
-
-    With every target entry >= tau > 0, every Newton iterate (the line search
-    only accepts decrease) satisfies ``L <= L(W0)``, and F10's coercivity
-    ``L(W) >= tau/N sum_n spread(x_n^T W)`` bounds its K⊥-part: for
-    orthonormal columns, ``sum_n spread(x_n^T V) >= ||X V||_F / sqrt(K) =
-    ||V||_F / sqrt(K)``, so ``||V||_F <= N sqrt(K) L(W0) / tau``. Twice that is
-    Newton's ``max_norm``: an iterate beyond it would contradict the bound.
-    Without positive targets the default ``max_norm`` of Newton applies.
-    """
-    Xw, M = whitened(X)
-    K = Y.shape[1]
-    if Xw.shape[1] == 0:
-        return None, M
-    W0w = np.zeros((Xw.shape[1], K)) if W0 is None else W0
-    kwargs = {}
-    tau = float(np.min(Y))
-    if tau > 0:
-        L0 = float(ctx.impl.loss(W0w, Xw, Y))
-        kwargs["max_norm"] = float(np.linalg.norm(W0w)) + 2 * Xw.shape[0] * math.sqrt(K) * L0 / tau
-    return newton_on_complement(ctx.impl, Xw, Y, W0w, tol=tol_grad, **kwargs), M
-
-
-def recession_direction(X, Y):
-    """A direction V (D, K) along which L decreases without bound toward its infimum, or None.
-
-    Solves the linear program: maximise the total margin ``sum_n sum_{j not in
-    S_n} (u_{n, r_n} - u_{n, j})`` with ``u_n = V^T x_n``, subject to ``u_n``
-    being equal on the support ``S_n`` of ``t_n`` (``r_n`` its first class),
-    at most that value off it, and ``|V| <= 1``, on the whitened design (the
-    same set of logit directions, well scaled). A positive optimum is a
-    recession direction that is not a constancy direction, i.e. no minimiser
-    (Albert & Anderson's separation, generalised to soft targets); an optimum
-    of 0 means every recession direction leaves L unchanged, and L attains
-    its minimum. The float solution is only a candidate: the proof is
-    :func:`no_minimiser_certificate`.
-    """
-    Xw, M = whitened(X)
-    N, r = Xw.shape
-    K = Y.shape[1]
-    if r == 0:
-        return None, 0.0
-    A_eq, A_ub, c = [], [], np.zeros(r * K)
-    for n in range(N):
-        S = [k for k in range(K) if Y[n, k] > 0]
-        ref = S[0]
-        for k in range(K):
-            if k == ref:
-                continue
-            row = np.zeros((r, K))
-            row[:, k] += Xw[n]
-            row[:, ref] -= Xw[n]
-            (A_eq if k in S else A_ub).append(row.ravel())
-            if k not in S:
-                c += row.ravel()  # minimise sum (u_nj - u_n,ref) = maximise the margins
-    if not A_ub:
-        return None, 0.0
-    res = linprog(c, A_ub=np.array(A_ub), b_ub=np.zeros(len(A_ub)), A_eq=np.array(A_eq) if A_eq else None,
-                  b_eq=np.zeros(len(A_eq)) if A_eq else None, bounds=[(-1, 1)] * (r * K), method="highs")
-    if res.status != 0 or -res.fun <= tol.LP_MARGIN_FLOOR:
-        return None, float(-res.fun) if res.status == 0 else 0.0
-    return M @ res.x.reshape(r, K), float(-res.fun)
-
-
-def no_minimiser_certificate(X, Y, V, active_tol: float = tol.LP_FEASIBILITY_TOLERANCE) -> dict:
-    """Exact check that ``V`` proves that the loss has no minimiser.
-
-    Certificate (a recession direction, Albert & Anderson's separation
-    generalised to soft targets): for every sample n, the logit direction
-    ``u_n = V^T x_n`` takes its maximum on every class in the support of
-    ``t_n``, and some ``u_n`` is not constant. Then at every W the
-    directional derivative is ``(1/N) sum_n (p_n . u_n - t_n . u_n) =
-    (1/N) sum_n (p_n . u_n - max u_n) < 0``, because every p_n is strictly
-    positive: the gradient vanishes nowhere, and a differentiable convex
-    function without a stationary point has no minimiser.
-
-    ``V`` comes from a float64 computation; ties on the soft rows (classes
-    in one support must share the maximum exactly), and margins below
-    ``active_tol`` times the scale of ``X V``, are restored by the exact
-    orthogonal projection of ``vec(V)`` onto the subspace where they hold.
-    Everything is decided in rational arithmetic on the exact values of the
-    float inputs.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    N, D = X.shape
-    K = np.asarray(Y).shape[1]
-    Xq = [[Fraction(float(x)) for x in row] for row in X]
-    v = [Fraction(float(x)) for x in np.asarray(V, dtype=np.float64).ravel()]
-    supports = [tuple(k for k in range(K) if Y[n, k] > 0) for n in range(N)]
-    # Classes whose float margin below the support's level is negligible are tied too (they are active
-    # constraints of the direction, equal in exact arithmetic up to the float computation's rounding).
-    U_float = X @ np.asarray(V, dtype=np.float64)
-    scale = float(np.max(np.abs(U_float))) if U_float.size else 0.0
-    ties = []
-    for n, S in enumerate(supports):
-        level = float(np.max(U_float[n, list(S)]))
-        group = list(S) + [k for k in range(K) if k not in S and level - U_float[n, k] <= active_tol * scale]
-        for a, b in zip(group, group[1:]):
-            row = [Fraction(0)] * (D * K)
-            for d in range(D):
-                row[d * K + a] += Xq[n][d]
-                row[d * K + b] -= Xq[n][d]
-            ties.append(row)
-    if ties:
-        v = _project_onto_null_space(ties, v)
-    Vq = np.array(v, dtype=object).reshape(D, K)
-    nonconstant, failures, margins = [], [], []
-    for n, S in enumerate(supports):
-        u = [sum((Xq[n][d] * Vq[d, k] for d in range(D)), Fraction(0)) for k in range(K)]
-        top = max(u)
-        if any(u[k] != top for k in S):
-            failures.append(n)
-        if any(x != u[0] for x in u):
-            nonconstant.append(n)
-            margins.append(float(min(top - x for x in u if x != top)))
-    valid = not failures and bool(nonconstant)
-    return {
-        "valid": bool(valid),
-        "method": "exact rational arithmetic",
-        "direction": [[float(x) for x in row] for row in Vq],
-        "direction_exact": Vq,
-        "samples_not_maximal_on_support": failures,
-        "samples_with_nonconstant_logit_direction": nonconstant,
-        "smallest_positive_margin": min(margins) if margins else None,
-    }
-
-
-def _project_onto_null_space(rows, v):
-    """Exact orthogonal projection of ``v`` onto ``{x : A x = 0}`` (A given by rational ``rows``), in Fractions.
-
-    ``v - A_r^T (A_r A_r^T)^{-1} A_r v`` with A_r a basis of A's row space (from Gaussian elimination).
-    """
-    basis = []
-    for row in rows:  # Gaussian elimination: reduce each row by the independent rows kept so far
-        r = list(row)
-        for pivot, b in basis:
-            if r[pivot] != 0:
-                f = r[pivot] / b[pivot]
-                r = [x - f * y for x, y in zip(r, b)]
-        nz = next((i for i, x in enumerate(r) if x != 0), None)
-        if nz is not None:
-            basis.append((nz, r))
-    A = [b for _, b in basis]
-    m = len(A)
-    G = [[sum((a * c for a, c in zip(A[i], A[j])), Fraction(0)) for j in range(m)] for i in range(m)]
-    rhs = [sum((a * x for a, x in zip(A[i], v)), Fraction(0)) for i in range(m)]
-    y = _solve_fractions(G, rhs)
-    return [x - sum((A[i][j] * y[i] for i in range(m)), Fraction(0)) for j, x in enumerate(v)]
-
-
-def _solve_fractions(G, rhs):
-    """Solve the nonsingular system ``G y = rhs`` exactly (Gauss-Jordan with Fractions)."""
-    m = len(G)
-    M = [list(G[i]) + [rhs[i]] for i in range(m)]
-    for col in range(m):
-        piv = next(i for i in range(col, m) if M[i][col] != 0)
-        M[col], M[piv] = M[piv], M[col]
-        p = M[col][col]
-        M[col] = [x / p for x in M[col]]
-        for i in range(m):
-            if i != col and M[i][col] != 0:
-                f = M[i][col]
-                M[i] = [a - f * b for a, b in zip(M[i], M[col])]
-    return [M[i][m] for i in range(m)]
-
-
-def ray_losses(X, Y, V, scales) -> list:
-    """``L(s V) - (1/N) sum_n entropy(t_n)`` in 50-digit mpmath for each s (mpf values).
-
-    The subtracted value is a lower bound of L (cross-entropy >= entropy);
-    ``V`` may hold exact Fractions (an object array).
-    """
-    Y = np.asarray(Y, dtype=np.float64)
-    V = np.asarray(V)
-    out = []
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        entropy = -mpmath.fsum(mpmath.mpf(float(t)) * mpmath.log(mpmath.mpf(float(t))) for t in Y.ravel() if t > 0) / len(Y)
-        for s in scales:
-            W = V * Fraction(s) if V.dtype == object else V.astype(np.float64) * s
-            out.append(precision.cross_entropy(W, X, Y) - entropy)
-    return out
-
-
-def confirm_no_minimiser(X, Y, V) -> dict:
-    """High-precision confirmation that (X, Y) has no minimiser, from the direction V of a float run."""
-    cert = no_minimiser_certificate(X, Y, V)
-    result = {key: value for key, value in cert.items() if key != "direction_exact"}
-    result["confirmed"] = cert["valid"]
-    if cert["valid"]:
-        result["method"] = "exact rational arithmetic (recession-direction certificate); mpmath 50 digits along the ray"
-        # Unit smallest margin, so that L(s V) - inf L ~ exp(-s) stays visible in 50 digits.
-        V = cert["direction_exact"] / Fraction(cert["smallest_positive_margin"])
-        scales = [1, 2, 4, 8, 16, 32]
-        values = ray_losses(X, Y, V, scales)
-        result["ray_scales (direction scaled to unit smallest margin)"] = scales
-        result["loss_minus_mean_entropy_along_ray"] = [mpmath.nstr(v, 6) for v in values]
-        result["decrease_between_consecutive_scales"] = [mpmath.nstr(a - b, 3) for a, b in zip(values, values[1:])]
-        result["strictly_decreasing_along_ray"] = all(b < a for a, b in zip(values, values[1:]))
-        result["confirmed"] = result["strictly_decreasing_along_ray"]
-    return result
-
-
-# --------------------------------------------------------------------------
-# Evidence
-# --------------------------------------------------------------------------
-
-
-def _summary_of(ev: Evidence) -> dict:
-    out = {"verdict": ev.verdict, "summary": ev.summary, "examples": ev.examples}
-    if ev.quantity:
-        out.update(quantity=ev.quantity, worst_error=ev.worst_error, tolerance=ev.tolerance)
-    if ev.counterexample is not None:
-        out.update(counterexample=ev.counterexample, found_by_search=ev.found_by_search, high_precision=ev.high_precision)
-    if ev.measurements:
-        out["measurements"] = ev.measurements
-    return out
-
-
-def all_parts_hold(what: str, parts: dict, *, measurements=None, figures=None, notes=()) -> Evidence:
-    """One Evidence from several checks of one claim: ``holds`` when every part holds.
-
-    Otherwise the first part that does not hold decides, and its
-    counterexample (found, shrunk, confirmed) becomes the claim's.
-    """
-    failing = [(name, ev) for name, ev in parts.items() if ev.verdict != HOLDS]
-    ev = Evidence(
-        verdict=HOLDS,
-        examples=sum(p.examples for p in parts.values()),
-        measurements={**(measurements or {}), "parts": {name: _summary_of(p) for name, p in parts.items()}},
-        figures=list(figures or []),
-        notes=list(notes),
-    )
-    worst = max((p for p in parts.values() if p.quantity and p.worst_error is not None and p.tolerance),
-                key=lambda p: p.worst_error / p.tolerance, default=None)
-    if worst is not None:
-        ev.quantity, ev.worst_error, ev.tolerance = worst.quantity, worst.worst_error, worst.tolerance
-    if not failing:
-        ev.summary = f"{what}: every part holds (" + "; ".join(f"{n}: {p.summary}" for n, p in parts.items()) + ")"
-        return ev
-    name, bad = failing[0]
-    ev.verdict = bad.verdict
-    ev.summary = f"{what}: part '{name}' does not hold: {bad.summary}"
-    ev.counterexample, ev.found_by_search, ev.high_precision = bad.counterexample, bad.found_by_search, bad.high_precision
-    ev.quantity, ev.worst_error, ev.tolerance = bad.quantity, bad.worst_error, bad.tolerance
-    return ev
-
-
-def holds_under(what: str, under: Evidence, without: Evidence, hypothesis: str, *, measurements=None) -> Evidence:
-    """Evidence for a ``holds-under`` claim: it must hold with ``hypothesis`` and fail (confirmed) without it."""
-    ev = Evidence(
-        verdict=HOLDS,
-        examples=under.examples + without.examples,
-        measurements={**(measurements or {}), "with the hypothesis": _summary_of(under),
-                      "without the hypothesis": _summary_of(without)},
-    )
-    if under.verdict != HOLDS:
-        ev.verdict = under.verdict
-        ev.summary = f"{what}: fails even under '{hypothesis}': {under.summary}"
-        ev.counterexample, ev.found_by_search, ev.high_precision = under.counterexample, under.found_by_search, under.high_precision
-        ev.quantity, ev.worst_error, ev.tolerance = under.quantity, under.worst_error, under.tolerance
-        return ev
-    if without.verdict != REFUTED:
-        ev.summary = f"{what}: holds even without '{hypothesis}' ({without.summary})"
-        return ev
-    ev.verdict = HOLDS_UNDER
-    ev.summary = (f"{what}: holds under '{hypothesis}' ({under.summary}); without it: {without.summary}")
-    ev.counterexample, ev.found_by_search, ev.high_precision = without.counterexample, without.found_by_search, without.high_precision
-    ev.quantity, ev.worst_error, ev.tolerance = without.quantity, without.worst_error, without.tolerance
-    return ev
-
-
-def series(label: str, x, y, limit: int = 200) -> dict:
-    """Plot data ``{"label", "x", "y"}`` with at most ``limit`` points (log- and evenly spaced)."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n = len(x)
-    if n > limit:
-        half = limit // 2
-        idx = np.unique(np.concatenate([
-            np.linspace(0, n - 1, half).round().astype(int),
-            (np.geomspace(1, n, limit - half).round().astype(int) - 1).clip(0, n - 1),
-        ]))
-        x, y = x[idx], y[idx]
-    return {"label": label, "x": [float(v) for v in x], "y": [float(v) for v in y]}
-
-
-def figure(title: str, xlabel: str, ylabel: str, curves: list, *, xscale="linear", yscale="linear") -> dict:
-    return {"title": title, "xlabel": xlabel, "ylabel": ylabel, "xscale": xscale, "yscale": yscale, "series": curves}
-
-
-# --------------------------------------------------------------------------
-# Data sets of the catalog and of the experiments
-# --------------------------------------------------------------------------
-
-
-def catalog_s1_data():
-    """rychlik S1: three linearly separable classes in the plane, two points each, with a bias column."""
-    pts = np.array([(2, 0), (2.5, 0.3), (-1, 1.8), (-1.2, 2.1), (-1, -1.9), (-0.8, -2.2)], dtype=np.float64)
-    return impls.add_bias(pts), impls.one_hot([0, 0, 1, 1, 2, 2], 3)
-
-
-def catalog_s3_data():
-    """rychlik S3: x in {-2..2} with bias; x < 0 class 0, x > 0 class 1, x = 0 smoothed (1/2, 1/2)."""
-    X = impls.add_bias(np.array([[-2.0], [-1.0], [0.0], [1.0], [2.0]]))
-    Y = np.array([[1, 0], [1, 0], [0.5, 0.5], [0, 1], [0, 1]], dtype=np.float64)
-    return X, Y
-
-
-def smoothed_data(seed: int, N: int, D: int, K: int, smoothing: float, x_scale: float = 1.0, bias: bool = True):
-    """Gaussian inputs (plus a bias column), one-hot labels mixed with the uniform vector: every target > 0."""
-    rng = np.random.default_rng(seed)
-    X = x_scale * rng.normal(size=(N, D))
-    if bias:
-        X = impls.add_bias(X)
-    Y = (1 - smoothing) * impls.one_hot(rng.integers(0, K, N), K) + smoothing / K
-    return X, Y
-
-
-def problems(**kwargs):
-    """``strategies.problems`` without the rare draws whose W is not finite.
-
-    ``strategies.problems`` rescales W by ``scale / max|X W|``; when X holds
-    entries near 1e-308 that factor overflows and W comes back infinite or NaN.
-    Every claim here is about finite W, so such draws are outside its hypotheses.
-    """
-    return _problems(**kwargs).filter(lambda pb: bool(np.all(np.isfinite(pb.W))))
-
-
-def datasets(**sizes):
-    """Data sets (X, Y) drawn by Hypothesis; W is irrelevant (logit scale 0 draws W = 0)."""
-    return problems(logit_scales=(0.0,), **sizes)
-
-
-@st.composite
-def square_problems(draw, max_D: int = 4, max_K: int = 4):
-    """Problems with N = D (square X), for Ostrowski's form of P2-4; otherwise drawn like ``strategies.problems``."""
-    D = draw(st.integers(1, max_D), label="N = D")
-    K = draw(st.integers(2, max_K), label="K")
-    unit = st.floats(-1.0, 1.0, allow_subnormal=False)
-    X = draw(hnp.arrays(np.float64, (D, D), elements=unit), label="X")
-    W = draw(hnp.arrays(np.float64, (D, K), elements=unit), label="W")
-    scale = draw(st.sampled_from(list(LOGIT_SCALES)), label="logit scale")
-    peak = float(np.abs(X @ W).max())
-    factor = scale / peak if peak > 0 else 0.0
-    # logits below ~1e-300 cannot be rescaled in float64 (the factor overflows): W = 0 then, as for scale 0
-    W = W * factor if math.isfinite(factor) and factor > 0 else np.zeros_like(W)
-    kind = draw(st.sampled_from(["one-hot", "soft", "soft-with-zeros"]), label="targets")
-    Y = targets(draw, D, K, kind, np.float64)
-    return SoftmaxProblem(X=X, W=W, Y=Y, V=np.zeros_like(W), sample_weight=np.ones(D),
-                          tags=dict(logit_scale=scale, targets=kind, square=True))
-
-
-def quarter_rows(K: int) -> list[tuple]:
-    """Target rows with entries in {0, 1/4, ..., 1} summing to 1 (exact in binary): one-hot rows first."""
-    rows = [tuple(4 * (j == k) for j in range(K)) for k in range(K)]
-    rest = [c for c in itertools.product(range(5), repeat=K) if sum(c) == 4 and max(c) < 4]
-    rows += sorted(rest, key=lambda c: (sum(x == 0 for x in c) == 0, c))  # with zeros first, then strictly positive
-    return [tuple(x / 4 for x in c) for c in rows]
-
-
-@st.composite
-def integer_datasets(draw, max_N: int = 5, max_D: int = 2, max_K: int = 3, max_abs: int = 3, *,
-                     mixed_targets: bool = True, positive_targets: bool = False, smoothed_row: bool = False):
-    """Small data sets for the existence and threshold searches (S1, S3, S7): integer inputs, quarter targets.
-
-    Whether a minimiser exists depends on X only through which logit
-    directions separate the samples, and on the targets only through their
-    supports, so small integers and quarter-valued rows already cover every
-    case; each row is a single choice, which Hypothesis shrinks quickly
-    (toward one-hot rows). With ``mixed_targets=False`` every row is one-hot;
-    with ``positive_targets=True`` every entry is positive (a minimiser
-    exists); with ``smoothed_row=True`` the first row is strictly positive
-    and the second has a zero entry (N >= 2), so that every class has
-    positive total mass by construction.
-    """
-    N = draw(st.integers(2 if smoothed_row else 1, max_N), label="N")
-    D = draw(st.integers(1, max_D), label="D")
-    K = draw(st.integers(2, max_K), label="K")
-    X = np.array(draw(st.lists(st.integers(-max_abs, max_abs), min_size=N * D, max_size=N * D), label="X"),
-                 dtype=np.float64).reshape(N, D)
-    every = quarter_rows(K)
-    choices = every if mixed_targets else every[:K]
-    if positive_targets:
-        choices = [row for row in every if min(row) > 0]
-    row_choices = [choices] * N
-    if smoothed_row:
-        row_choices[0] = [row for row in every if min(row) > 0]
-        row_choices[1] = [row for row in every if min(row) == 0]
-    rows = [options[draw(st.integers(0, len(options) - 1), label="target row")] for options in row_choices]
-    return SoftmaxProblem(X=X, W=np.zeros((D, K)), Y=np.array(rows, dtype=np.float64), V=np.zeros((D, K)),
-                          sample_weight=np.ones(N), tags=dict(inputs=f"integers in [-{max_abs}, {max_abs}]",
-                                                              targets="quarters"))
-
-
-def _dataset_to_dict(pb) -> dict:
-    d = problem_to_dict(pb)
-    d.pop("W", None)
-    d.pop("V", None)
-    d.pop("sample_weight", None)
-    return d
-
-
-# --------------------------------------------------------------------------
-# Exact (SymPy) checks
-# --------------------------------------------------------------------------
-
-_SYMPY_IMPL = []
-
-
-def sympy_impl():
-    """One SymPy implementation per process (it caches the symbolic model of each shape)."""
-    if not _SYMPY_IMPL:
-        _SYMPY_IMPL.append(impls.get("sympy"))
-    return _SYMPY_IMPL[0]
-
-
-def _objects(M) -> np.ndarray:
-    return np.array(M.tolist(), dtype=object)
-
-
-def symbolic_problem(N: int, D: int, K: int):
-    """Symbolic W (D, K), X (N, D) and targets with ``t_nK = 1 - sum of the others`` (rows sum to 1 exactly)."""
-    W = sp.Matrix(D, K, lambda d, k: sp.Symbol(f"w{d}{k}", real=True))
-    X = sp.Matrix(N, D, lambda n, d: sp.Symbol(f"x{n}{d}", real=True))
-    t = [[sp.Symbol(f"t{n}{k}", real=True) for k in range(K - 1)] for n in range(N)]
-    Y = sp.Matrix(N, K, lambda n, k: t[n][k] if k < K - 1 else 1 - sum(t[n]))
-    return W, X, Y, [s for row in t for s in row]
-
-
-def symbolic_softmax(W, X) -> sp.Matrix:
-    Z = X * W
-    return sp.Matrix(Z.rows, Z.cols, lambda n, k: sp.exp(Z[n, k]) / sum(sp.exp(Z[n, j]) for j in range(Z.cols)))
-
-
-def symbolic_kron_hessian(X, P) -> sp.Matrix:
-    N, D = X.shape
-    K = P.cols
-    H = sp.zeros(D * K, D * K)
-    for n in range(N):
-        x, p = X[n, :].T, P[n, :].T
-        H += sp.kronecker_product(x * x.T, sp.diag(*p) - p * p.T)
-    return H / N
-
-
-def _is_zero(expr) -> bool:
-    return sp.cancel(sp.together(expr)) == 0
-
-
-def exact_evidence(what: str, residuals: dict) -> Evidence:
-    """Evidence of exact identities: ``residuals`` maps a shape label to a SymPy matrix that must be zero."""
-    failed = {label: str(R) for label, R in residuals.items() if not all(_is_zero(e) for e in R)}
-    ev = Evidence(verdict=HOLDS if not failed else REFUTED, examples=len(residuals),
-                  measurements={"shapes": list(residuals), "method": "SymPy, exact simplification of the residual"})
-    if failed:
-        ev.summary = f"{what}: the residual does not simplify to zero for {', '.join(failed)}"
-        ev.counterexample = failed
-        ev.found_by_search = False
-    else:
-        ev.summary = f"{what}: the residual simplifies to exactly 0 (SymPy) for {', '.join(residuals)}"
-    return ev
 
 
 # ==========================================================================
 # Paper 1: Rychlik, arXiv:1903.12600
 # ==========================================================================
-
-
-_GRADIENT_SEARCHES: dict = {}
-
-
-def gradient_identity_search(ctx: CheckContext) -> Evidence:
-    """Search: ``X^T (P - T) / N`` against Richardson differences of ``ctx.impl.loss``, targets in the simplex.
-
-    P1-1 and the normalised half of S4 are the same search; it runs once per implementation and profile
-    (a derandomized search gives the same evidence again), and each claim gets its own copy.
-    """
-    key = (id(ctx.impl), repr(ctx.settings))
-    cached = _GRADIENT_SEARCHES.get(key)
-    if cached is None or cached[0] is not ctx.impl:  # the implementation object is kept, so its id is not reused
-        cached = _GRADIENT_SEARCHES[key] = (ctx.impl, _gradient_identity_search(ctx))
-    return copy.deepcopy(cached[1])
-
-
-def _gradient_identity_search(ctx: CheckContext) -> Evidence:
-    impl = ctx.impl
-
-    def measure(pb):
-        X, Y = pb.X, pb.Y
-        chk = check_gradient(lambda W: impl.loss(W, X, Y), lambda W: plain_gradient(impl.probs(W, X), X, Y),
-                             pb.W, method="richardson")
-        return Measurement(chk.max_abs_error, chk.tolerance, "|X^T (P - T)/N - differences of L|", chk.to_dict())
-
-    def confirm(pb):
-        return confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True)
-
-    out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    return search_evidence(out, what="X^T (P - T)/N vs differences of the loss", confirm=confirm)
-
-
-FD_STEP_DIGITS = 20
-
-
-def confirm_gradient_formula(W, X, T, *, plain: bool) -> dict:
-    """mpmath: differences of the definition ``-(1/N) sum T log p`` against the plain or the corrected formula.
-
-    The differences (step 1e-20 at 50 digits) are exact to 1e-30, so a
-    discrepancy above ``high_precision_zero(scale, 50 - 20)`` is real.
-    """
-    exact = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
-    P = precision.as_float(precision.probs(W, X))
-    plain_value = plain_gradient(P, X, T)
-    corrected = precision.as_float(precision.gradient(W, X, T))
-    scale = max(1.0, float(np.max(np.abs(exact))))
-    floor = tol.high_precision_zero(scale, precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
-    plain_error = float(np.max(np.abs(plain_value - exact)))
-    corrected_error = float(np.max(np.abs(corrected - exact)))
-    # float64 rounding of the formula values themselves, a few ulps of the scale
-    noise = differences.QUANTITY_ROUNDING_ULPS * EPS * scale
-    formula_error = plain_error if plain else corrected_error
-    return {
-        "method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits, central differences with step 1e-{FD_STEP_DIGITS}",
-        "confirmed": bool(formula_error > floor + noise),
-        "plain_formula_error": plain_error,
-        "corrected_formula_error": corrected_error,
-        "corrected_formula_agrees": bool(corrected_error <= floor + noise),
-        "row_sums": np.asarray(T, dtype=np.float64).sum(axis=1).tolist(),
-    }
 
 
 @claim(
@@ -921,14 +131,8 @@ def vectorized_gradient(ctx: CheckContext) -> Evidence:
     differentiates the SymPy implementation's loss and the residual against ``X^T (P - T)/N`` simplifies to 0.
     Then a search over shapes up to (6, 4, 5), one-hot, soft and zero-entry targets and logits up to 1e3
     compares the formula with Richardson differences of the reference loss."""
-    residuals = {}
-    for N, D, K in [(1, 2, 3), (2, 2, 3)]:
-        W, X, Y, _ = symbolic_problem(N, D, K)
-        L = sympy_impl().loss(_objects(W), _objects(X), _objects(Y))
-        G = sp.Matrix(D, K, lambda d, k: sp.diff(L, W[d, k]))
-        residuals[f"N={N}, D={D}, K={K}"] = G - X.T * (symbolic_softmax(W, X) - Y) / N
     return all_parts_hold("grad L = X^T (P - T)/N", {
-        "exact": exact_evidence("d L / d W - X^T (P - T)/N", residuals),
+        "exact": symbolic.exact_gradient_evidence(),
         "search": gradient_identity_search(ctx),
     })
 
@@ -978,130 +182,12 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
         ]
         return max(parts, key=lambda m: m.ratio)
 
-    def confirm(pb):
-        H_exact = precision.as_float(precision.hessian(pb.W, pb.X))
-        fd = np.stack([mp_fd_gradient(lambda Wm: _mp_gradient_entry(Wm, pb.X, pb.Y, i), pb.W, FD_STEP_DIGITS).ravel()
-                       for i in range(pb.W.size)])
-        error = float(np.max(np.abs(fd - H_exact)))
-        floor = tol.high_precision_zero(max(1.0, float(np.max(np.abs(fd)))), precision.HIGH_PRECISION_DIGITS - FD_STEP_DIGITS)
-        return {"method": "mpmath 50 digits: differences of the exact gradient vs the Kronecker sum",
-                "confirmed": bool(error > floor + differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(np.max(np.abs(fd))))),
-                "error": error}
+    search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
+                           what="Kronecker sum, F order, operator and variance forms",
+                           confirm=certificates.confirm_hessian_forms)
 
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Kronecker sum, F order, operator and variance forms", confirm=confirm)
-
-    W, X, Y, t = symbolic_problem(1, 2, 3)
-    L = sympy_impl().loss(_objects(W), _objects(X), _objects(Y))
-    w = list(W)
-    H = sp.Matrix(6, 6, lambda i, j: sp.diff(L, w[i], w[j]))
-    exact = exact_evidence("Hessian - (1/N) sum kron(x x^T, S(p))", {"N=1, D=2, K=3": H - symbolic_kron_hessian(X, symbolic_softmax(W, X))})
-    depends = sorted(str(s) for s in H.free_symbols & set(t))
-    exact.measurements["target symbols in the Hessian"] = depends
-    if depends:
-        exact.verdict, exact.summary = REFUTED, f"the Hessian depends on the targets {depends}"
-        exact.counterexample, exact.found_by_search = {"target symbols": depends}, False
-    return all_parts_hold("the Hessian and its forms", {"search": searched, "exact": exact})
-
-
-def _mp_gradient_entry(W, X, Y, i):
-    """Entry i (C order) of the exact gradient, in mpmath (the object array from ``precision.gradient``)."""
-    return precision.gradient(W, X, Y).ravel()[i]
-
-
-def psd_kernel_parts(ctx, pb) -> tuple[list, dict]:
-    """The three parts of P1-3's true form at one (X, W): PSD, H = 0 on K, H positive definite on K-perp.
-
-    Returns Measurements and details. Positive definiteness on K-perp is
-    decided in float64 when ``lambda_min(P^T H P)`` exceeds the eigenvalue
-    error bound, and otherwise in mpmath at the precision the logit gaps
-    require (rychlik S8: float64 loses probabilities below ~1e-16 against 1
-    in S(p), and all of them below 1e-308).
-    """
-    X, W, Y = pb.X, pb.W, pb.Y
-    K = W.shape[1]
-    H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
-    H = (H + H.T) / 2
-    e = hessian_eigen_tolerance(H, X, W, Y)
-    lam = np.linalg.eigvalsh(H)
-    kernel = kernel_basis(X, K)
-    P = kernel_complement_basis(X, K)
-    kernel_norm = float(np.linalg.norm(H @ kernel, 2)) if kernel.size else 0.0
-    restricted = np.linalg.eigvalsh(P.T @ H @ P) if P.size else np.array([np.inf])
-    details = dict(
-        lambda_min=float(lam[0]),
-        lambda_max=float(lam[-1]),
-        eigenvalue_error_bound=e,
-        zero_eigenvalues_float64=int(np.sum(np.abs(lam) <= e)),
-        kernel_dimension_predicted=int(kernel.shape[1]),
-        restricted_lambda_min_float64=float(restricted[0]),
-    )
-    if restricted[0] > e:
-        positive, details["K-perp positive definite decided by"] = True, "float64"
-    else:
-        cert = certify_restricted_positive_definite(W, X, P)
-        positive, details["K-perp positive definite decided by"] = cert["positive_definite"], cert
-    parts = [
-        Measurement(max(0.0, -float(lam[0])), e, "-lambda_min(H) (PSD)", details),
-        Measurement(kernel_norm, e, "||H v|| on the predicted kernel K", details),
-        Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
-    ]
-    return parts, details
-
-
-def confirm_psd_kernel(pb) -> dict:
-    """Recompute the three parts of P1-3 in mpmath at the precision the problem needs."""
-    X, W = pb.X, pb.W
-    K = W.shape[1]
-    digits = digits_to_resolve(W, X)
-    n = W.size
-    full = mp_restricted_spectrum(W, X, np.eye(n), digits)
-    kernel = kernel_basis(X, K)
-    with precision.workdps(digits):
-        scale = max(abs(full[0]), abs(full[-1]))
-        floor = tol.high_precision_zero(scale, digits)
-        Hm = mpmath.matrix(precision.hessian(W, X, digits=digits).tolist())
-        kernel_norm = mpmath.mnorm(Hm * mpmath.matrix(precision.to_mp(kernel)), 1) if kernel.size else mpmath.mpf(0)
-        not_psd = bool(full[0] < -floor)
-        kernel_leak = bool(kernel_norm > floor * max(1, n))
-    cert = certify_restricted_positive_definite(W, X, kernel_complement_basis(X, K))
-    return {"method": f"mpmath {digits} digits", "confirmed": not_psd or kernel_leak or not cert["positive_definite"],
-            "lambda_min": mpmath.nstr(full[0], 5), "kernel_norm": mpmath.nstr(kernel_norm, 5), "K-perp": cert}
-
-
-def exact_kernel_evidence() -> Evidence:
-    """SymPy: H vec(e_d 1^T) = 0 for symbolic W, X (N=1, D=2, K=3); exact rank of H at rational points.
-
-    At ``W_dk = log(integer)`` and integer X every probability is rational,
-    so H is a rational matrix and its rank is exact: ``(K - 1) rank X``.
-    """
-    ce = sympy_impl()
-    W, X, Y, _ = symbolic_problem(1, 2, 3)
-    H = sp.Matrix(ce.hessian(_objects(W), _objects(X), _objects(Y)))
-    residuals = {}
-    for d in range(2):
-        V = sp.zeros(2, 3)
-        V[d, :] = sp.ones(1, 3)
-        residuals[f"H vec(e_{d} 1^T), symbolic W, X, N=1, D=2, K=3"] = H * sp.Matrix(list(V))
-    ev = exact_evidence("H on the shift directions u 1^T", residuals)
-    ranks = {}
-    primes = [2, 3, 5, 7, 11, 13]
-    targets = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4)], [0, 1, 0]])
-    for label, Xq in [("N=2, D=2, rank X = 2", sp.Matrix([[1, 2], [3, -1]])), ("N=2, D=2, rank X = 1", sp.Matrix([[1, 2], [2, 4]]))]:
-        Wq = sp.Matrix(2, 3, lambda d, k: sp.log(primes[d * 3 + k]))
-        Hq = sp.Matrix(ce.hessian(_objects(Wq), _objects(Xq), _objects(targets))).applyfunc(
-            lambda e: sp.cancel(sp.expand(e, power_exp=True, log=False)))
-        rational = all(e.is_Rational for e in Hq)
-        predicted = 2 * 3 - 2 * Xq.rank()
-        nullity = len(Hq.nullspace()) if rational else None
-        ranks[label] = {"rational": rational, "kernel_dimension": nullity, "predicted D K - (K-1) rank X": predicted}
-        if nullity != predicted:
-            ev.verdict, ev.found_by_search = REFUTED, False
-            ev.counterexample = {label: ranks[label]}
-    ev.measurements["exact kernel dimensions at W = log(primes)"] = ranks
-    if ev.verdict == HOLDS:
-        ev.summary += "; exact kernel dimension = D K - (K-1) rank X at rational points"
-    return ev
+    exact = symbolic.exact_hessian_evidence()
+    return all_parts_hold("the Hessian and its forms", {"search": search_part, "exact": exact})
 
 
 @claim(
@@ -1128,73 +214,46 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
     decided_in_mpmath = []
 
     def measure(pb):
-        parts, details = psd_kernel_parts(ctx, pb)
-        decided = details["K-perp positive definite decided by"]
-        if decided != "float64":
-            decided_in_mpmath.append({"digits": decided["digits"], "smallest LDL pivot": decided["smallest_pivot"],
-                                      "largest logit gap": float(logit_gaps(pb.W, pb.X).max())})
+        X, W, Y = pb.X, pb.W, pb.Y
+        K = W.shape[1]
+        H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
+        H = (H + H.T) / 2
+        e = hessian_eigen_tolerance(H, X, W, Y)
+        lam = np.linalg.eigvalsh(H)
+        kernel = kernel_basis(X, K)
+        P = kernel_complement_basis(X, K)
+        kernel_norm = float(np.linalg.norm(H @ kernel, 2)) if kernel.size else 0.0
+        restricted = np.linalg.eigvalsh(P.T @ H @ P) if P.size else np.array([np.inf])
+        details = dict(
+            lambda_min=float(lam[0]),
+            lambda_max=float(lam[-1]),
+            eigenvalue_error_bound=e,
+            zero_eigenvalues_float64=int(np.sum(np.abs(lam) <= e)),
+            kernel_dimension_predicted=int(kernel.shape[1]),
+            restricted_lambda_min_float64=float(restricted[0]),
+        )
+        if restricted[0] > e:
+            positive, details["K-perp positive definite decided by"] = True, "float64"
+        else:
+            # float64 loses probabilities below ~1e-16 against 1 in S(p) (rychlik S8): decide at the digits needed
+            cert = certificates.certify_restricted_positive_definite(W, X, P)
+            positive, details["K-perp positive definite decided by"] = cert["positive_definite"], cert
+            decided_in_mpmath.append({"digits": cert["digits"], "smallest LDL pivot": cert["smallest_pivot"],
+                                      "largest logit gap": float(logit_gaps(W, X).max())})
+        parts = [  # (a) PSD, (b) H = 0 on K, (c) positive definite on K-perp
+            Measurement(max(0.0, -float(lam[0])), e, "-lambda_min(H) (PSD)", details),
+            Measurement(kernel_norm, e, "||H v|| on the predicted kernel K", details),
+            Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
+        ]
         return max(parts, key=lambda m: m.ratio)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp", confirm=confirm_psd_kernel,
-                               measurements={"examples decided in mpmath (float64 could not resolve lambda_min on K-perp)":
-                                             len(decided_in_mpmath),
-                                             "mpmath decisions (first 5)": decided_in_mpmath[:5]})
-    return all_parts_hold("P1-3 (true form)", {"search": searched, "exact": exact_kernel_evidence()})
-
-
-# --------------------------------------------------------------------------
-# Gradient-descent measurements shared by the convergence and rate claims
-# --------------------------------------------------------------------------
-
-
-def restricted_extremes_at(ctx, W, X, Y) -> tuple[float, float, np.ndarray]:
-    """``(m, M, eigenvalues)`` of ``P^T H(W) P`` (the Hessian on K-perp) from the implementation's Hessian."""
-    P = kernel_complement_basis(X, Y.shape[1])
-    H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
-    ev = np.linalg.eigvalsh(P.T @ ((H + H.T) / 2) @ P)
-    return float(ev[0]), float(ev[-1]), ev
-
-
-def minimiser(ctx, X, Y, W0):
-    """Newton's minimiser in ``W0 + K⊥`` (gradient to 1e-14), with m, M there and its error bound.
-
-    Returns ``(NewtonResult, m, M, error)``; ``error`` bounds ``||W_computed - W*||_F``
-    (``tolerances.minimizer_error``). Raises when Newton does not certify a minimiser.
-    """
-    res = newton_on_complement(ctx.impl, X, Y, W0, tol=NEWTON_TOL_FOR_RATES)
-    if res.exists is not True:
-        raise RuntimeError(f"the experiment needs a minimiser, Newton says: {res.reason}")
-    m, M, _ = restricted_extremes_at(ctx, res.W, X, Y)
-    D, K = res.W.shape
-    g_err = math.sqrt(D * K) * rounding.agreement_tolerances(X, res.W, Y, np.float64)["grad"]
-    return res, m, M, tol.minimizer_error(res.grad_norm, g_err, m)
-
-
-def contraction_profile(X, Y, Ws, W_star, star_error: float, step: float, *, local: bool = False):
-    """Per-step ratios ``||W_{k+1} - W*|| / ||W_k - W*||`` along stored iterates, and their slack.
-
-    The slack (``tolerances.contraction_ratio_slack``) covers the rounding of
-    each step and the error of W*; with ``local=True`` it adds the
-    linearisation error, for comparison with a rate of the Hessian at W*.
-    Returns ``(distances, ratios, slacks)``; steps that start at distance 0 are dropped.
-    """
-    Ws = np.asarray(Ws, dtype=np.float64)
-    dist = np.sqrt(((Ws - W_star[None]) ** 2).reshape(len(Ws), -1).sum(axis=1))
-    grad_entry = rounding.agreement_tolerances(X, np.abs(Ws).max(axis=0), Y, np.float64)["grad"]
-    T3 = tol.third_derivative_bound(X) if local else 0.0
-    G = (Ws[:-1] - Ws[1:]) / step  # the gradients the steps used (to rounding)
-    step_rounding = tol.gd_step_rounding(Ws[:-1], G, step, grad_entry, EPS)
-    keep = dist[:-1] > 0
-    ratios = dist[1:][keep] / dist[:-1][keep]
-    slacks = tol.contraction_ratio_slack(dist[:-1][keep], step_rounding[keep], star_error, step if local else 0.0, T3)
-    return dist, ratios, slacks
-
-
-def window(dist_before, lo: float = 1e-11, hi: float = 1e-3) -> np.ndarray:
-    """Mask of the steps whose starting error lies in [lo, hi] (the catalog's measurable range, P2-3)."""
-    d = np.asarray(dist_before)
-    return (d >= lo) & (d <= hi)
+    search_part = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp",
+                                  confirm=certificates.confirm_psd_kernel,
+                                  measurements={"examples decided in mpmath (float64 could not resolve lambda_min on "
+                                                "K-perp)": len(decided_in_mpmath),
+                                                "mpmath decisions (first 5)": decided_in_mpmath[:5]})
+    return all_parts_hold("P1-3 (true form)", {"search": search_part, "exact": symbolic.exact_kernel_evidence()})
 
 
 @claim(
@@ -1218,59 +277,7 @@ def convergence_with_minimiser(ctx: CheckContext) -> Evidence:
     descent at eta = 1/L_hat runs until its gradient reaches the rounding floor. Checked along every run: no loss
     increase beyond rounding, ||W_k - W*|| non-increasing within its rounding slack, the O(1/k) value bound, and
     convergence to Newton's W* (not to another minimiser). The separable case without a minimiser is S1."""
-    rng = np.random.default_rng(9)
-    cases = [
-        ("smoothed targets, 3 classes", *smoothed_data(1, 8, 2, 3, 0.2), rng.normal(size=(3, 3))),
-        ("overlapping one-hot classes", impls.add_bias(np.array([[-1.0], [-1.0], [1.0], [1.0]])),
-         impls.one_hot([0, 1, 0, 1], 2), rng.normal(size=(2, 2))),
-        ("rank-deficient X (N=4 < D=5)", *smoothed_data(8, 4, 5, 3, 0.2, bias=False), rng.normal(size=(5, 3))),
-    ]
-    max_iter = 200_000 if ctx.thorough else 20_000
-    checks, table, curves = {}, [], []
-    for i, (name, X, Y, W0) in enumerate(cases):
-        newton, m, M, star_err = minimiser(ctx, X, Y, W0)
-        W_star, L_star = newton.W, newton.loss
-        D, K = W0.shape
-        g_floor = math.sqrt(D * K) * rounding.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
-        # Runs stop at the gradient's rounding floor; under ctx.thorough the first one takes the catalog's 20 000 steps.
-        catalog_run = ctx.thorough and i == 0
-        gd = gradient_descent(ctx.impl, X, Y, W0, step_multiplier=1.0, max_iter=20_000 if catalog_run else max_iter,
-                              grad_tol=0.0 if catalog_run else g_floor, record_W=True)
-        dist, ratios, slacks = contraction_profile(X, Y, gd.W_history, W_star, star_err, gd.step)
-        losses = gd.history["loss"]
-        k = np.arange(1, len(losses))
-        loss_tol = loss_increase_tolerance(losses[0], EPS)
-        value_bound = dist[0] ** 2 / (2 * gd.step * k)
-        final_bound = tol.minimizer_error(gd.grad_norm, g_floor, m) + star_err
-        P = kernel_complement_basis(X, K)
-        moved = (gd.W - W0).ravel()
-        off_complement = float(np.linalg.norm(moved - P @ (P.T @ moved)))
-        drift = tol.gd_invariant_drift(gd.n_iter, np.abs(gd.W_history).max(), gd.step * gd.history["grad_norm"].max(), K, EPS)
-        checks[f"{name}: minimiser certified by Newton"] = newton.exists is True
-        checks[f"{name}: no loss increase"] = gd.n_increases == 0
-        checks[f"{name}: ||W_k - W*|| non-increasing"] = bool(np.all(ratios <= 1 + slacks))
-        checks[f"{name}: L(W_k) - L* <= ||W_0 - W*||^2/(2 eta k)"] = bool(np.all(losses[1:] - L_star <= value_bound + loss_tol))
-        checks[f"{name}: gradient reached its rounding floor"] = bool(gd.converged or gd.grad_norm <= g_floor)
-        checks[f"{name}: converged to Newton's W*"] = bool(dist[-1] <= final_bound)
-        checks[f"{name}: stayed in W_0 + K-perp"] = off_complement <= drift
-        table.append({"data": name, "N, D, K": [int(X.shape[0]), D, K], "eta * L_hat": 1.0, "steps": gd.n_iter,
-                      "final ||W - W*||": float(dist[-1]), "bound": final_bound, "L*": L_star,
-                      "max ||W_k||": float(gd.history["W_norm"].max()), "||W*||": float(np.linalg.norm(W_star)),
-                      "m on K-perp at W*": m, "M on K-perp at W*": M, "L_hat": gd.L,
-                      "distance from W_0 + K-perp": off_complement, "loss increases": gd.n_increases})
-        curves.append(series(name, np.arange(len(dist)), np.maximum(dist, 1e-300)))
-    return experiment_evidence(
-        "gradient descent with a minimiser, eta = 1/L_hat", checks, examples=len(cases),
-        measurements={"runs": table, "catalog": "||W - W*|| = 5e-15 after 20 000 steps at eta = 1/L_hat"},
-        figures=[figure("P1-4: gradient descent converges to the minimiser in W_0 + K-perp", "step k", "||W_k - W*||_F",
-                        curves, yscale="log")],
-    )
-
-
-def two_class_hessian_w(X, s) -> np.ndarray:
-    """``X^T diag(s (1 - s)) X / N``: the Hessian of the two-class loss in ``w = W[:, 0] - W[:, 1]`` (F9)."""
-    X = np.asarray(X, dtype=np.float64)
-    return X.T @ (X * (s * (1 - s))[:, None]) / X.shape[0]
+    return descent.convergence_runs(ctx)
 
 
 @claim(
@@ -1296,86 +303,12 @@ def two_class_rate(ctx: CheckContext) -> Evidence:
     eta = 1/L_hat and 1.9/L_hat. Along every run: each W-step moves w by exactly -2 eta grad_w L (within its rounding);
     every measured per-step contraction (in W on K-perp, which equals the one in w) is at most the effective rho plus
     its derived rounding slack; and the local rate in w with step 2 eta equals the local rate in W with step eta."""
-    rng = np.random.default_rng(5)
-    X_a, Y_a = smoothed_data(3, 10, 2, 2, 0.3)
-    X_c = impls.add_bias(rng.normal(size=(12, 2)))
-    t_c = rng.uniform(0.2, 0.8, size=12)
-    Y_c = np.stack([t_c, 1 - t_c], axis=1)
-    X_d, Y_d = smoothed_data(4, 10, 2, 2, 0.02)
-    cases = [
-        ("smoothed (t in {0.15, 0.85}), W0 = 0", X_a, Y_a, np.zeros((3, 2)), 1.0),
-        ("smoothed, far start", X_a, Y_a, 3 * rng.normal(size=(3, 2)), 1.9),
-        ("soft t ~ U(0.2, 0.8), W0 = 0", X_c, Y_c, np.zeros((3, 2)), 1.9),
-        ("nearly one-hot (t in {0.01, 0.99})", X_d, Y_d, np.zeros((3, 2)), 1.0),
-    ]
-    steps = 3000 if ctx.thorough else 300
-    checks, table, curves = {}, [], []
-    for name, X, Y, W0, multiplier in cases:
-        N = X.shape[0]
-        newton, m_W, M_W, star_err = minimiser(ctx, X, Y, W0)
-        gd = gradient_descent(ctx.impl, X, Y, W0, step_multiplier=multiplier, max_iter=steps, record_W=True)
-        eta, eta_w = gd.step, 2 * gd.step
-        Ws = gd.W_history
-        w = Ws[:, :, 0] - Ws[:, :, 1]
-        t = Y[:, 0]
-        # The reduction: every W-step is a w-step of size 2 eta on the logistic loss.
-        s = 1 / (1 + np.exp(-(X @ w[:-1].T).T))
-        predicted = -eta_w * (s - t) @ X / N
-        grad_entry = rounding.agreement_tolerances(X, np.abs(Ws).max(axis=0), Y, np.float64)["grad"]
-        step_rounding = tol.gd_step_rounding(Ws[:-1], (Ws[:-1] - Ws[1:]) / eta, eta, grad_entry, EPS)
-        reduction_error = np.linalg.norm((w[1:] - w[:-1]) - predicted, axis=1)
-        reduction_tol = math.sqrt(2) * step_rounding + eta_w * math.sqrt(X.shape[1]) * grad_entry
-        # The effective bound (F9), in w with step 2 eta.
-        evx = np.linalg.eigvalsh(X.T @ X)
-        lam_plus = float(np.min(evx[evx > EPS * X.size * evx[-1]]))
-        tau = float(min(np.min(t), np.min(1 - t)))
-        L0 = float(ctx.impl.loss(W0, X, Y))
-        delta = 0.5 * math.exp(-N * L0 / tau)
-        # 1 - rho, computed without cancellation (rho is within 1e-20 of 1 here: the bound is very pessimistic).
-        low, high = eta_w * delta * lam_plus / N, eta_w * evx[-1] / (4 * N)
-        gap = min(low, high if high <= 1 else 2 - high)
-        rho_eff = 1 - gap
-        dist, ratios, slacks = contraction_profile(X, Y, Ws, newton.W, star_err, eta)
-        # The local rate: w-Hessian at w* on range(X^T) with step 2 eta, and the W-Hessian on K-perp with step eta.
-        _, _, Vr = row_space(X)
-        s_star = ctx.impl.probs(newton.W, X)[:, 0]
-        Hw = Vr.T @ two_class_hessian_w(X, s_star) @ Vr
-        mu = np.linalg.eigvalsh(Hw)
-        rho_w = float(np.max(np.abs(1 - eta_w * mu)))
-        rho_W = predicted_rate(m_W, M_W, eta)
-        H_W = np.asarray(ctx.impl.hessian(newton.W, X, Y), dtype=np.float64)
-        e_W = hessian_eigen_tolerance(H_W, X, newton.W, Y)
-        _, local_ratios, local_slacks = contraction_profile(X, Y, Ws, newton.W, star_err, eta, local=True)
-        inside = window(dist[:-1][dist[:-1] > 0])
-        resolved = slacks < 1e-9
-        checks[f"{name}: W-steps are w-steps of size 2 eta"] = bool(np.all(reduction_error <= reduction_tol))
-        checks[f"{name}: every ratio <= effective rho"] = bool(np.all(ratios - 1 <= -gap + slacks))
-        checks[f"{name}: effective rho < 1"] = gap > 0
-        # rho moves by eta times an eigenvalue's error: e_W for lambda_W, 2 e_w <= 2 e_W for 2 lambda_w
-        checks[f"{name}: local rate in w (2 eta) = local rate in W (eta)"] = abs(rho_w - rho_W) <= 3 * eta * e_W
-        checks[f"{name}: every ratio <= local rate + linearisation slack"] = bool(np.all(local_ratios <= rho_w + local_slacks))
-        table.append({
-            "data": name, "eta * L_hat": multiplier, "tau": tau, "delta": delta, "effective rho": rho_eff,
-            "1 - effective rho": gap,
-            "largest measured ratio (steps with slack < 1e-9)": float(ratios[resolved].max()) if resolved.any() else None,
-            "steps with slack < 1e-9": int(resolved.sum()),
-            "local rho (w, 2 eta)": rho_w, "local rho (W, eta)": rho_W,
-            "median measured ratio in [1e-11, 1e-3]": float(np.median(local_ratios[inside])) if inside.any() else None,
-            "w-Hessian eigenvalues at w*": mu.tolist(),
-            "W-Hessian eigenvalues on K-perp at W*": restricted_extremes_at(ctx, newton.W, X, Y)[2].tolist(),
-            "largest reduction error / tolerance": float(np.max(reduction_error / reduction_tol)),
-        })
-        curves.append(series(name, np.arange(len(ratios)), ratios))
-    return experiment_evidence(
-        "two-class rate bound", checks, examples=len(cases),
-        measurements={"runs": table, "note": "the W-Hessian's eigenvalues on K-perp are exactly twice the w-Hessian's "
-                                              "(catalog: [0.0818, 0.3215, 0.6470] vs [0.1636, 0.6431, 1.2940])"},
-        figures=[figure("P1-5: per-step contraction ||W_{k+1} - W*|| / ||W_k - W*||, two classes", "step k",
-                        "ratio", curves)],
-    )
+    return descent.two_class_rate_runs(ctx)
 
 
-INVARIANT_STEPS = 20
+# budget: gradient-descent steps per P1-6 search example. A leak of W 1_K or Q^T W would add up over the
+# steps while the drift bound grows only by each step's rounding; 20 keep the search as cheap as its siblings.
+INVARIANT_STEPS_BUDGET = 20
 
 
 @claim(
@@ -1413,7 +346,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
             Measurement(max(0.0, H_bar - L0), loss_tol + entropy_tol, "mean entropy - L(W)", {"L": L0, "mean entropy": H_bar}),
         ]
         if lipschitz_bound(X) > 0:
-            gd = gradient_descent(impl, X, Y, W, step_multiplier=1.0, max_iter=INVARIANT_STEPS)
+            gd = gradient_descent(impl, X, Y, W, step_multiplier=1.0, max_iter=INVARIANT_STEPS_BUDGET)
             moved = gd.W - W
             Q = null_space(X)
             drift_tol = tol.gd_invariant_drift(gd.n_iter, np.abs(np.stack([W, gd.W])).max(),
@@ -1426,58 +359,17 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, W, Y = pb.X, pb.W, pb.Y
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            L0 = precision.cross_entropy(W, X, Y)
-            L1 = precision.cross_entropy(W + pb.V[:, :1], X, Y)
-            entropy = -mpmath.fsum(mpmath.mpf(float(t)) * mpmath.log(mpmath.mpf(float(t))) for t in Y.ravel() if t > 0) / len(Y)
-            G = precision.gradient(W, X, Y)
-            row_sums = max(abs(mpmath.fsum(G[d])) for d in range(G.shape[0]))
-            Q = null_space(X)
-            leak = max((abs(mpmath.fsum(mpmath.mpf(float(Q[d, j])) * G[d, k] for d in range(G.shape[0])))
-                        for j in range(Q.shape[1]) for k in range(G.shape[1])), default=mpmath.mpf(0))
-            floor = tol.high_precision_zero(max(1, abs(L0)), precision.HIGH_PRECISION_DIGITS)
-            # Q is float64-orthogonal to range(X^T) only to ~eps, so Q^T G is ~eps |G| even when G is exact.
-            leak_floor = differences.QUANTITY_ROUNDING_ULPS * EPS * max(1.0, float(max(abs(g) for g in G.ravel())))
-            failures = {"shift": abs(L1 - L0) > floor, "L < 0": L0 < -floor, "L < entropy": L0 < entropy - floor,
-                        "grad 1_K != 0": row_sums > floor, "Q^T grad != 0": leak > leak_floor}
-        return {"method": f"mpmath {precision.HIGH_PRECISION_DIGITS} digits", "confirmed": any(failures.values()),
-                "failures": failures, "L": mpmath.nstr(L0, 12), "L(W + u 1^T) - L(W)": mpmath.nstr(L1 - L0, 5)}
+    search_part = searched(ctx, problems(max_N=6, max_D=4, max_K=5), measure,
+                           what="shift invariance, GD invariants, L >= 0, L >= entropy",
+                           confirm=certificates.confirm_implicit_facts)
 
-    out = search(problems(max_N=6, max_D=4, max_K=5), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="shift invariance, GD invariants, L >= 0, L >= entropy", confirm=confirm)
-
-    X, Y = smoothed_data(5, 3, 5, 3, 0.1, bias=False)  # rank 3 < D = 5
-    W0 = np.random.default_rng(6).normal(size=(5, 3))
-    gd = gradient_descent(impl, X, Y, W0, max_iter=2000)
-    Q = null_space(X)
-    drift = {
-        "max change of W 1_K": float(np.max(np.abs((gd.W - W0).sum(axis=1)))),
-        "max change of Q^T W": float(np.max(np.abs(Q.T @ (gd.W - W0)))),
-        "bound": tol.gd_invariant_drift(2000, np.abs(np.stack([W0, gd.W])).max(), gd.step * gd.history["grad_norm"].max(), 3, EPS),
-        "catalog": "changes of 8e-15 and 3e-15 after 2000 steps",
-    }
-    long_run = experiment_evidence(
-        "GD invariants over 2000 steps", {
-            "W 1_K unchanged within the rounding bound": drift["max change of W 1_K"] <= drift["bound"],
-            "Q^T W unchanged within the rounding bound": drift["max change of Q^T W"] <= drift["bound"],
-        }, examples=1, measurements={"2000 GD steps, rank-deficient X (N=3, D=5, K=3)": drift})
-    return all_parts_hold("P1-6", {"search": searched, "2000-step run": long_run})
+    long_run = constructions.invariants_over_long_run(ctx)
+    return all_parts_hold("P1-6", {"search": search_part, "2000-step run": long_run})
 
 
 # ==========================================================================
 # Paper 2: Nwaigwe & Rychlik, arXiv:2012.04576
 # ==========================================================================
-
-
-def symbolic_factored_hessian(X, P) -> sp.Matrix:
-    """``(1/N) (X kron I_K)^T blockdiag(S(p_n)) (X kron I_K)`` in SymPy."""
-    N, D = X.shape
-    K = P.cols
-    A = sp.kronecker_product(X, sp.eye(K))
-    blocks = [sp.diag(*P[n, :]) - P[n, :].T * P[n, :] for n in range(N)]
-    return A.T * sp.diag(*blocks) * A / N
 
 
 @claim(
@@ -1497,14 +389,7 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
     form simplifies to the zero matrix; and for (N, D, K) = (3, 2, 3) with free symbols for X and for the probabilities,
     the Kronecker sum and the factored form are the same polynomial matrix. Search (shapes up to (6, 4, 4), logits up
     to 1e3): the reference Hessian against both forms, within the Hessian's entrywise rounding bound."""
-    W, X, Y, _ = symbolic_problem(1, 2, 3)
-    H = sp.Matrix(sympy_impl().hessian(_objects(W), _objects(X), _objects(Y)))
-    residuals = {"Hessian of the loss, N=1, D=2, K=3": H - symbolic_factored_hessian(X, symbolic_softmax(W, X))}
-    X3 = sp.Matrix(3, 2, lambda n, d: sp.Symbol(f"x{n}{d}", real=True))
-    P3 = sp.Matrix(3, 3, lambda n, k: sp.Symbol(f"p{n}{k}", positive=True))
-    residuals["Kronecker sum vs factored form, free p, N=3, D=2, K=3"] = \
-        (symbolic_kron_hessian(X3, P3) - symbolic_factored_hessian(X3, P3)).applyfunc(sp.expand)
-    exact = exact_evidence("Hessian - (X kron I)^T M (X kron I) / N", residuals)
+    exact = symbolic.exact_factored_hessian_evidence()
     impl = ctx.impl
 
     def measure(pb):
@@ -1517,17 +402,9 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
             Measurement(float(np.max(np.abs(H - factored_hessian(X, P)))), entry, "|H - factored form|"),
         ], key=lambda m: m.ratio)
 
-    def confirm(pb):
-        exact_H = precision.as_float(precision.hessian(pb.W, pb.X))
-        P = precision.as_float(precision.probs(pb.W, pb.X))
-        error = float(np.max(np.abs(factored_hessian(pb.X, P) - exact_H)))
-        entry = hessian_entry_tolerance(pb.X, pb.W, pb.Y)
-        return {"method": "mpmath 50 digits (Hessian of the definition) vs the factored form of exact probabilities",
-                "confirmed": bool(error > entry), "error": error}
-
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="Hessian vs Kronecker sum and factored form", confirm=confirm)
-    return all_parts_hold("Kronecker form", {"exact": exact, "search": searched})
+    search_part = searched(ctx, problems(**HESSIAN_SIZES), measure, what="Hessian vs Kronecker sum and factored form",
+                           confirm=certificates.confirm_factored_hessian)
+    return all_parts_hold("Kronecker form", {"exact": exact, "search": search_part})
 
 
 @claim(
@@ -1546,7 +423,7 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
 )
 def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     """Search over data sets with strictly positive dyadic targets (entries >= 2^-16), shapes up to (6, 3, 3),
-    rank-deficient and duplicated X: Newton's method on the whitened design (the same landscape, see ``whitened``)
+    rank-deficient and duplicated X: Newton's method on the whitened design (the same landscape, see ``existence.whitened``)
     certifies a minimiser from two starts, and the two minimisers differ by an element of K (within Newton's error);
     the coercivity inequality holds at W = s V for s = 1, 10, 100. Then experiments: the exact fit when rank X = N,
     and a one-hot data set with a minimiser (W* = 0 modulo K, L* = log 2)."""
@@ -1581,67 +458,13 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, Y = pb.X, pb.Y
-        V, _ = recession_direction(X, Y)
-        cert = confirm_no_minimiser(X, Y, V) if V is not None else {
-            "confirmed": False, "reason": "no recession direction (linear program): a float failure of Newton"}
-        tau = mpmath.mpf(float(Y.min()))
-        coercive_fail = []
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            for s in (1.0, 10.0, 100.0):
-                W = s * pb.V
-                Z = precision.logits(W, X)
-                bound = tau * mpmath.fsum(max(z) - min(z) for z in Z) / len(Z)
-                value = precision.cross_entropy(W, X, Y)
-                if value < bound - tol.high_precision_zero(max(1, abs(value)), precision.HIGH_PRECISION_DIGITS):
-                    coercive_fail.append(s)
-        return {"method": "exact certificate of non-existence / mpmath 50 digits (coercivity)",
-                "confirmed": bool(cert["confirmed"] or coercive_fail), "no-minimiser certificate": cert,
-                "coercivity fails at s": coercive_fail}
+    search_part = searched(ctx, datasets(target_kinds=("soft",), **DATASET_SIZES), measure,
+                           what="minimiser certified, unique modulo K, coercive",
+                           confirm=certificates.confirm_no_minimiser_or_not_coercive,
+                           to_dict=lambda pb: {**dataset_to_dict(pb), "V": pb.V.tolist()})
 
-    out = search(datasets(target_kinds=("soft",), **DATASET_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="minimiser certified, unique modulo K, coercive", confirm=confirm,
-                               to_dict=lambda pb: {**_dataset_to_dict(pb), "V": pb.V.tolist()})
-
-    # Exact fit when rank X = N (F10) and a one-hot data set with a minimiser.
-    X, Y = smoothed_data(2, 3, 4, 3, 0.3, bias=False)
-    fit, _, _, fit_err = minimiser(ctx, X, Y, np.zeros((4, 3)))
-    P = impl.probs(fit.W, X)
-    entropy = float(np.mean(entropy_rows(Y)))
-    prob_tol = rounding.agreement_tolerances(X, fit.W, Y, np.float64)["probs"] + fit_err * float(np.abs(X).sum(axis=1).max())
-    Xo, Yo = impls.add_bias(np.array([[-1.0], [-1.0], [1.0], [1.0]])), impls.one_hot([0, 1, 0, 1], 2)
-    onehot = newton_on_complement(impl, Xo, Yo)
-    loss_tol = rounding.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["loss"]
-    onehot_grad_error = math.sqrt(onehot.W.size) * rounding.agreement_tolerances(Xo, onehot.W, Yo, np.float64)["grad"]
-    experiments = experiment_evidence("exact fit and a one-hot minimiser", {
-        "rank X = N: P = T at the minimiser": float(np.max(np.abs(P - Y))) <= prob_tol,
-        "rank X = N: L* = mean entropy": abs(fit.loss - entropy) <= rounding.agreement_tolerances(X, fit.W, Y, np.float64)["loss"],
-        "overlapping one-hot: minimiser certified": onehot.exists is True,
-        "overlapping one-hot: W* = 0 modulo K": float(np.max(np.abs(onehot.W - onehot.W.mean(axis=1, keepdims=True))))
-        <= tol.minimizer_error(onehot.grad_norm, onehot_grad_error, restricted_extremes_at(ctx, onehot.W, Xo, Yo)[0]),
-        "overlapping one-hot: L* = log 2": abs(onehot.loss - math.log(2)) <= loss_tol,
-    }, examples=2, measurements={
-        "rank X = N (N=3, D=4, K=3)": {"max |P - T|": float(np.max(np.abs(P - Y))), "L*": fit.loss,
-                                      "mean entropy": entropy, "catalog": "max |Y - T| = 2e-16"},
-        "overlapping one-hot (x = -1, -1, 1, 1, labels 0, 1, 0, 1)": {
-            "L*": onehot.loss, "log 2": math.log(2), "reason": onehot.reason,
-            "catalog": "W* = 0, L* = 4 log 2 (sum loss) = log 2 (mean)"},
-    })
-    return all_parts_hold("existence with positive targets", {"search": searched, "experiments": experiments})
-
-
-def f7_bounds(ctx, W, X, Y) -> tuple[float, float]:
-    """Rychlik F7 (mean loss): ``(m_hat, M_hat)`` with m_hat <= lambda_min(H|K-perp) and lambda_max(H|K-perp) <= M_hat.
-
-    ``m_hat = min_nk p_nk * lambda+_min(X^T X) / N`` and ``M_hat = max_n mu_max(S(p_n)) * lambda_max(X^T X) / N``;
-    ``lambda+_min`` is the smallest eigenvalue on the row space (rank decided as in :func:`row_space`).
-    """
-    P = np.asarray(ctx.impl.probs(W, X), dtype=np.float64)
-    N = X.shape[0]
-    _, s, _ = row_space(X)
-    mu_max = max(float(np.linalg.eigvalsh(softmax_covariance(p))[-1]) for p in P)
-    return float(P.min()) * float(s[-1] ** 2) / N, mu_max * float(s[0] ** 2) / N
+    experiments = constructions.exact_fit_and_one_hot_minimiser(ctx)
+    return all_parts_hold("existence with positive targets", {"search": search_part, "experiments": experiments})
 
 
 @claim(
@@ -1666,79 +489,7 @@ def local_rate(ctx: CheckContext) -> Evidence:
     (rounding, W*'s error, linearisation), and from W* + 1e-6 v, v the eigenvector of the slowest mode, the ratio equals
     rho(eta) within that slack. At eta = 2.1/M the slowest mode grows by |1 - 2.1| = 1.1 per step. The F7 bounds
     bracket m and M, and eta = 2/(m_hat + M_hat) contracts at most by (kappa_hat - 1)/(kappa_hat + 1)."""
-    seeds = (1, 2, 3) if ctx.thorough else (1,)
-    checks, table, curves, extra = {}, [], [], {}
-    for seed in seeds:
-        X, Y = smoothed_data(seed, 8, 2, 3, 0.2)
-        W0 = np.random.default_rng(10).normal(size=(3, 3))
-        newton, m, M, star_err = minimiser(ctx, X, Y, W0)
-        W_star = newton.W
-        P = kernel_complement_basis(X, 3)
-        H = np.asarray(ctx.impl.hessian(W_star, X, Y), dtype=np.float64)
-        evals, evecs = np.linalg.eigh(P.T @ ((H + H.T) / 2) @ P)
-        e_eig = hessian_eigen_tolerance(H, X, W_star, Y)
-        # Runs from the random start stop once the gradient reaches its rounding floor.
-        g_floor = math.sqrt(W_star.size) * rounding.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
-        tag = f"data seed {seed}"
-        for label, eta in [("2/(m+M)", 2 / (m + M)), ("1/M", 1 / M), ("1.9/M", 1.9 / M), ("2.1/M", 2.1 / M)]:
-            rho = predicted_rate(m, M, eta)
-            slow = int(np.argmax(np.abs(1 - eta * evals)))
-            v = (P @ evecs[:, slow]).reshape(W_star.shape)
-            eps_start = 1e-8 if label == "2.1/M" else 1e-6
-            steps = 200 if label == "2.1/M" else 20
-            mode = gradient_descent(ctx.impl, X, Y, W_star + eps_start * v, step=eta, max_iter=steps, record_W=True)
-            _, mode_ratios, mode_slacks = contraction_profile(X, Y, mode.W_history, W_star, star_err, eta, local=True)
-            # the measured ratio may also differ from max|1 - eta lambda| by eta times lambda's error bound
-            checks[f"{tag}, eta = {label}: slowest mode contracts by exactly rho(eta)"] = \
-                bool(np.all(np.abs(mode_ratios - rho) <= mode_slacks + eta * e_eig))
-            linear = mode_ratios[:20]  # the first steps, while the error is still ~eps_start
-            row = {"data": tag, "eta": label, "predicted rho": rho,
-                   "eigen-start ratio, first steps (mean)": float(np.mean(linear)),
-                   "eigen-start max |ratio - rho| / rho, first steps": float(np.max(np.abs(linear - rho)) / rho)}
-            if label == "2.1/M":
-                rng = np.random.default_rng(0)
-                start = W_star + 1e-8 * (P @ rng.normal(size=P.shape[1])).reshape(W_star.shape)
-                run = gradient_descent(ctx.impl, X, Y, start, step=eta, max_iter=200, record_W=True)
-                err = np.linalg.norm((run.W_history - W_star).reshape(len(run.W_history), -1), axis=1)
-                growth = float(err[-1] / err[0])
-                checks[f"{tag}, eta = 2.1/M: diverges from W* (random 1e-8 perturbation)"] = growth > 1
-                row.update({"growth over 200 steps (random perturbation)": growth,
-                            "growth over 200 steps (slowest mode)": float(np.prod(mode_ratios)),
-                            "catalog": "x 9.3e4 in 200 steps"})
-                curves.append(series(f"{tag}, eta = 2.1/M (random perturbation)", np.arange(len(err)), err))
-            else:
-                gd = gradient_descent(ctx.impl, X, Y, W0, step=eta, max_iter=3000, grad_tol=g_floor, record_W=True)
-                dist, ratios, slacks = contraction_profile(X, Y, gd.W_history, W_star, star_err, eta, local=True)
-                checks[f"{tag}, eta = {label}: no ratio above rho(eta) (random start)"] = bool(np.all(ratios <= rho + slacks))
-                inside = window(dist[:-1][dist[:-1] > 0])
-                row["median ratio, error in [1e-11, 1e-3] (random start)"] = float(np.median(ratios[inside]))
-                curves.append(series(f"{tag}, eta = {label}", np.arange(len(dist)), np.maximum(dist, 1e-300)))
-            table.append(row)
-        kappa = M / m
-        # two evaluations of the same number, each a few roundings of m and M
-        checks[f"{tag}: rho(2/(m+M)) = (kappa-1)/(kappa+1)"] = \
-            abs(predicted_rate(m, M, 2 / (m + M)) - (kappa - 1) / (kappa + 1)) <= 4 * EPS
-        m_hat, M_hat = f7_bounds(ctx, W_star, X, Y)
-        checks[f"{tag}: F7 bounds bracket m and M"] = m_hat <= m + e_eig and M <= M_hat + e_eig
-        eta_hat = 2 / (m_hat + M_hat)
-        kappa_hat = M_hat / m_hat
-        gd = gradient_descent(ctx.impl, X, Y, W0, step=eta_hat, max_iter=3000, grad_tol=g_floor, record_W=True)
-        _, ratios, slacks = contraction_profile(X, Y, gd.W_history, W_star, star_err, eta_hat, local=True)
-        rho_hat = (kappa_hat - 1) / (kappa_hat + 1)
-        checks[f"{tag}: eta = 2/(m_hat + M_hat) contracts by at most (kappa_hat-1)/(kappa_hat+1)"] = \
-            bool(np.all(ratios <= rho_hat + slacks))
-        extra[tag] = {"m": m, "M": M, "kappa": kappa, "m_hat (F7)": m_hat, "M_hat (F7)": M_hat, "kappa_hat": kappa_hat,
-                      "restricted eigenvalues at W*": evals.tolist(),
-                      "catalog (sum loss, other data)": "m = 0.25779 >= 0.11201, M = 1.39283 <= 2.04802, "
-                                                        "kappa = 5.40 <= 18.28"}
-    return experiment_evidence(
-        "local rate rho(eta)", checks, examples=len(seeds),
-        measurements={"rates": table, "spectra": extra,
-                      "catalog table (other data)": [{"eta": "2/(m+M)", "predicted": 0.68764, "observed": 0.68763},
-                                                     {"eta": "1/M", "predicted": 0.81492, "observed": 0.81420},
-                                                     {"eta": "1.9/M", "predicted": 0.90000, "observed": 0.90000}]},
-        figures=[figure("P2-3: ||W_k - W*|| for several learning rates", "step k", "||W_k - W*||_F", curves, yscale="log")],
-    )
+    return descent.local_rate_runs(ctx)
 
 
 @claim(
@@ -1805,34 +556,11 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
             ostrowski_cases.append(pb.X.shape[0])
         return max(found, key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, W = pb.X, pb.W
-        K = W.shape[1]
-        P = kernel_complement_basis(X, K)
-        digits = digits_to_resolve(W, X)
-        values = mp_restricted_spectrum(W, X, P, digits)
-        with precision.workdps(digits):
-            probs = precision.probs(W, X, digits=digits)
-            _, s, _ = row_space(X)
-            N = X.shape[0]
-            p_min = min(min(row) for row in probs)
-            mu_max = max(max(mpmath.eigsy(mpmath.diag(row) - mpmath.matrix(row) * mpmath.matrix(row).T, eigvals_only=True))
-                         for row in probs)
-            m_hat = p_min * mpmath.mpf(float(s[-1])) ** 2 / N
-            M_hat = mu_max * mpmath.mpf(float(s[0])) ** 2 / N
-            floor = tol.high_precision_zero(abs(values[-1]), digits)
-            # s comes from a float64 SVD: its relative error is ~ max(N, D) eps
-            svd_slack = 4 * max(X.shape) * EPS
-            fails = {"lower": bool(values[0] < m_hat * (1 - svd_slack) - floor),
-                     "upper": bool(values[-1] > M_hat * (1 + svd_slack) + floor)}
-        return {"method": f"mpmath {digits} digits", "confirmed": any(fails.values()), "fails": fails,
-                "lambda_min": mpmath.nstr(values[0], 8), "lambda_max": mpmath.nstr(values[-1], 8),
-                "m_hat": mpmath.nstr(m_hat, 8), "M_hat": mpmath.nstr(M_hat, 8)}
-
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    general = search_evidence(out, what="F7 bounds on K-perp", confirm=confirm)
+    general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="F7 bounds on K-perp",
+                       confirm=certificates.confirm_f7_violation)
     out = search(square_problems(), measure, settings=ctx.settings)
-    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D", confirm=confirm,
+    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D",
+                             confirm=certificates.confirm_f7_violation,
                              measurements={"examples with X invertible (Ostrowski checked)": len(ostrowski_cases)})
     return all_parts_hold("eigenvalue bounds", {"all shapes": general, "N = D": square})
 
@@ -1857,144 +585,12 @@ def constructive_global_rate(ctx: CheckContext) -> Evidence:
     0, 1 and 3, eta = 1/M_hat and 1.9/M_hat), 300 steps each (12 instances; 40 under the thorough profile, the
     catalog's count). Every step is checked: L <= L_0, min p >= exp(-N L_0/tau), the descent lemma, and the per-step
     contraction against rho_hat, each within its derived rounding slack."""
-    rng = np.random.default_rng(12)
-    n_instances = 40 if ctx.thorough else 12
-    checks = {"sublevel set": True, "probability floor": True, "descent lemma": True, "contraction <= rho_hat": True}
-    ratio_over_rho, gaps, lemma_violation, rows = [], [], [], []
-    for i in range(n_instances):
-        N, D, K = int(rng.integers(3, 11)), int(rng.integers(1, 4)), int(rng.integers(2, 5))
-        X = impls.add_bias(rng.normal(size=(N, D)))
-        Y = rng.dirichlet(np.ones(K), size=N)
-        Y /= Y.sum(axis=1, keepdims=True)
-        W0 = [0.0, 1.0, 3.0][i % 3] * rng.normal(size=(D + 1, K))
-        multiplier = [1.0, 1.9][i % 2]
-        newton, m, _, star_err = minimiser(ctx, X, Y, W0)
-        gd = gradient_descent(ctx.impl, X, Y, W0, step_multiplier=multiplier, max_iter=300, record_W=True)
-        eta, M_hat = gd.step, gd.L
-        tau = float(Y.min())
-        L0 = float(gd.history["loss"][0])
-        floor = math.exp(-N * L0 / tau)
-        _, s, _ = row_space(X)
-        m_hat = floor * float(s[-1] ** 2) / N
-        gap = min(eta * m_hat, 1 - abs(1 - eta * M_hat))  # 1 - rho_hat without cancellation
-        # exp(-N L_0 / tau) underflows for small tau; its decimal exponent does not
-        log10_gap = min(math.log10(eta) - N * L0 / tau / math.log(10) + math.log10(float(s[-1] ** 2) / N),
-                        math.log10(1 - abs(1 - eta * M_hat)))
-        losses = np.asarray(gd.history["loss"])
-        loss_tol = loss_increase_tolerance(L0, EPS)
-        probs_min = np.array([float(np.min(ctx.impl.probs(W, X))) for W in gd.W_history])
-        probs_tol = rounding.agreement_tolerances(X, np.abs(gd.W_history).max(axis=0), Y, np.float64)["probs"]
-        G = (gd.W_history[:-1] - gd.W_history[1:]) / eta
-        g2 = (G ** 2).sum(axis=(1, 2))
-        lemma = losses[1:] - (losses[:-1] - eta * (1 - eta * M_hat / 2) * g2)
-        _, ratios, slacks = contraction_profile(X, Y, gd.W_history, newton.W, star_err, eta)
-        checks["sublevel set"] &= bool(np.all(losses <= L0 + loss_tol))
-        checks["probability floor"] &= bool(np.all(probs_min >= floor * (1 - probs_tol)))
-        checks["descent lemma"] &= bool(np.all(lemma <= loss_tol))
-        checks["contraction <= rho_hat"] &= bool(np.all(ratios - 1 <= -gap + slacks))
-        resolved = slacks < 1e-9
-        if resolved.any():
-            ratio_over_rho.append(float(np.max(ratios[resolved]) / (1 - gap)))
-        gaps.append(log10_gap)
-        lemma_violation.append(float(np.max(lemma / np.maximum(1.0, np.abs(losses[1:])))))
-        rows.append({"N, D, K": [N, D + 1, K], "eta * M_hat": multiplier, "tau": tau, "L_0": L0,
-                     "log10(1 - rho_hat)": log10_gap, "m on K-perp at W*": m})
-    return experiment_evidence(
-        "constructive global rate", checks, examples=n_instances,
-        measurements={
-            "largest (measured ratio) / rho_hat over resolved steps": max(ratio_over_rho) if ratio_over_rho else None,
-            "median log10(1 - rho_hat)": float(np.median(gaps)),
-            "largest log10(1 - rho_hat)": float(np.max(gaps)),
-            "largest relative descent-lemma excess": max(lemma_violation),
-            "instances": rows,
-            "catalog": "40 instances x 300 steps: max ratio / rho_hat = 0.9999; typically rho_hat = 1 - 1e-9; "
-                       "descent lemma largest relative violation 4e-16",
-        },
-    )
+    return descent.constructive_rate_runs(ctx)
 
 
 # ==========================================================================
 # Suspect, imprecise or conditionally true points (catalog section 4)
 # ==========================================================================
-
-
-def existence_search(ctx, strategy, *, within=None, what: str) -> Evidence:
-    """Search for a data set without a minimiser; a violation is one with an exact certificate of non-existence.
-
-    ``within(pb)`` is the claim's hypothesis (examples outside it are not
-    counted). A linear program proposes a recession direction
-    (:func:`recession_direction`); the example counts as a violation only
-    when that direction passes the exact certificate
-    (:func:`no_minimiser_certificate`). The confirmation re-checks it,
-    evaluates the loss along the ray in mpmath, and runs Newton and gradient
-    descent to show the float64 behaviour (iterates running off).
-    """
-    undecided = []
-
-    def measure(pb):
-        if within is not None and not within(pb):
-            return None
-        V, margin = recession_direction(pb.X, pb.Y)
-        if V is None:
-            return Measurement(0.0, 0.5, "minimiser absent (exact certificate)", {"largest total margin": margin})
-        cert = no_minimiser_certificate(pb.X, pb.Y, V)
-        if not cert["valid"]:
-            undecided.append(margin)
-            return Measurement(0.0, 0.5, "minimiser absent (exact certificate)", {"certificate": False})
-        return Measurement(1.0, 0.5, "minimiser absent (exact certificate)",
-                           {"largest total margin": margin, "smallest positive margin": cert["smallest_positive_margin"]})
-
-    def confirm(pb):
-        V, _ = recession_direction(pb.X, pb.Y)
-        out = confirm_no_minimiser(pb.X, pb.Y, V)
-        res, _ = newton_existence(ctx, pb.X, pb.Y)
-        out["Newton on the whitened design"] = res.reason
-        gd = gradient_descent(ctx.impl, pb.X, pb.Y, max_iter=1000, record_every=1)
-        h = gd.history
-        out["gradient descent from 0 at eta = 1/L_hat"] = {
-            f"k = {k}": {"L": float(h["loss"][k]), "||W||_F": float(h["W_norm"][k])} for k in (10, 100, 1000)}
-        return out
-
-    out = search(strategy, measure, settings=ctx.settings)
-    return search_evidence(out, what=what, confirm=confirm, to_dict=_dataset_to_dict,
-                           measurements={"examples where the LP proposed a direction that failed the exact certificate":
-                                         len(undecided)})
-
-
-def s1_catalog_experiment(ctx) -> dict:
-    """The catalog's S1 data set: gradient descent from 0 at eta = 1/L_hat, and Newton's verdict with its certificate."""
-    X, Y = catalog_s1_data()
-    steps = 200_000 if ctx.thorough else 10_000
-    gd = gradient_descent(ctx.impl, X, Y, max_iter=steps, record_every=10)
-    h = gd.history
-    at = {int(k): i for i, k in enumerate(h["iteration"])}
-    catalog = {10: (2.139e-1, 2.101), 100: (2.318e-2, 3.302), 1000: (2.393e-3, 4.537), 10_000: (2.439e-4, 5.789),
-               100_000: (2.471e-5, 7.053), 200_000: (1.239e-5, 7.435)}
-    N = X.shape[0]
-    table = []
-    for k, (sum_loss, w_norm) in catalog.items():
-        if k in at:
-            i = at[k]
-            table.append({"k": k, "sum loss (N x mean)": N * float(h["loss"][i]), "catalog sum loss": sum_loss,
-                          "||W||_F": float(h["W_norm"][i]), "catalog ||W||_F": w_norm})
-    # The catalog prints 4 significant digits: half a unit of the 4th digit is at most 5e-4 relative.
-    reproduced = all(abs(r["sum loss (N x mean)"] / r["catalog sum loss"] - 1) <= 5e-4
-                     and abs(r["||W||_F"] / r["catalog ||W||_F"] - 1) <= 5e-4 for r in table)
-    decades = [r["||W||_F"] for r in table if r["k"] in (100, 1000, 10_000, 100_000)]
-    newton, M = newton_existence(ctx, X, Y)
-    cert = confirm_no_minimiser(X, Y, M @ newton.W)
-    return {
-        "table": table,
-        "catalog numbers reproduced (4 digits)": bool(reproduced),
-        "||W|| growth per decade of k": float(np.mean(np.diff(decades))) if len(decades) > 1 else None,
-        "catalog growth per decade": 1.25,
-        "loss increases": gd.n_increases,
-        "Newton": newton.reason,
-        "exact certificate of no minimiser": cert["confirmed"],
-        "figure": figure("S1: separable data, gradient descent from 0 at eta = 1/L_hat", "step k", "value",
-                         [series("mean loss L(W_k)", h["iteration"][1:], h["loss"][1:]),
-                          series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"),
-    }
 
 
 @claim(
@@ -2017,7 +613,7 @@ def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     the ray s V is evaluated in 50-digit mpmath (strictly decreasing to 0). The catalog's separable 6-point set is run
     as an experiment: the loss and ||W|| table up to k = 10^4 (2 x 10^5 under the thorough profile)."""
     ev = existence_search(ctx, integer_datasets(mixed_targets=False), what="a one-hot data set without a minimiser")
-    experiment = s1_catalog_experiment(ctx)
+    experiment = constructions.s1_catalog_experiment(ctx)
     ev.figures.append(experiment.pop("figure"))
     ev.measurements["catalog data set (6 separable points, 3 classes)"] = experiment
     if not experiment["exact certificate of no minimiser"]:
@@ -2025,52 +621,6 @@ def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     if not experiment["catalog numbers reproduced (4 digits)"]:
         ev.notes.append("the catalog's S1 gradient-descent table was not reproduced to its 4 printed digits")
     return ev
-
-
-def positive_definite_search(ctx, basis, *, what: str, quantity: str, within=None, sizes=HESSIAN_SIZES) -> Evidence:
-    """Search for (X, W) where ``B^T H B`` is not positive definite, B = ``basis(X, K)`` (orthonormal columns).
-
-    Decided in float64 when ``lambda_min(B^T H B)`` clears the eigenvalue
-    error bound, and otherwise in mpmath at the precision the logit gaps
-    need (saturated probabilities make a positive definite matrix look
-    singular in float64, rychlik S8). The shrunk counterexample is confirmed
-    by counting the zero eigenvalues in mpmath at that precision.
-    """
-    impl = ctx.impl
-
-    def measure(pb):
-        if within is not None and not within(pb):
-            return None
-        X, W, Y = pb.X, pb.W, pb.Y
-        B = basis(X, W.shape[1])
-        H = np.asarray(impl.hessian(W, X, Y), dtype=np.float64)
-        e = hessian_eigen_tolerance(H, X, W, Y)
-        lam_min = float(np.linalg.eigvalsh(B.T @ ((H + H.T) / 2) @ B)[0])
-        details = {"lambda_min": lam_min, "eigenvalue error bound": e}
-        if lam_min > e:
-            return Measurement(e / lam_min, 1.0, quantity, {**details, "decided by": "float64"})
-        cert = certify_restricted_positive_definite(W, X, B)
-        return Measurement(0.0 if cert["positive_definite"] else math.inf, 1.0, quantity, {**details, "decided by": cert})
-
-    def confirm(pb):
-        X, W = pb.X, pb.W
-        K = W.shape[1]
-        B = basis(X, K)
-        found = mp_zero_eigenvalues(W, X, B, digits=digits_to_resolve(W, X))
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            # the exact witness: V = e_1 1_K^T makes every V^T x_n constant, so D^2 L[V, V] = mean variance = 0
-            v = np.zeros((X.shape[1], K))
-            v[0] = 1.0
-            H = mpmath.matrix(precision.hessian(W, X).tolist())
-            vm = mpmath.matrix(v.ravel().tolist())
-            witness = (vm.T * H * vm)[0]
-        return {**found, "confirmed": found["zero_eigenvalues"] >= 1,
-                "predicted zero eigenvalues (D K - (K-1) rank X on the whole space; (K-1)(D - rank X) on V 1 = 0)":
-                    int(B.shape[1] - (K - 1) * len(row_space(X)[1])),
-                "D^2 L[e_1 1^T, e_1 1^T] (mpmath)": mpmath.nstr(witness, 5)}
-
-    out = search(problems(**sizes), measure, settings=ctx.settings)
-    return search_evidence(out, what=what, confirm=confirm)
 
 
 @claim(
@@ -2104,52 +654,11 @@ def positivity_literal(ctx: CheckContext) -> Evidence:
     if whole.counterexample is not None:
         X = np.asarray(whole.counterexample["X"])
         whole.measurements["the counterexample's X has full column rank"] = len(row_space(X)[1]) == X.shape[1]
-    whole.measurements["on {V 1_K = 0} (the paper's 1^T V = 0)"] = _summary_of(sum_zero)
+    whole.measurements["on {V 1_K = 0} (the paper's 1^T V = 0)"] = summary_of(sum_zero)
 
-    rng = np.random.default_rng(21)
-    counts = []
-    for (K, D, N), expected in [((3, 4, 10), 4), ((4, 3, 2), 6), ((2, 5, 3), 7)]:
-        X = rng.normal(size=(N, D))
-        Y = rng.dirichlet(np.ones(K), size=N)
-        W = rng.normal(size=(D, K))
-        H = np.asarray(ctx.impl.hessian(W, X, Y), dtype=np.float64)
-        lam = np.linalg.eigvalsh(H)
-        e = hessian_eigen_tolerance(H, X, W, Y)
-        counts.append({"(C, D, N)": [K, D, N], "zero eigenvalues (|lambda| <= error bound)": int(np.sum(np.abs(lam) <= e)),
-                       "D K - (K-1) rank X": kernel_dimension(X, K), "catalog": expected})
-    whole.measurements["zero eigenvalues vs the kernel dimension"] = counts
-
-    # Rank X < D: two minimisers on {V 1 = 0} with equal loss (catalog: D = 4, N = 2).
-    X, Y = smoothed_data(22, 2, 4, 3, 0.2, bias=False)
-    Wa = newton_on_complement(ctx.impl, X, Y, tol=NEWTON_TOL_FOR_RATES).W
-    Q = null_space(X)[:, 0]
-    Wb = Wa + 2.0 * np.outer(Q, sum_zero_basis(3)[:, 0])
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        La, Lb = precision.cross_entropy(Wa, X, Y), precision.cross_entropy(Wb, X, Y)
-    whole.measurements["rank X = 2 < D = 4, K = 3"] = {
-        "zero eigenvalues on {V 1 = 0}": int(np.sum(np.abs(np.linalg.eigvalsh(
-            np.kron(np.eye(4), sum_zero_basis(3)).T @ ctx.impl.hessian(Wa, X, Y) @ np.kron(np.eye(4), sum_zero_basis(3))))
-            <= hessian_eigen_tolerance(ctx.impl.hessian(Wa, X, Y), X, Wa, Y))),
-        "catalog": "4 zero eigenvalues among 8; two minimisers 2.45 apart with equal loss 1.923606907583 (sum loss)",
-        "||Wa - Wb||_F": float(np.linalg.norm(Wa - Wb)),
-        "row sums of Wa - Wb": (Wa - Wb).sum(axis=1).tolist(),
-        "L(Wa), L(Wb) (mean, 50 digits)": [mpmath.nstr(La, 15), mpmath.nstr(Lb, 15)],
-        "L(Wa) - L(Wb) (50 digits)": mpmath.nstr(La - Lb, 3),
-        "||grad L(Wb)||_F": float(np.linalg.norm(ctx.impl.grad(Wb, X, Y))),
-    }
-
-    # No uniform lower bound on K-perp: lambda_min along s W_1.
-    X, Y = smoothed_data(23, 10, 2, 3, 0.2)
-    W1 = rng.normal(size=(3, 3))
-    ray = []
-    for s in (0, 1, 3, 10, 30):
-        m, M, _ = restricted_extremes_at(ctx, s * W1, X, Y)
-        ray.append({"s": s, "lambda_min(H|K-perp)": m, "lambda_max(H|K-perp)": M})
-    whole.measurements["lambda_min on K-perp along s W_1"] = ray
-    whole.measurements["catalog ray (other data, sum loss)"] = "0.525, 0.393, 0.0747, 4.3e-4, 7.5e-8 for s = 0, 1, 3, 10, 30"
-    whole.figures.append(figure("S2: smallest eigenvalue of H on K-perp along s W_1", "s", "lambda_min(H|K-perp)",
-                                [series("lambda_min", [r["s"] for r in ray], [r["lambda_min(H|K-perp)"] for r in ray])],
-                                yscale="log"))
+    measurements, ray_figure = constructions.singular_hessian_constructions(ctx)
+    whole.measurements.update(measurements)
+    whole.figures.append(ray_figure)
     if sum_zero.verdict != REFUTED:
         whole.notes.append("the search on {V 1 = 0} found no rank-deficient counterexample: " + sum_zero.summary)
     return whole
@@ -2183,40 +692,10 @@ def positivity_per_data_set(ctx: CheckContext) -> Evidence:
     ev = existence_search(ctx, integer_datasets(max_N=4, max_D=3, max_abs=2, smoothed_row=True), within=within,
                           what="a data set with every class present, a strictly positive target row, and no minimiser")
 
-    X, Y = catalog_s3_data()
-    N = X.shape[0]
-    direction = np.array([[-1.0, 1.0], [0.0, 0.0]])  # the paper's W = s [[-1, 0], [1, 0]] (C x D), transposed
-    with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-        along = {s: mpmath.nstr(N * precision.cross_entropy(s * direction, X, Y) - mpmath.log(2), 4) for s in (0, 1, 5, 10, 20)}
-    float_at_20 = N * float(ctx.impl.loss(20 * direction, X, Y)) - math.log(2)
-    steps = 100_000 if ctx.thorough else 10_000
-    gd = gradient_descent(ctx.impl, X, Y, max_iter=steps, record_every=1)
-    h = gd.history
-    newton, M = newton_existence(ctx, X, Y)
-    cert = confirm_no_minimiser(X, Y, M @ newton.W)
-    ev.measurements["catalog construction (x in -2..2 with bias, x = 0 smoothed)"] = {
-        "N L(s V) - log 2 along the ray (mpmath)": along,
-        "catalog": "2.773, 0.290, 9.1e-5, 4.1e-9 for s = 0, 1, 5, 10; exactly 0.0 in float64 at s = 20",
-        "N L(20 V) - log 2 in float64 (mean loss times N)": float_at_20,
-        "gradient descent (eta = 1/L_hat)": [{"k": k, "N L - log 2": N * float(h["loss"][k]) - math.log(2),
-                                              "||W||_F": float(h["W_norm"][k])} for k in (100, 10_000, 100_000) if k <= steps],
-        "catalog gradient descent": "N L - log 2 = 2.3e-2, 2.5e-4, 2.5e-5 at k = 1e2, 1e4, 1e5; ||W|| = 3.16, 6.36, 7.98",
-        "Newton": newton.reason,
-        "exact certificate of no minimiser": cert["confirmed"],
-    }
-    ev.figures.append(figure("S3: per-data-set positivity, gradient descent", "step k", "value",
-                             [series("N L(W_k) - log 2", h["iteration"][1:], N * h["loss"][1:] - math.log(2)),
-                              series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"))
+    experiment = constructions.s3_catalog_experiment(ctx)
+    ev.figures.append(experiment.pop("figure"))
+    ev.measurements["catalog construction (x in -2..2 with bias, x = 0 smoothed)"] = experiment
     return ev
-
-
-@st.composite
-def unnormalised_problems(draw):
-    """Problems whose target rows are scaled by drawn factors c_n in {1/4, 1/2, ..., 2} (rows sum to c_n)."""
-    pb = draw(problems(max_N=4, max_D=3, max_K=3))
-    c = draw(hnp.arrays(np.int64, (pb.X.shape[0],), elements=st.integers(1, 8)), label="row sums x 4") / 4.0
-    return SoftmaxProblem(X=pb.X, W=pb.W, Y=pb.Y * c[:, None], V=pb.V, sample_weight=pb.sample_weight,
-                          tags={**pb.tags, "row sums": c.tolist()})
 
 
 @claim(
@@ -2250,36 +729,18 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
 
     out = search(unnormalised_problems(), measure, settings=ctx.settings)
     without = search_evidence(out, what="X^T (P - T)/N with unnormalised targets",
-                              confirm=lambda pb: confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True))
+                              confirm=lambda pb: certificates.confirm_gradient_formula(pb.W, pb.X, pb.Y, plain=True))
     rng = np.random.default_rng(4)
     X, W = rng.normal(size=(6, 3)), rng.normal(size=(3, 4))
     T = rng.dirichlet(np.ones(4), size=6) * rng.uniform(0.2, 3.0, size=(6, 1))
-    random_case = confirm_gradient_formula(W, X, T, plain=True)
-    ev = holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
-                     measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
-                                   "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to 4e-9 "
-                                              "(sum loss)"})
-    if out.counterexample is not None:
-        ev.figures.append(_s4_figure(impl, out.counterexample))
-    return ev
-
-
-def _s4_figure(impl, pb) -> dict:
-    """Bars per W entry of the unnormalised counterexample: plain vs corrected formula vs mpmath differences."""
-    X, W, T = (np.asarray(a, dtype=np.float64) for a in (pb.X, pb.W, pb.Y))
-    N = X.shape[0]
-    P = np.asarray(impl.probs(W, X), dtype=np.float64)
-    plain = plain_gradient(P, X, T)
-    corrected = X.T @ (P * T.sum(axis=1, keepdims=True) - T) / N
-    fd = mp_fd_gradient(lambda Wm: precision.cross_entropy(Wm, X, T), W, FD_STEP_DIGITS)
-    labels, values = [], []
-    for d, k in np.ndindex(W.shape):
-        labels += [f"W[{d},{k}]: differences", f"W[{d},{k}]: X^T(P-T)/N", f"W[{d},{k}]: X^T(P diag(T1)-T)/N"]
-        values += [float(fd[d, k]), float(plain[d, k]), float(corrected[d, k])]
-    sums = ", ".join(f"{v:g}" for v in T.sum(axis=1))
-    return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
-            "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
-            "hlines": [{"y": 0.0, "label": "0"}]}
+    random_case = certificates.confirm_gradient_formula(W, X, T, plain=True)
+    found = out.counterexample
+    figures = [certificates.unnormalised_gradient_figure(impl, found)] if found is not None else []
+    return holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
+                       measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
+                                     "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to "
+                                                "4e-9 (sum loss)"},
+                       figures=figures)
 
 
 @claim(
@@ -2337,26 +798,9 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        X, W = pb.X, pb.W
-        N = X.shape[0]
-        P = kernel_complement_basis(X, 2)
-        _, _, Vr = row_space(X)
-        digits = digits_to_resolve(W, X)
-        lam_W = mp_restricted_spectrum(W, X, P, digits)
-        probs = precision.probs(W, X, digits=digits)
-        with precision.workdps(digits):
-            Xm, Vm = mpmath.matrix(precision.to_mp(X)), mpmath.matrix(precision.to_mp(Vr))
-            weights = mpmath.diag([row[0] * row[1] for row in probs])
-            Hw = Vm.T * Xm.T * weights * Xm * Vm / N
-            lam_w = sorted(mpmath.eigsy((Hw + Hw.T) / 2, eigvals_only=True))
-            gap = max(abs(a - 2 * b) for a, b in zip(lam_W, lam_w))
-            floor = tol.high_precision_zero(max(abs(v) for v in lam_W), digits)
-        return {"method": f"mpmath {digits} digits", "confirmed": bool(gap > floor), "max |lambda_W - 2 lambda_w|": mpmath.nstr(gap, 5)}
-
-    out = search(problems(max_N=6, max_D=4, max_K=2), measure, settings=ctx.settings)
-    ev = search_evidence(out, what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
-                         confirm=confirm)
+    ev = searched(ctx, problems(max_N=6, max_D=4, max_K=2), measure,
+                  what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
+                  confirm=certificates.confirm_two_class_factor)
     X, Y = smoothed_data(3, 10, 2, 2, 0.3)
     lam = float(np.linalg.eigvalsh(X.T @ X)[-1])
     ev.measurements["Lipschitz constants for a 10-sample set"] = {
@@ -2411,88 +855,12 @@ def condition_number(ctx: CheckContext) -> Evidence:
     def measure(pb):
         return max(parts(pb), key=lambda m: m.ratio)
 
-    def confirm(pb):
-        return confirm_psd_kernel(pb)
+    search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
+                           what="H singular on u 1^T; kappa on K-perp below F7's bound",
+                           confirm=certificates.confirm_psd_kernel)
 
-    out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="H singular on u 1^T; kappa on K-perp below F7's bound", confirm=confirm)
-
-    X, Y = smoothed_data(23, 10, 2, 3, 0.2)
-    W1 = np.random.default_rng(24).normal(size=(3, 3))
-    W1 /= logit_gaps(W1, X).max()  # the largest logit gap along s W_1 is s: float64 resolves lambda_min up to s ~ 24
-    grid = np.linspace(0, 24, 13)
-    rows, curve_k, curve_b, below = [], [], [], []
-    for s in grid:
-        m, M, _ = restricted_extremes_at(ctx, s * W1, X, Y)
-        m_hat, M_hat = f7_bounds(ctx, s * W1, X, Y)
-        e = hessian_eigen_tolerance(ctx.impl.hessian(s * W1, X, Y), X, s * W1, Y)
-        rows.append({"s": float(s), "kappa": M / m, "kappa_hat": M_hat / m_hat, "lambda_min": m})
-        curve_k.append(M / m)
-        curve_b.append(M_hat / m_hat)
-        below.append(m > e and m_hat > e and M / m <= (M_hat + e) / (m_hat - e))
-    kappas = np.array(curve_k)
-    H_end = np.asarray(ctx.impl.hessian(grid[-1] * W1, X, Y), dtype=np.float64)
-    e_end = hessian_eigen_tolerance(H_end, X, grid[-1] * W1, Y)
-    experiment = experiment_evidence("kappa along a ray", {
-        "lambda_min(H|K-perp) resolved in float64 along the ray": rows[-1]["lambda_min"] > e_end,
-        "kappa(H|K-perp) <= kappa_hat at every s (within the eigenvalue error bound)": all(below),
-        "kappa increases along the ray": bool(np.all(np.diff(kappas) > 0)),
-        "kappa at the end of the ray exceeds the bound at W = 0": kappas[-1] > curve_b[0],
-    }, examples=len(rows), measurements={"ray (largest logit gap = s)": rows},
-        figures=[figure("S6: condition number on K-perp along s W_1", "s (largest logit gap)", "kappa",
-                        [series("kappa(H|K-perp)", grid, curve_k), series("kappa_hat (F7)", grid, curve_b)],
-                        yscale="log")])
-    return all_parts_hold("condition number", {"search": searched, "ray": experiment})
-
-
-def local_threshold_search(ctx) -> Evidence:
-    """Search for data where eta = 1.9/M (below the local limit 2/M) increases the loss, starting from W = 0.
-
-    M is the largest eigenvalue of the Hessian on K-perp at the minimiser (every target entry is positive,
-    so it exists); 30 steps from 0. A loss increase beyond rounding is the counterexample to "2/M is a
-    global threshold", confirmed by the 50-digit loss at the two iterates.
-    """
-    impl = ctx.impl
-    steps = 30
-
-    def run(pb):
-        newton = newton_on_complement(impl, pb.X, pb.Y, tol=1e-12)
-        if newton.exists is not True:
-            return None, None
-        _, M, _ = restricted_extremes_at(ctx, newton.W, pb.X, pb.Y)
-        return gradient_descent(impl, pb.X, pb.Y, step=1.9 / M, max_iter=steps, record_W=True), M
-
-    def measure(pb):
-        if lipschitz_bound(pb.X) == 0:
-            return None
-        gd, M = run(pb)
-        if gd is None:
-            return None
-        losses = gd.history["loss"]
-        if len(losses) < 2:  # W = 0 is the minimiser (gradient exactly 0): nothing to descend
-            return Measurement(0.0, loss_increase_tolerance(float(losses[0]), EPS), "loss increase at eta = 1.9/M")
-        k = int(np.argmax(np.diff(losses)))
-        return Measurement(max(0.0, float(gd.max_increase)), loss_increase_tolerance(float(losses.max()), EPS),
-                           "loss increase at eta = 1.9/M", {"step": k, "eta * L_hat": gd.step * gd.L, "M": M,
-                                                             "L_hat": gd.L})
-
-    def confirm(pb):
-        gd, _ = run(pb)
-        losses = gd.history["loss"]
-        k = int(np.argmax(np.diff(losses)))
-        with precision.workdps(precision.HIGH_PRECISION_DIGITS):
-            before = precision.cross_entropy(gd.W_history[k], pb.X, pb.Y)
-            after = precision.cross_entropy(gd.W_history[k + 1], pb.X, pb.Y)
-            floor = tol.high_precision_zero(max(1, abs(before)), precision.HIGH_PRECISION_DIGITS)
-            return {"method": "mpmath 50 digits, the loss at the two iterates", "confirmed": bool(after - before > floor),
-                    "step": k, "L before": mpmath.nstr(before, 12), "L after": mpmath.nstr(after, 12),
-                    "increase": mpmath.nstr(after - before, 5), "eta * L_hat": gd.step * gd.L}
-
-    # Two classes and at most three samples: a third of such data sets overshoot at W = 0 (measured), so even a
-    # 15-example search finds one.
-    out = search(integer_datasets(max_N=3, max_D=2, max_K=2, positive_targets=True), measure, settings=ctx.settings)
-    return search_evidence(out, what="monotone descent from W = 0 at eta = 1.9/M", confirm=confirm,
-                           to_dict=_dataset_to_dict)
+    experiment = constructions.condition_number_along_ray(ctx)
+    return all_parts_hold("condition number", {"search": search_part, "ray": experiment})
 
 
 @claim(
@@ -2514,54 +882,7 @@ def learning_rate_thresholds(ctx: CheckContext) -> Evidence:
     starts of scale 0, 3 and 10, eta = 1.99/L_hat never increases the loss in 300 steps. And a Hypothesis search
     (two classes, at most three samples with small integer inputs, targets in positive quarters) finds data where
     eta = 1.9/M increases the loss from W = 0, confirmed in mpmath."""
-    X, Y = smoothed_data(1, 8, 2, 3, 0.2)
-    newton, m, M, star_err = minimiser(ctx, X, Y, np.zeros((3, 3)))
-    P = kernel_complement_basis(X, 3)
-    H = np.asarray(ctx.impl.hessian(newton.W, X, Y), dtype=np.float64)
-    evals, evecs = np.linalg.eigh(P.T @ ((H + H.T) / 2) @ P)
-    e_eig = hessian_eigen_tolerance(H, X, newton.W, Y)
-    v = (P @ evecs[:, -1]).reshape(3, 3)
-    checks, local = {}, {}
-    for label, multiplier in (("1.9/M", 1.9), ("2.1/M", 2.1)):
-        eta = multiplier / M
-        gd = gradient_descent(ctx.impl, X, Y, newton.W + 1e-8 * v, step=eta, max_iter=100, record_W=True)
-        dist, ratios, slacks = contraction_profile(X, Y, gd.W_history, newton.W, star_err, eta, local=True)
-        factor = abs(1 - multiplier)
-        checks[f"eta = {label}: top mode multiplied by |1 - eta M| = {factor:.1f}"] = \
-            bool(np.all(np.abs(ratios - factor) <= slacks + eta * e_eig))
-        local[label] = {"predicted factor": factor, "mean measured factor": float(np.mean(ratios)),
-                        "error after 100 steps / before": float(dist[-1] / dist[0])}
-    checks["eta = 1.9/M converges, 2.1/M diverges"] = \
-        local["1.9/M"]["error after 100 steps / before"] < 1 < local["2.1/M"]["error after 100 steps / before"]
-    rng = np.random.default_rng(7)
-    increases = []
-    for scale in (0.0, 3.0, 10.0):
-        gd = gradient_descent(ctx.impl, X, Y, scale * rng.normal(size=(3, 3)), step_multiplier=1.99, max_iter=300)
-        increases.append(gd.n_increases)
-    checks["eta = 1.99/L_hat: no loss increase from any of 3 starts"] = sum(increases) == 0
-    search_part = local_threshold_search(ctx)
-    checks["a start where eta = 1.9/M increases the loss (search, confirmed)"] = search_part.verdict == REFUTED
-    ev = experiment_evidence("learning-rate thresholds", checks, examples=len(checks) + search_part.examples,
-                             measurements={"local (W* + 1e-8 v)": local, "M": M, "2/M": 2 / M,
-                                           "2/L_hat": 2 / lipschitz_bound(X), "loss increases at 1.99/L_hat": increases,
-                                           "search: 2/M as a global threshold": _summary_of(search_part),
-                                           "catalog": "at eta = 2.1/M the error grew x 9.3e4 in 200 steps"})
-    ev.counterexample, ev.found_by_search, ev.high_precision = (search_part.counterexample, search_part.found_by_search,
-                                                                search_part.high_precision)
-    return ev
-
-
-def underflow_gap(ctx) -> float:
-    """Smallest logit gap g at which ``ctx.impl.probs`` returns an exact 0 for z = (0, -g), by bisection."""
-    X = np.ones((1, 1))
-    lo, hi = 700.0, 800.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if ctx.impl.probs(np.array([[0.0, -mid]]), X)[0, 1] == 0:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return descent.learning_rate_threshold_runs(ctx)
 
 
 @claim(
@@ -2586,7 +907,6 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
     (p ~ 1e-304, no underflow) float64 cannot certify it either, mpmath can."""
     impl = ctx.impl
     threshold = 1075 * math.log(2)
-    g_star = underflow_gap(ctx)
 
     def measure(pb):
         X, W, Y = pb.X, pb.W, pb.Y
@@ -2615,40 +935,8 @@ def floating_point_caveat(ctx: CheckContext) -> Evidence:
         return {"method": "mpmath 50 digits (loss); the prediction is exact arithmetic on the gaps",
                 "confirmed": bool(m.violated), "quantity": m.quantity, "error": m.error}
 
-    out = search(problems(max_N=4, max_D=3, max_K=4, logit_scales=(30.0, 1e3)), measure, settings=ctx.settings)
-    searched = search_evidence(out, what="underflow where the gap predicts; log-sum-exp accurate", confirm=confirm)
+    search_part = searched(ctx, problems(max_N=4, max_D=3, max_K=4, logit_scales=(30.0, 1e3)), measure,
+                           what="underflow where the gap predicts; log-sum-exp accurate", confirm=confirm)
 
-    X = np.ones((1, 1))
-    Y = np.array([[0.0, 0.0, 1.0]])
-    construction = {}
-    for label, W in (("gaps 400 and 800 (underflow)", np.array([[0.0, -400.0, -800.0]])),
-                     ("gap 700 (p ~ 1e-304, no underflow)", np.array([[0.0, -350.0, -700.0]]))):
-        H = np.asarray(impl.hessian(W, X, Y), dtype=np.float64)
-        e = hessian_eigen_tolerance(H, X, W, Y)
-        lam = np.linalg.eigvalsh(H)
-        P = kernel_complement_basis(X, 3)
-        restricted = np.linalg.eigvalsh(P.T @ H @ P)
-        with np.errstate(divide="ignore"):
-            naive = float(-np.sum(Y * np.log(np.where(Y > 0, impl.probs(W, X), 1.0))))
-        construction[label] = {
-            "probs (float64)": impl.probs(W, X).tolist(),
-            "zero eigenvalues in float64": int(np.sum(np.abs(lam) <= e)),
-            "kernel dimension D K - (K-1) rank X": kernel_dimension(X, 3),
-            "float64 certifies positive definite on K-perp": bool(restricted[0] > e),
-            "mpmath": certify_restricted_positive_definite(W, X, P),
-            "naive -sum t log p": naive,
-            "log-sum-exp loss": float(impl.loss(W, X, Y)),
-            "50-digit loss": float(precision.cross_entropy(W, X, Y)),
-        }
-    under, near = construction["gaps 400 and 800 (underflow)"], construction["gap 700 (p ~ 1e-304, no underflow)"]
-    experiment = experiment_evidence("floating-point caveat", {
-        "the underflow gap of probs is 1075 ln 2 (within ln 2)": abs(g_star - threshold) <= tol.UNDERFLOW_GAP_TOLERANCE,
-        "gap 800: spurious zero eigenvalues in float64": under["zero eigenvalues in float64"] > under["kernel dimension D K - (K-1) rank X"],
-        "gap 800: mpmath certifies positive definite on K-perp": under["mpmath"]["positive_definite"],
-        "gap 800: naive loss infinite, log-sum-exp loss = 50-digit loss": (not math.isfinite(under["naive -sum t log p"]))
-        and abs(under["log-sum-exp loss"] - under["50-digit loss"]) <= rounding.agreement_tolerances(X, np.array([[0.0, -400.0, -800.0]]), Y, np.float64)["loss"],
-        "gap 700: float64 cannot certify positive definiteness, mpmath can": (not near["float64 certifies positive definite on K-perp"])
-        and near["mpmath"]["positive_definite"],
-    }, examples=3, measurements={"underflow gap (bisection on probs)": g_star, "1075 ln 2": threshold,
-                                 "constructions (X = [[1]], K = 3, target on the last class)": construction})
-    return all_parts_hold("floating-point caveat", {"search": searched, "experiment": experiment})
+    experiment = constructions.underflow_constructions(ctx, threshold)
+    return all_parts_hold("floating-point caveat", {"search": search_part, "experiment": experiment})

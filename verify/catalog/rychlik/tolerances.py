@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from ...numerics.rounding import eps
+
+from ...numerics.rounding import agreement_tolerances, eps
 
 
 # --------------------------------------------------------------------------
-# Rychlik catalog: spectra, high-precision certificates, gradient-descent runs
+# Spectra, high-precision certificates, gradient-descent runs
 # --------------------------------------------------------------------------
 #
-# Used by ``verify.catalog.rychlik``. Every bound below turns an exact
+# Used by the claims, certificates and experiments of ``verify.catalog.rychlik``. Every bound below turns an exact
 # statement (an eigenvalue is >= 0, an iteration contracts by rho) into one
 # about computed numbers, by adding what rounding can do to them.
 
@@ -179,3 +180,23 @@ def f7_bound_rounding(K: int) -> float:
     a division: ``4 K eps`` covers them.
     """
     return 4 * K * eps(np.float64)
+
+
+# --------------------------------------------------------------------------
+# The Hessian of the implementation: entries and eigenvalues
+# --------------------------------------------------------------------------
+
+
+def hessian_entry_tolerance(X, W, Y) -> float:
+    """Bound on the error of each computed Hessian entry: the agreement bound plus gradual underflow.
+
+    An entry is a sum over N samples of products of ``x_nd x_ne p_nk (delta - p_nl)``, about
+    ``N (K + 4)`` operations, each of which may also lose one subnormal to underflow.
+    """
+    N, K = np.asarray(X).shape[0], np.asarray(W).shape[1]
+    return agreement_tolerances(X, W, Y, np.float64)["hessian"] + underflow_error(N * (K + 4))
+
+
+def hessian_eigen_tolerance(H, X, W, Y) -> float:
+    """Bound on the error of every computed eigenvalue of H or of ``B^T H B`` (:func:`symmetric_eigenvalue_error`)."""
+    return symmetric_eigenvalue_error(H, hessian_entry_tolerance(X, W, Y), eps(np.float64))
