@@ -52,25 +52,25 @@ def data_for(loss, seed=0):
     return problem(seed, binary=loss.capabilities.binary)
 
 
-@pytest.mark.parametrize("impl, name, params, scale, gamma", CASES, ids=IDS)
-def test_gradient_is_derivative(impl, name, params, scale, gamma):
-    """grad equals Richardson differences of loss (every loss whose grad is a derivative)."""
-    loss = build(impl, name, params)
-    if not loss.capabilities.gradient_is_derivative:
-        pytest.skip("stop-gradient form: see test_stop_gradient_is_frozen_gradient")
-    X, W, Y = data_for(loss)
-    check = check_gradient(lambda W_: loss.loss(W_, X, Y), lambda W_: loss.grad(W_, X, Y), W, method="richardson")
-    assert check.passed, check.to_dict()
+# derivative -> (its checker, the function it differentiates, the capability that must be declared, why else skipped)
+DERIVATIVES = {
+    "grad": (check_gradient, "loss", "gradient_is_derivative",
+             "stop-gradient form: see test_stop_gradient_is_frozen_gradient"),
+    "hessian": (check_hessian, "grad", "hessian", "no Hessian declared"),
+}
 
 
+@pytest.mark.parametrize("derivative", sorted(DERIVATIVES))
 @pytest.mark.parametrize("impl, name, params, scale, gamma", CASES, ids=IDS)
-def test_hessian_is_derivative_of_grad(impl, name, params, scale, gamma):
-    """hessian equals Richardson differences of grad, where a Hessian is declared."""
+def test_derivative_matches_differences(impl, name, params, scale, gamma, derivative):
+    """grad equals Richardson differences of loss, hessian those of grad, wherever the loss declares them."""
+    checker, of, capability, why_not = DERIVATIVES[derivative]
     loss = build(impl, name, params)
-    if not loss.capabilities.hessian:
-        pytest.skip("no Hessian declared")
+    if not getattr(loss.capabilities, capability):
+        pytest.skip(why_not)
     X, W, Y = data_for(loss)
-    check = check_hessian(lambda W_: loss.grad(W_, X, Y), lambda W_: loss.hessian(W_, X, Y), W, method="richardson")
+    check = checker(lambda W_: getattr(loss, of)(W_, X, Y), lambda W_: getattr(loss, derivative)(W_, X, Y), W,
+                    method="richardson")
     assert check.passed, check.to_dict()
 
 

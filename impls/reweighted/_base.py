@@ -31,6 +31,12 @@ class LossBase:
     implementation = ""
     target_kind = "simplex"
 
+    def __init_subclass__(cls, **kwargs):
+        # An implementation (loops, numpy) of a loss states its formula once, in the loss's base class.
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__ is None:
+            cls.__doc__ = next(b.__doc__ for b in cls.__mro__[1:] if b.__module__ == __name__ and b.__doc__)
+
     # -- hyperparameters -----------------------------------------------------
 
     def _params(self) -> tuple:

@@ -23,14 +23,7 @@ import math
 import numpy as np
 
 from ..softmax import get as _get_softmax
-from ._base import (
-    BinaryLogisticBase,
-    CandidateINRBase,
-    CandidateINRDetachedBase,
-    NonTargetWeightedLogisticBase,
-    OneVsAllLogisticBase,
-    WeightedSoftmaxBase,
-)
+from . import _base as base
 from ._protocol import FLOAT64, Capabilities
 
 MAX_SIZE = 20_000
@@ -116,8 +109,7 @@ class _Logistic(_LoopsOps):
         """Set up what ``_coefficient`` needs for this call."""
 
 
-class BinaryLogistic(_Logistic, BinaryLogisticBase):
-    __doc__ = BinaryLogisticBase.__doc__
+class BinaryLogistic(_Logistic, base.BinaryLogisticBase):
     capabilities = Capabilities(dtypes=FLOAT64, hessian=True, binary=True, max_size=MAX_SIZE)
 
     def _coefficient(self, i, k):
@@ -125,8 +117,7 @@ class BinaryLogistic(_Logistic, BinaryLogisticBase):
         return float(a1), float(a0)
 
 
-class OneVsAllLogistic(_Logistic, OneVsAllLogisticBase):
-    __doc__ = OneVsAllLogisticBase.__doc__
+class OneVsAllLogistic(_Logistic, base.OneVsAllLogisticBase):
     capabilities = Capabilities(dtypes=FLOAT64, hessian=True, max_size=MAX_SIZE)
 
     def _prepare(self, Z, Y):
@@ -141,8 +132,7 @@ class OneVsAllLogistic(_Logistic, OneVsAllLogisticBase):
         return super()._loss_grad(Z, Y)
 
 
-class NonTargetWeightedLogistic(_Logistic, NonTargetWeightedLogisticBase):
-    __doc__ = NonTargetWeightedLogisticBase.__doc__
+class NonTargetWeightedLogistic(_Logistic, base.NonTargetWeightedLogisticBase):
     capabilities = Capabilities(dtypes=FLOAT64, hessian=True, hard_labels=True, max_size=MAX_SIZE)
 
     def _prepare(self, Z, Y):
@@ -156,8 +146,7 @@ class NonTargetWeightedLogistic(_Logistic, NonTargetWeightedLogisticBase):
         return super()._loss_grad(Z, Y)
 
 
-class WeightedSoftmax(_LoopsOps, WeightedSoftmaxBase):
-    __doc__ = WeightedSoftmaxBase.__doc__
+class WeightedSoftmax(_LoopsOps, base.WeightedSoftmaxBase):
     capabilities = Capabilities(dtypes=FLOAT64, hessian=True, max_size=MAX_SIZE)
 
     def __init__(self, class_weight=None):
@@ -223,8 +212,7 @@ class _CandidateOps(_LoopsOps):
         return np.array(out, dtype=np.float64)
 
 
-class CandidateINR(_CandidateOps, CandidateINRBase):
-    __doc__ = CandidateINRBase.__doc__
+class CandidateINR(_CandidateOps, base.CandidateINRBase):
     capabilities = Capabilities(dtypes=FLOAT64, hard_labels=True, candidate=True, max_size=MAX_SIZE)
 
     def _loss_grad(self, Z, Y):
@@ -248,8 +236,7 @@ class CandidateINR(_CandidateOps, CandidateINRBase):
         return np.float64(total / N), np.array(G, dtype=np.float64)
 
 
-class CandidateINRDetached(_CandidateOps, CandidateINRDetachedBase):
-    __doc__ = CandidateINRDetachedBase.__doc__
+class CandidateINRDetached(_CandidateOps, base.CandidateINRDetachedBase):
     capabilities = Capabilities(
         dtypes=FLOAT64, hard_labels=True, candidate=True, gradient_is_derivative=False, max_size=MAX_SIZE
     )

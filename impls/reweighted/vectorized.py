@@ -23,14 +23,7 @@ from scipy.special import expit
 
 from .._arrays import FLOAT_DTYPES
 from ..softmax import get as _get_softmax
-from ._base import (
-    BinaryLogisticBase,
-    CandidateINRBase,
-    CandidateINRDetachedBase,
-    NonTargetWeightedLogisticBase,
-    OneVsAllLogisticBase,
-    WeightedSoftmaxBase,
-)
+from . import _base as base
 from ._protocol import Capabilities
 
 
@@ -131,8 +124,7 @@ class _Logistic(_NumpyOps):
         return H
 
 
-class BinaryLogistic(_Logistic, BinaryLogisticBase):
-    __doc__ = BinaryLogisticBase.__doc__
+class BinaryLogistic(_Logistic, base.BinaryLogisticBase):
     capabilities = Capabilities(dtypes=FLOAT_DTYPES, hessian=True, binary=True)
 
     def _coefficients(self, Z, Y):
@@ -140,24 +132,21 @@ class BinaryLogistic(_Logistic, BinaryLogisticBase):
         return Z.dtype.type(a1), Z.dtype.type(a0)
 
 
-class OneVsAllLogistic(_Logistic, OneVsAllLogisticBase):
-    __doc__ = OneVsAllLogisticBase.__doc__
+class OneVsAllLogistic(_Logistic, base.OneVsAllLogisticBase):
     capabilities = Capabilities(dtypes=FLOAT_DTYPES, hessian=True)
 
     def _coefficients(self, Z, Y):
         return self._alphas(Z.shape[1], Z.dtype)
 
 
-class NonTargetWeightedLogistic(_Logistic, NonTargetWeightedLogisticBase):
-    __doc__ = NonTargetWeightedLogisticBase.__doc__
+class NonTargetWeightedLogistic(_Logistic, base.NonTargetWeightedLogisticBase):
     capabilities = Capabilities(dtypes=FLOAT_DTYPES, hessian=True, hard_labels=True)
 
     def _coefficients(self, Z, Y):
         return Z.dtype.type(1), self.omega.astype(Z.dtype, copy=False)
 
 
-class WeightedSoftmax(_NumpyOps, WeightedSoftmaxBase):
-    __doc__ = WeightedSoftmaxBase.__doc__
+class WeightedSoftmax(_NumpyOps, base.WeightedSoftmaxBase):
     capabilities = Capabilities(dtypes=FLOAT_DTYPES, hessian=True)
 
     def __init__(self, class_weight=None):
@@ -218,8 +207,7 @@ class _CandidateOps(_NumpyOps):
         return omega, U, terms, P, Q
 
 
-class CandidateINR(_CandidateOps, CandidateINRBase):
-    __doc__ = CandidateINRBase.__doc__
+class CandidateINR(_CandidateOps, base.CandidateINRBase):
     capabilities = Capabilities(dtypes=FLOAT_DTYPES, hard_labels=True, candidate=True)
 
     def _loss_grad(self, Z, Y):
@@ -232,8 +220,7 @@ class CandidateINR(_CandidateOps, CandidateINRBase):
         return _mean(terms, N, dt), G
 
 
-class CandidateINRDetached(_CandidateOps, CandidateINRDetachedBase):
-    __doc__ = CandidateINRDetachedBase.__doc__
+class CandidateINRDetached(_CandidateOps, base.CandidateINRDetachedBase):
     capabilities = Capabilities(dtypes=FLOAT_DTYPES, hard_labels=True, candidate=True, gradient_is_derivative=False)
 
     def _loss_grad(self, Z, Y):
