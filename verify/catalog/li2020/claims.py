@@ -39,7 +39,7 @@ from impls import reweighted as rw
 
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim
 from ...harness.evidence import holds_under, search_evidence, searched
-from ...harness.search import Measurement, search
+from ...harness.search import Measurement, search, worse
 from ...numerics.derivatives import check_gradient
 from ..sources import source
 from . import certificates as cert
@@ -707,7 +707,7 @@ def candidate_properties(ctx: CheckContext) -> Evidence:
         m_det = Measurement(float(np.max(np.abs(G_det - G_frz))),
                             tol.li_gradient_agreement_tolerance(pb.X, det.logit_grad(Z, Y)),
                             "stop-gradient grad vs grad with omega frozen")
-        return max((m_sum, m_order, m_grad, m_det), key=lambda m: m.ratio)
+        return worse(m_sum, m_order, m_grad, m_det)
 
     ev = searched(ctx, candidate_problems(), measure, what="candidate weights and gradients",
                   to_dict=lambda pb: pb.to_dict(), confirm=lambda pb: cert.confirm_candidate(pb, measure(pb)),

@@ -62,7 +62,7 @@ from scipy.linalg import block_diag, null_space
 
 from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
 from ...harness.evidence import all_parts_hold, holds_under, search_evidence, searched, summary_of
-from ...harness.search import Measurement, search
+from ...harness.search import Measurement, search, worse
 from ...numerics import differences, precision, rounding
 from ...numerics.derivatives import check_gradient, check_hessian
 from ...numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound
@@ -180,7 +180,7 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
             Measurement(op_err, op_tol, "operator form vs H vec(V)"),
             Measurement(var_err, var_tol, "variance form vs vec(V)^T H vec(V)", {"quadratic_form": quad}),
         ]
-        return max(parts, key=lambda m: m.ratio)
+        return worse(*parts)
 
     search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
                            what="Kronecker sum, F order, operator and variance forms",
@@ -245,7 +245,7 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
             Measurement(kernel_norm, e, "||H v|| on the predicted kernel K", details),
             Measurement(0.0 if positive else 1.0, 0.5, "H not positive definite on K-perp", details),
         ]
-        return max(parts, key=lambda m: m.ratio)
+        return worse(*parts)
 
     out = search(problems(**HESSIAN_SIZES), measure, settings=ctx.settings)
     search_part = search_evidence(out, what="PSD, H = 0 on K, positive definite on K-perp",
@@ -357,7 +357,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
         return out
 
     def measure(pb):
-        return max(parts(pb), key=lambda m: m.ratio)
+        return worse(*parts(pb))
 
     search_part = searched(ctx, problems(max_N=6, max_D=4, max_K=5), measure,
                            what="shift invariance, GD invariants, L >= 0, L >= entropy",
@@ -456,7 +456,7 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
         return out
 
     def measure(pb):
-        return max(parts(pb), key=lambda m: m.ratio)
+        return worse(*parts(pb))
 
     search_part = searched(ctx, datasets(target_kinds=("soft",), **DATASET_SIZES), measure,
                            what="minimiser certified, unique modulo K, coercive",
@@ -554,7 +554,7 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
         found = parts(pb)
         if found[-1].quantity.startswith("eigenvalue of H outside"):
             ostrowski_cases.append(pb.X.shape[0])
-        return max(found, key=lambda m: m.ratio)
+        return worse(*found)
 
     general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="F7 bounds on K-perp",
                        confirm=certificates.confirm_f7_violation)
@@ -796,7 +796,7 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
         return out
 
     def measure(pb):
-        return max(parts(pb), key=lambda m: m.ratio)
+        return worse(*parts(pb))
 
     ev = searched(ctx, problems(max_N=6, max_D=4, max_K=2), measure,
                   what="factor 2 between W and w, gradient (g, -g), Lipschitz constants 1/2 and 1/4",
@@ -853,7 +853,7 @@ def condition_number(ctx: CheckContext) -> Evidence:
         return out
 
     def measure(pb):
-        return max(parts(pb), key=lambda m: m.ratio)
+        return worse(*parts(pb))
 
     search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
                            what="H singular on u 1^T; kappa on K-perp below F7's bound",

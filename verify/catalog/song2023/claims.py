@@ -633,7 +633,7 @@ def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
     runs_part = Evidence(HOLDS if not any(m.violated for m in step_checks) else REFUTED, examples=len(step_checks),
                          summary=f"H-norm shrink and 0.4 contraction at every step of {len(exp['runs'])} runs with eps0 <= {EPS0_FOR_04:.4f}")
     if step_checks:
-        worst = max(step_checks, key=lambda m: m.ratio)
+        worst = worse(*step_checks)
         runs_part.quantity, runs_part.worst_error, runs_part.tolerance = worst.quantity, worst.error, worst.tolerance
     if runs_part.verdict != HOLDS:
         runs_part.summary = f"a step violates the H-norm bound: {worst.details}"
