@@ -45,7 +45,7 @@ import numpy as np
 
 from impls.resnet_softmax import LossUndefinedError
 
-from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
+from ...harness.claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
 from ...harness.evidence import all_parts_hold, exact_evidence, experiment_evidence, holds_under, searched, summary_of
 from ...harness.search import Measurement, worse
 from ...numerics import precision, rounding
@@ -696,8 +696,11 @@ def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
     if two_norm.verdict == REFUTED and arithmetic.verdict == REFUTED:
         without.verdict = REFUTED
         without.summary = f"2-norm: {two_norm.summary}; 0.4 step: {arithmetic.summary}"
-        without.counterexample, without.found_by_search, without.high_precision = two_norm.counterexample, True, two_norm.high_precision
+        without.counterexample, without.found_by_search, without.high_precision = (
+            two_norm.counterexample, two_norm.found_by_search, two_norm.high_precision)
         without.quantity, without.worst_error, without.tolerance = two_norm.quantity, two_norm.worst_error, two_norm.tolerance
+    elif ERROR in (two_norm.verdict, arithmetic.verdict):
+        without.verdict = ERROR  # a broken half is reported, never read as "the statement holds without them"
     else:
         without.verdict = HOLDS
     # A finite step showing the 2-norm violation with the sampled M (for the report).
