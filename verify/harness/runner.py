@@ -224,9 +224,9 @@ def dask_client(address: str, n_workers: int):
 
 
 def _run_dask(tasks, profile, address, jobs, on_result):
+    client, cluster = dask_client(address, jobs)
     from distributed import as_completed
 
-    client, cluster = dask_client(address, jobs)
     # On a local cluster each worker gets its share of the cores; a remote
     # cluster's workers keep the threads their own configuration gives them
     # (Dask's nanny starts them with OMP/MKL/OPENBLAS_NUM_THREADS=1).
@@ -327,7 +327,9 @@ def run(
     return results
 
 
-def print_progress(done: int, total: int, result: ClaimResult, stream=sys.stderr) -> None:
+def print_progress(done: int, total: int, result: ClaimResult, stream=None) -> None:
+    """One line per finished claim, ``[done/total]`` first, in the order they finish."""
+    stream = sys.stderr if stream is None else stream
     mark = "ok " if result.matches else ("-- " if result.evidence.verdict == "skipped" else "XX ")
     stream.write(
         f"[{done:>3}/{total}] {mark}{result.claim.id} [{result.impl_name}] "
