@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -21,32 +23,46 @@ IMPL_FAST = ["impl.shift_invariance", "impl.dtype_kept"]
 
 
 
-def test_jobs_2_gives_the_serial_results_in_the_serial_order(tmp_path, capsys):
+def claim_args():
+    return [a for c in FAST for a in ("--claim", c)]
+
+
+@pytest.fixture(scope="module")
+def serial_doc(tmp_path_factory):
+    """`lossproof check --jobs 1` on FAST, in a fresh process, as a user runs it.
+
+    A fresh process, not this one: a claim's last digits can depend on what
+    the process ran or imported before it (see the README, "Determinism"),
+    and the pytest process has run other tests.
+    """
+    path = tmp_path_factory.mktemp("serial") / "serial.json"
+    proc = subprocess.run([sys.executable, "-m", "verify.cli", "check", "--jobs", "1", "--quiet", "--json", str(path), *claim_args()],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_jobs_2_gives_the_serial_results_in_the_serial_order(serial_doc, tmp_path, capsys):
     """`lossproof check --jobs 2` writes, row for row, the evidence `--jobs 1` writes (timings aside)."""
-    paths = {}
-    for jobs in (1, 2):
-        paths[jobs] = tmp_path / f"jobs{jobs}.json"
-        argv = ["check", "--jobs", str(jobs), "--json", str(paths[jobs])] + [a for c in FAST for a in ("--claim", c)]
-        assert main(argv) == 0
+    path = tmp_path / "jobs2.json"
+    assert main(["check", "--jobs", "2", "--json", str(path), *claim_args()]) == 0
     err = capsys.readouterr().err
-    serial, parallel = (json.loads(paths[j].read_text(encoding="utf-8")) for j in (1, 2))
-    assert differences(serial, parallel) == []
+    parallel = json.loads(path.read_text(encoding="utf-8"))
+    assert differences(serial_doc, parallel) == []
     assert [r["claim"]["id"] for r in parallel["results"]] == sorted(FAST)
     # The progress display: one line per finished claim, counted, also with workers in flight.
-    total = len(serial["results"])
+    total = len(parallel["results"])
     assert "running the claims in 2 worker processes" in err
     for done in range(1, total + 1):
         assert f"[{done:>3}/{total}]" in err
 
 
-def test_dask_local_gives_the_serial_results():
+def test_dask_local_gives_the_serial_results(serial_doc, tmp_path):
     """`--dask local` (a LocalCluster of two workers) gives the serial run's evidence."""
     pytest.importorskip("distributed")
-    claims = all_claims()
-    serial = run(claims, ["numpy"], patterns=FAST[:3])
-    on_dask = run(claims, ["numpy"], patterns=FAST[:3], jobs=2, dask="local")
-    assert [(r.claim.id, r.impl_name) for r in on_dask] == [(r.claim.id, r.impl_name) for r in serial]
-    assert differences(results_doc.build(serial, [], "ci"), results_doc.build(on_dask, [], "ci")) == []
+    path = tmp_path / "dask.json"
+    assert main(["check", "--dask", "local", "--jobs", "2", "--quiet", "--json", str(path), *claim_args()]) == 0
+    assert differences(serial_doc, json.loads(path.read_text(encoding="utf-8"))) == []
 
 
 def test_dask_needs_the_extra(monkeypatch):
@@ -66,14 +82,13 @@ def test_dask_needs_the_extra(monkeypatch):
 
 
 def test_a_plug_in_by_import_path_runs_in_the_workers_with_one_blas_thread_each():
-    """An implementation named by its import path is rebuilt in each worker (another process), BLAS held to its share."""
+    """An implementation named by its import path is rebuilt in each worker (another process), BLAS held to one thread."""
     results = run(all_claims(), ["tests.worker_probe:WhereSoftmaxCE"], include_math=False, patterns=IMPL_FAST, jobs=2)
     assert [r.claim.id for r in results] == sorted(IMPL_FAST)  # the serial order: claims by id
     assert all(r.matches for r in results), [r.failure_message() for r in results]
     names = {r.impl_name for r in results}
     assert all(n.startswith("where-pid") and f"pid{os.getpid()}-" not in n for n in names), names
-    share = max(1, len(os.sched_getaffinity(0)) // 2)
-    assert all(n.endswith(f"-blas{share}") or n.endswith("-blas0") for n in names), names
+    assert all(n.endswith("-blas1") or n.endswith("-blas0") for n in names), names  # blas0: no BLAS found
 
 
 def test_an_unnameable_implementation_runs_serially_and_says_so():

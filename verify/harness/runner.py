@@ -12,8 +12,15 @@ implementation's registry name (``impls.get(name)``) or import path
 (``impls.load("pkg.mod:Attr")``), and the profile name. The worker rebuilds
 the claim (:func:`verify.catalog.get_claim`) and the context
 (:func:`context`) itself and sends back the evidence. Results come back in
-the serial order, whatever order the workers finish in; each worker holds
-BLAS to its share of the cores so that N workers do not oversubscribe them.
+the serial order, whatever order the workers finish in.
+
+Every claim runs with BLAS held to one thread, serially and in a worker
+alike: N workers then never oversubscribe the cores, and a claim's numbers
+do not depend on N. They would otherwise: OpenBLAS splits a reduction
+across its threads, so the last digits of a sum depend on the thread count
+(li2020.B1's I4 residuals differed in the 14th digit between 2 threads and
+1). The checks multiply small or thin matrices, where one thread is as fast
+(see :mod:`verify.numerics.blas`).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from hypothesis import settings as hsettings
 
 import impls
 
+from ..numerics.blas import single_threaded_blas
 from .claims import CheckContext, Claim, ClaimResult, Evidence, run_claim
 from .strategies import DEFAULT_PROFILE, PROFILES
 
@@ -164,7 +172,7 @@ def run_in_worker(claim_id: str, spec: str, profile: str, blas_threads: int | No
     prepare_worker(blas_threads)
     from ..catalog import get_claim
 
-    result = run_claim(get_claim(claim_id), context(_worker_impl(spec), profile))
+    result = _run_claim(get_claim(claim_id), context(_worker_impl(spec), profile))
     evidence = result.evidence
     try:
         pickle.dumps(evidence)
@@ -177,18 +185,23 @@ def run_in_worker(claim_id: str, spec: str, profile: str, blas_threads: int | No
 # The three ways to run the tasks
 
 
+def _run_claim(claim, ctx) -> ClaimResult:
+    with single_threaded_blas():
+        return run_claim(claim, ctx)
+
+
 def _run_serial(tasks, profile, on_result):
     contexts = {}
     for task in tasks:
         ctx = contexts.setdefault(id(task.impl), context(task.impl, profile))
-        on_result(task, run_claim(task.claim, ctx))
+        on_result(task, _run_claim(task.claim, ctx))
 
 
 def _run_processes(tasks, profile, jobs, on_result):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    blas_threads = max(1, cores() // jobs)
+    blas_threads = 1  # see the module's docstring
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
@@ -227,10 +240,11 @@ def _run_dask(tasks, profile, address, jobs, on_result):
     client, cluster = dask_client(address, jobs)
     from distributed import as_completed
 
-    # On a local cluster each worker gets its share of the cores; a remote
-    # cluster's workers keep the threads their own configuration gives them
-    # (Dask's nanny starts them with OMP/MKL/OPENBLAS_NUM_THREADS=1).
-    blas_threads = max(1, cores() // jobs) if cluster is not None else None
+    # One BLAS thread per worker on a local cluster; a remote cluster's
+    # workers keep the pools their own configuration gives them (Dask's nanny
+    # starts them with OMP/MKL/OPENBLAS_NUM_THREADS=1), and each claim runs
+    # with BLAS held to one thread there too.
+    blas_threads = 1 if cluster is not None else None
     try:
         futures = {}
         for t in tasks:
