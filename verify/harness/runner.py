@@ -7,25 +7,27 @@ Claims are independent of each other, so they can run in worker processes
 (``jobs=N``, :mod:`concurrent.futures` with the ``spawn`` context: fork after
 BLAS and Hypothesis have started threads is unsafe) or on a Dask cluster
 (``dask="tcp://scheduler:8786"`` or ``dask="local"``). What travels to a
-worker is small and named, never a pickled closure: the claim id, the
-implementation's registry name (``impls.get(name)``) or import path
-(``impls.load("pkg.mod:Attr")``), and the profile name. The worker rebuilds
-the claim (:func:`verify.catalog.get_claim`) and the context
-(:func:`context`) itself and sends back the evidence. Results come back in
+worker is small and named, never a pickled closure: the claim id and the
+module that registers it (the module of its check; importing it registers
+the claim in the worker), the implementation's registry name
+(``impls.get(name)``) or import path (``impls.load("pkg.mod:Attr")``), and
+the profile name. The worker rebuilds the claim and the context
+(:func:`context`) itself and sends back the evidence; the runner still knows
+no paper. Results come back in
 the serial order, whatever order the workers finish in.
 
 Every claim runs with BLAS held to one thread, serially and in a worker
 alike: N workers then never oversubscribe the cores, and a claim's numbers
 do not depend on N. They would otherwise: OpenBLAS splits a reduction
 across its threads, so the last digits of a sum depend on the thread count
-(li2020.B1's I4 residuals differed in the 14th digit between 2 threads and
-1). The checks multiply small or thin matrices, where one thread is as fast
+(one claim's residuals differed in the 14th digit between 2 threads and 1). The checks multiply small or thin matrices, where one thread is as fast
 (see :mod:`verify.numerics.blas`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import inspect
 import os
 import pickle
@@ -37,7 +39,7 @@ from hypothesis import settings as hsettings
 import impls
 
 from ..numerics.blas import single_threaded_blas
-from .claims import CheckContext, Claim, ClaimResult, Evidence, run_claim
+from .claims import CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
 from .strategies import DEFAULT_PROFILE, PROFILES
 
 # Math claims are statements about the mathematics; they are computed once,
@@ -139,7 +141,7 @@ _WORKER: dict = {"prepared": False, "impls": {}, "blas": None}
 
 
 def prepare_worker(blas_threads: int | None = 1) -> None:
-    """Set up a worker process once: BLAS threads, the catalog, no claim run yet.
+    """Set up a worker process once: its BLAS threads.
 
     ``blas_threads`` caps the BLAS / OpenMP pools (threadpoolctl for the
     libraries already loaded, the environment variables for any loaded
@@ -154,8 +156,6 @@ def prepare_worker(blas_threads: int | None = 1) -> None:
         from threadpoolctl import threadpool_limits
 
         _WORKER["blas"] = threadpool_limits(limits=blas_threads)  # kept for the life of the worker
-    from .. import catalog  # noqa: F401  (registers every claim)
-
     _WORKER["prepared"] = True
 
 
@@ -167,12 +167,23 @@ def _worker_impl(spec: str):
     return _WORKER["impls"][spec]
 
 
-def run_in_worker(claim_id: str, spec: str, profile: str, blas_threads: int | None = 1):
+def claim_module(claim: Claim) -> str:
+    """The module whose import registers ``claim``: the one that defines its check."""
+    return claim.check.__module__
+
+
+def _worker_claim(claim_id: str, module: str) -> Claim:
+    importlib.import_module(module)  # registers the claims it defines (once per worker)
+    for c in registered():
+        if c.id == claim_id:
+            return c
+    raise KeyError(f"no claim with id {claim_id!r} is registered by importing {module!r}")
+
+
+def run_in_worker(claim_id: str, module: str, spec: str, profile: str, blas_threads: int | None = 1):
     """Run one claim in a worker; returns ``(impl_name, evidence)``, both plain data."""
     prepare_worker(blas_threads)
-    from ..catalog import get_claim
-
-    result = _run_claim(get_claim(claim_id), context(_worker_impl(spec), profile))
+    result = _run_claim(_worker_claim(claim_id, module), context(_worker_impl(spec), profile))
     evidence = result.evidence
     try:
         pickle.dumps(evidence)
@@ -209,7 +220,7 @@ def _run_processes(tasks, profile, jobs, on_result):
         initargs=(blas_threads,),
     )
     try:
-        futures = {pool.submit(run_in_worker, t.claim.id, t.spec, profile, blas_threads): t for t in tasks}
+        futures = {pool.submit(run_in_worker, t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads): t for t in tasks}
         for future in as_completed(futures):
             task = futures[future]
             name, evidence = future.result()
@@ -249,7 +260,9 @@ def _run_dask(tasks, profile, address, jobs, on_result):
         futures = {}
         for t in tasks:
             key = f"lossproof-{t.index}-{t.claim.id}-{t.spec}"
-            futures[client.submit(run_in_worker, t.claim.id, t.spec, profile, blas_threads, key=key, pure=False)] = t
+            futures[client.submit(
+                run_in_worker, t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads, key=key, pure=False
+            )] = t
         for future, (name, evidence) in as_completed(futures, with_results=True):
             task = futures[future]
             on_result(task, ClaimResult(task.claim, name, evidence))
