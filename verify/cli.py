@@ -53,20 +53,51 @@ def print_table(results, stream=sys.stdout) -> None:
             stream.write("  ".join("-" * w for w in widths) + "\n")
 
 
+def _parallel(args) -> dict:
+    """The runner's ``jobs``/``dask``/``notice`` arguments from ``--jobs`` and ``--dask``."""
+    from .harness.runner import cores
+
+    jobs = cores() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ValueError(f"--jobs: must be at least 1, got {jobs}")
+    if args.dask is not None:
+        where = f"a LocalCluster of {jobs} workers" if args.dask == "local" else f"the Dask scheduler at {args.dask}"
+        print(f"lossproof: running the claims on {where}", file=sys.stderr)
+    elif jobs > 1:
+        print(f"lossproof: running the claims in {jobs} worker processes", file=sys.stderr)
+    return dict(jobs=jobs, dask=args.dask, notice=lambda line: print(line, file=sys.stderr))
+
+
+def _add_parallel_options(p) -> None:
+    p.add_argument(
+        "--jobs", "-j", type=int, default=None, metavar="N",
+        help="run the claims in N worker processes (default: the number of cores; 1: serially, in this process)",
+    )
+    p.add_argument(
+        "--dask", metavar="ADDRESS", default=None,
+        help="run the claims on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
+        "distributed.LocalCluster of --jobs workers on this machine (needs the 'distributed' extra)",
+    )
+
+
 def cmd_check(args) -> int:
     """Run the claims; exit 0 only when every verdict matches its expectation."""
     from .harness import results as results_doc
     from .catalog import all_claims
-    from .harness.runner import print_progress, run
+    from .harness.runner import print_progress, resolve, run
 
-    implementations = [impls.load(p) for p in args.impl] if args.impl else [impls.get(n) for n in impls.names()]
+    # Names travel to the workers (registry names, import paths); the objects
+    # here describe the implementations in the results document.
+    specs = list(args.impl) if args.impl else list(impls.names())
+    implementations = [resolve(s) for s in specs]
     results = run(
         all_claims(),
-        implementations,
+        specs,
         profile=args.hypothesis_profile,
         include_math=not args.impl or args.with_math,
         patterns=args.claim,
         progress=None if args.quiet else print_progress,
+        **_parallel(args),
     )
     print_table(results)
     doc = results_doc.build(results, implementations, args.hypothesis_profile)
@@ -120,7 +151,7 @@ def cmd_report(args) -> int:
 
         implementations = [impls.get(n) for n in impls.names()]
         print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
-        results = run(all_claims(), implementations, profile=args.hypothesis_profile, progress=print_progress)
+        results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=print_progress, **_parallel(args))
         doc = results_doc.build(results, implementations, args.hypothesis_profile)
         out.mkdir(parents=True, exist_ok=True)
         results_doc.write(doc, out / "results.json")
@@ -190,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claim", action="append", default=[], metavar="GLOB", help="only claims whose id matches (repeatable)")
     p.add_argument("--json", default="reports/results.json", metavar="PATH", help="where to write the results (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no per-claim progress lines")
+    _add_parallel_options(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("report", help="run the claims and write reports/index.html and reports/report.pdf")
@@ -199,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--from", dest="from_results", metavar="RESULTS.JSON", help="build from this results file instead of running the claims")
     p.add_argument("--no-bench", action="store_true", help="do not run the quick benchmark when no asv results are found")
+    _add_parallel_options(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("claims", help="list the registered claims")
