@@ -1,7 +1,7 @@
 """The harness's own speed: claims in 2 worker processes, and on a 2-worker Dask LocalCluster, against the serial run.
 
 Each figure is serial wall time / parallel wall time on the same claims
-(``CLAIMS``, about 45 s serially on one 2-core machine), pool or cluster
+(``CLAIMS``, the full plan's ``harness_claims``, about 45 s serially on one 2-core machine), pool or cluster
 start-up included, since a user waits for it too. Above 1 is a speed-up; on
 2 idle cores the ideal is 2, and ``lossproof check --jobs 2`` is asked to
 reach at least 1 / 0.65 = 1.54 on the whole catalog. The serial run is timed
@@ -9,24 +9,11 @@ first in each measurement, right before the parallel one, so that both see
 the same load; look at ``uptime`` before trusting either figure.
 """
 
-import time
-
 from .common import impls  # noqa: F401  (puts this checkout on the path when lossproof is not installed)
 
-from verify.catalog import all_claims
-from verify.harness.runner import run
+from verify.bench.run import FULL, harness_speedup
 
-# Mid-length math claims, none dominating (1/N of the total at most a third).
-CLAIMS = ["folklore.F4", "folklore.F9", "folklore.F11", "folklore.F14", "li2020.B1", "rychlik.P2-5"]
-
-
-def _wall(**kwargs) -> float:
-    start = time.perf_counter()
-    results = run(all_claims(), ["numpy"], patterns=CLAIMS, **kwargs)
-    elapsed = time.perf_counter() - start
-    if not all(r.matches for r in results):
-        raise RuntimeError("a claim's verdict did not match: " + "; ".join(r.failure_message() for r in results if not r.matches))
-    return elapsed
+CLAIMS = FULL.harness_claims
 
 
 class HarnessSpeedup:
@@ -38,7 +25,7 @@ class HarnessSpeedup:
     unit = "serial / parallel"
 
     def track_jobs2_speedup(self):
-        return _wall(jobs=1) / _wall(jobs=2)
+        return harness_speedup(CLAIMS, 2)["speedup"]
 
 
 
@@ -57,4 +44,4 @@ class DaskSpeedup:
             raise NotImplementedError("distributed is not installed (pip install -e '.[distributed]')")
 
     def track_dask_local2_speedup(self):
-        return _wall(jobs=1) / _wall(jobs=2, dask="local")
+        return harness_speedup(CLAIMS, 2, dask="local")["speedup"]

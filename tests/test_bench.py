@@ -23,12 +23,29 @@ TINY = bench.QUICK.with_(
     scaling_factors={**bench.QUICK.scaling_factors, "numpy": (1, 2)},
     repeats=1,
     peers=("sklearn",),
+    harness_claims=("folklore.F16",),
 )
 
 
 @pytest.fixture(scope="module")
 def document():
     return bench.run(TINY)
+
+
+def test_harness_section_times_the_same_claims_serially_and_in_parallel(document):
+    """The harness's speed-up is recorded for --jobs (and for --dask local where distributed is installed)."""
+    runners = {h["runner"]: h for h in document["harness"]}
+    assert set(runners) == {"jobs", "dask-local"}
+    jobs = runners["jobs"]
+    assert jobs["available"] and jobs["claims"] == ["folklore.F16"] and jobs["workers"] == 2
+    assert jobs["speedup"] == pytest.approx(jobs["serial_seconds"] / jobs["parallel_seconds"])
+    assert bench.document.SECTIONS[-1] == "harness"
+
+
+def test_a_document_without_the_harness_section_still_reads(document):
+    """Documents written before the harness section existed stay readable."""
+    older = {k: v for k, v in document.items() if k != "harness"}
+    bench.check_document(older)
 
 
 def test_document_follows_the_schema(document):

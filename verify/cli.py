@@ -9,6 +9,8 @@ import numpy as np
 
 import impls
 
+from .bench.document import SECTIONS
+
 
 def _describe(ce) -> str:
     caps = impls.capabilities_of(ce)
@@ -245,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, metavar="R", help="alternating rounds per measurement (default: the plan's)")
     p.add_argument("--no-peers", action="store_true", help="skip PyTorch, JAX and scikit-learn even when installed")
     p.add_argument(
-        "--only", action="append", default=[], choices=("timings", "peers", "memory", "accuracy", "scaling"),
+        "--only", action="append", default=[], choices=SECTIONS,
         help="measure only this section (repeatable)",
     )
     p.add_argument(

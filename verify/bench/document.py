@@ -23,8 +23,17 @@ Schema ``lossproof.bench/1``::
       "accuracy": [{"implementation", "N", "D", "K", "dtype", "reference",
                     "max_relative_grad_error", "eps"}],
       "scaling": [{"implementation", "operation", "axis", "fixed", "sizes", "seconds", "exponent"}],
+      "harness": [{"runner": "jobs" | "dask-local", "workers", "claims", "available",
+                   "serial_seconds", "parallel_seconds", "speedup", "other_processes_cpu"}],
       "targets": [{"id", "description", "point", "value", "limit", "comparison", "met"}]
     }
+
+``harness`` is the harness's own speed: the plan's claims run serially and
+then in ``workers`` processes (``lossproof check --jobs``) or on a Dask
+LocalCluster (``--dask local``), start-up included; ``speedup`` is serial /
+parallel (ideal: the number of workers). A runner that is not installed has
+``available`` false and no timings. Documents written before this section
+existed have none, and read as an empty list.
 
 ``targets`` is empty unless the plan is ``full`` (the targets are stated
 for the issue's sizes).
@@ -48,7 +57,7 @@ from ..harness.results import write as write_json
 
 SCHEMA = "lossproof.bench/1"
 # The sections ``run()`` measures, in the order it measures them; ``targets`` is computed from them.
-SECTIONS = ("timings", "peers", "memory", "accuracy", "scaling")
+SECTIONS = ("timings", "peers", "memory", "accuracy", "scaling", "harness")
 
 _RECORD_KEYS = {
     "timings": {
@@ -66,10 +75,12 @@ _RECORD_KEYS = {
         "implementation": str, "operation": str, "axis": str, "fixed": dict, "sizes": list, "seconds": list,
         "exponent": float,
     },
+    "harness": {"runner": str, "workers": int, "claims": list, "available": bool},
     "targets": {
         "id": str, "description": str, "point": dict, "value": float, "limit": float, "comparison": str, "met": bool,
     },
 }
+_AVAILABLE_HARNESS_KEYS = {"serial_seconds": float, "parallel_seconds": float, "speedup": float}
 _AVAILABLE_PEER_KEYS = {"N": int, "D": int, "K": int, "dtype": str, "ours_seconds": float, "peer_seconds": float, "ratio": float}
 
 
@@ -83,13 +94,15 @@ def check_document(doc: dict) -> None:
         if not isinstance(doc.get(key), kind):
             raise ValueError(f"{key}: expected {kind.__name__}, got {type(doc.get(key)).__name__}")
     for section, keys in _RECORD_KEYS.items():
-        records = doc.get(section)
+        records = doc.get(section, [] if section == "harness" else None)
         if not isinstance(records, list):
             raise ValueError(f"{section}: expected a list, got {type(records).__name__}")
         for i, record in enumerate(records):
             wanted = dict(keys)
             if section == "peers" and record.get("available"):
                 wanted.update(_AVAILABLE_PEER_KEYS)
+            if section == "harness" and record.get("available"):
+                wanted.update(_AVAILABLE_HARNESS_KEYS)
             for key, kind in wanted.items():
                 if key not in record:
                     raise ValueError(f"{section}[{i}]: missing {key!r}")

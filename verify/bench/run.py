@@ -101,6 +101,10 @@ class Plan:
     calls_per_round: int = 2
     retries_when_busy: int = 3
     peers: tuple = ("torch", "jax", "sklearn")
+    # The harness's own speed (the "harness" section): these claims serially, then in 2 worker processes and
+    # on a 2-worker Dask LocalCluster. Mid-length math claims, none dominating (at most a third of the total).
+    harness_claims: tuple = ("folklore.F4", "folklore.F9", "folklore.F11", "folklore.F14", "li2020.B1", "rychlik.P2-5")
+    harness_workers: int = 2
 
     def with_(self, **changes) -> "Plan":
         return Plan(**{**asdict(self), **changes})
@@ -120,6 +124,7 @@ QUICK = Plan(
     accuracy_exact=((1, 2, 2),),
     accuracy_extended=((200, 8, 4),),
     scaling_base={"numpy": (2000, 16, 8), "loops": (5, 3, 3), "sympy": (1, 2, 2)},
+    harness_claims=("folklore.F4", "folklore.F11"),
     scaling_factors={"numpy": (1, 2, 4), "loops": (1, 2), "sympy": (1, 2)},
     repeats=2,
     calls_per_round=1,
@@ -579,6 +584,30 @@ class _Runner:
         self.say(f"accuracy {name:6} {point} vs {reference}: {err:.2e} ({err / eps:.1f} eps)")
         return {"implementation": name, **_point(*point), "reference": reference, "max_relative_grad_error": err, "eps": eps}
 
+    # harness -------------------------------------------------------------
+    def harness(self):
+        plan, out = self.plan, []
+        if not plan.harness_claims:
+            return out
+        try:
+            import distributed  # noqa: F401
+            has_dask = True
+        except ImportError:
+            has_dask = False
+        for runner, dask in (("jobs", None), ("dask-local", "local")):
+            record = {"runner": runner, "workers": plan.harness_workers, "claims": list(plan.harness_claims),
+                      "available": runner == "jobs" or has_dask}
+            if record["available"]:
+                cpu_start, wall_start = _cpu_seconds(), time.perf_counter()
+                record.update(harness_speedup(plan.harness_claims, plan.harness_workers, dask))
+                record["other_processes_cpu"] = _other_share(cpu_start, _cpu_seconds(), time.perf_counter() - wall_start)
+                self.say(f"harness {runner:10} {plan.harness_workers} workers: serial {record['serial_seconds']:.1f} s, "
+                         f"parallel {record['parallel_seconds']:.1f} s, speed-up {record['speedup']:.2f}")
+            else:
+                self.say(f"harness {runner:10} skipped: distributed is not installed")
+            out.append(record)
+        return out
+
     # scaling -------------------------------------------------------------
     def scaling(self):
         plan, out = self.plan, []
@@ -614,6 +643,31 @@ class _Runner:
                 )
                 self.say(f"scaling {name:6} loss_grad vs {axis}: exponent {exponent:.2f}")
         return out
+
+
+def claims_wall_seconds(claim_ids, **how) -> float:
+    """Wall time of running ``claim_ids`` on the reference implementation, ``how`` as ``runner.run`` takes it.
+
+    Pool or cluster start-up is included: a user waits for it too. Every
+    verdict must match, or the figure would time a failure.
+    """
+    from ..catalog import all_claims
+    from ..harness.runner import run as run_claims
+
+    start = time.perf_counter()
+    results = run_claims(all_claims(), ["numpy"], patterns=list(claim_ids), **how)
+    elapsed = time.perf_counter() - start
+    if not all(r.matches for r in results):
+        raise RuntimeError("a claim's verdict did not match: "
+                           + "; ".join(r.failure_message() for r in results if not r.matches))
+    return elapsed
+
+
+def harness_speedup(claim_ids, workers: int, dask: str | None = None) -> dict:
+    """Serial wall time over parallel wall time of the same claims, the serial run timed right before the other."""
+    serial = claims_wall_seconds(claim_ids, jobs=1)
+    parallel = claims_wall_seconds(claim_ids, jobs=workers, **({"dask": dask} if dask else {}))
+    return {"serial_seconds": serial, "parallel_seconds": parallel, "speedup": serial / parallel}
 
 
 def evaluate_targets(doc: dict) -> list:

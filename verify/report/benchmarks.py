@@ -213,6 +213,21 @@ def tables(doc: dict) -> list:
                 "rows": [[a["implementation"], _size(a), a["reference"], f"{a['max_relative_grad_error']:.2e}", f"{a['eps']:.2e}"] for a in doc["accuracy"]],
             }
         )
+    if doc.get("harness"):
+        out.append(
+            {
+                "title": "The harness's own speed: the same claims serially and in parallel (serial / parallel; "
+                         "ideal: the number of workers)",
+                "columns": ["runner", "workers", "claims", "serial (s)", "parallel (s)", "speed-up", "other processes' CPU"],
+                "rows": [
+                    [h["runner"], str(h["workers"]), ", ".join(h["claims"]),
+                     *((_number(h, "serial_seconds", ".1f"), _number(h, "parallel_seconds", ".1f"),
+                        _number(h, "speedup", ".2f")) if h["available"] else ("not installed", "", "")),
+                     _number(h, "other_processes_cpu", ".0%")]
+                    for h in doc["harness"]
+                ],
+            }
+        )
     if doc.get("asv"):
         out.append(doc["asv"])
     return out
