@@ -11,8 +11,6 @@ from tests import worker_probe
 from tests.results_compare import differences
 from tests.user_impls import MinimalSoftmaxCE
 from verify.catalog import all_claims
-from verify.cli import main
-from verify.harness import results as results_doc
 from verify.harness.runner import implementation_spec, run
 
 # A handful of math claims that take about a second each under the ci
@@ -27,27 +25,29 @@ def claim_args():
     return [a for c in FAST for a in ("--claim", c)]
 
 
-@pytest.fixture(scope="module")
-def serial_doc(tmp_path_factory):
-    """`lossproof check --jobs 1` on FAST, in a fresh process, as a user runs it.
+def check_in_fresh_process(path, *options):
+    """``lossproof check`` on FAST in a fresh process, as a user runs it; (results document, stderr).
 
-    A fresh process, not this one: a claim's last digits can depend on what
-    the process ran or imported before it (see the README, "Determinism"),
-    and the pytest process has run other tests.
+    A fresh process, not this one, for the serial run and the parallel ones
+    alike: a claim's last digits can depend on what the process ran or
+    imported before it (see the README, "Determinism"), and worker processes
+    started from the pytest process import pytest's main module first.
     """
-    path = tmp_path_factory.mktemp("serial") / "serial.json"
-    proc = subprocess.run([sys.executable, "-m", "verify.cli", "check", "--jobs", "1", "--quiet", "--json", str(path), *claim_args()],
+    proc = subprocess.run([sys.executable, "-m", "verify.cli", "check", *options, "--json", str(path), *claim_args()],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8")), proc.stderr
 
 
-def test_jobs_2_gives_the_serial_results_in_the_serial_order(serial_doc, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def serial_doc(tmp_path_factory):
+    """`lossproof check --jobs 1` on FAST, in a fresh process."""
+    return check_in_fresh_process(tmp_path_factory.mktemp("serial") / "serial.json", "--jobs", "1", "--quiet")[0]
+
+
+def test_jobs_2_gives_the_serial_results_in_the_serial_order(serial_doc, tmp_path):
     """`lossproof check --jobs 2` writes, row for row, the evidence `--jobs 1` writes (timings aside)."""
-    path = tmp_path / "jobs2.json"
-    assert main(["check", "--jobs", "2", "--json", str(path), *claim_args()]) == 0
-    err = capsys.readouterr().err
-    parallel = json.loads(path.read_text(encoding="utf-8"))
+    parallel, err = check_in_fresh_process(tmp_path / "jobs2.json", "--jobs", "2")
     assert differences(serial_doc, parallel) == []
     assert [r["claim"]["id"] for r in parallel["results"]] == sorted(FAST)
     # The progress display: one line per finished claim, counted, also with workers in flight.
@@ -60,9 +60,8 @@ def test_jobs_2_gives_the_serial_results_in_the_serial_order(serial_doc, tmp_pat
 def test_dask_local_gives_the_serial_results(serial_doc, tmp_path):
     """`--dask local` (a LocalCluster of two workers) gives the serial run's evidence."""
     pytest.importorskip("distributed")
-    path = tmp_path / "dask.json"
-    assert main(["check", "--dask", "local", "--jobs", "2", "--quiet", "--json", str(path), *claim_args()]) == 0
-    assert differences(serial_doc, json.loads(path.read_text(encoding="utf-8"))) == []
+    dask_doc, _ = check_in_fresh_process(tmp_path / "dask.json", "--dask", "local", "--jobs", "2", "--quiet")
+    assert differences(serial_doc, dask_doc) == []
 
 
 def test_dask_needs_the_extra(monkeypatch):
