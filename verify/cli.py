@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 import numpy as np
@@ -28,9 +29,28 @@ def _describe(ce) -> str:
     )
 
 
+def _capabilities_json(ce) -> dict:
+    caps = impls.capabilities_of(ce)
+    return {
+        "name": ce.name,
+        "dtypes": [np.dtype(d).name for d in caps.dtypes],
+        "methods": [m for m in impls.REQUIRED_METHODS + impls.OPTIONAL_METHODS if callable(getattr(ce, m, None))],
+        "sample_weight": bool(caps.sample_weight),
+        "exact": bool(caps.exact),
+        "max_size": caps.max_size,
+        "max_hessian_size": caps.max_hessian_size,
+        "notes": list(caps.notes),
+    }
+
+
 def cmd_impls(args) -> int:
-    """Print the registered implementations (or a user's one) and what they declare."""
+    """Print the registered implementations (or a user's one) and what they declare, as text or as JSON."""
     targets = [impls.load(args.impl)] if args.impl else [impls.get(n) for n in impls.names()]
+    if args.json:
+        import json
+
+        print(json.dumps([_capabilities_json(ce) for ce in targets], indent=2))
+        return 0
     print("\n\n".join(_describe(ce) for ce in targets))
     return 0
 
@@ -165,12 +185,32 @@ def cmd_report(args) -> int:
     return 0
 
 
+def natural_key(text: str) -> list:
+    """Sort key that puts folklore.F2 before folklore.F10: runs of digits compare as numbers."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+
+
 def cmd_claims(args) -> int:
-    """List the registered claims."""
+    """List the registered claims (those matching --claim), naturally sorted, as a table or as JSON."""
+    import fnmatch
+    import json
+
     from .catalog import all_claims
 
-    for c in all_claims():
-        print(f"{c.id:<40} {c.expected:<12} {c.scope:<15} {c.title}")
+    claims = [c for c in all_claims() if not args.claim or any(fnmatch.fnmatchcase(c.id, p) for p in args.claim)]
+    if args.claim and not claims:
+        raise ValueError(f"--claim: no claim id matches {', '.join(args.claim)}")
+    claims.sort(key=lambda c: natural_key(c.id))
+    if args.json:
+        print(json.dumps([c.describe() for c in claims], indent=2))
+        return 0
+    rows = [("claim", "expected", "scope", "method", "title")] + [(c.id, c.expected, c.scope, c.method, c.title) for c in claims]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for j, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
+        if j == 0:
+            print("  ".join("-" * w for w in widths) + "  " + "-" * 5)
+    print(f"\n{len(claims)} claims")
     return 0
 
 
@@ -195,14 +235,25 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lossproof")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lossproof",
         description="Executable checks of the claims about softmax cross-entropy.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("impls", help="list the implementations and their declared capabilities")
     p.add_argument("--impl", metavar="PKG.MOD:ATTR", help="describe this implementation instead")
+    p.add_argument("--json", action="store_true", help="print the capabilities as JSON")
     p.set_defaults(func=cmd_impls)
 
     from .harness.strategies import DEFAULT_PROFILE, PROFILES
@@ -236,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parallel_options(p)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("claims", help="list the registered claims")
+    p = sub.add_parser("claims", help="list the registered claims with their expected verdicts")
+    p.add_argument("--claim", action="append", default=[], metavar="GLOB", help="only claims whose id matches (repeatable)")
+    p.add_argument("--json", action="store_true", help="print each claim's description (source, statement, hypotheses...) as JSON")
     p.set_defaults(func=cmd_claims)
 
     p = sub.add_parser(
