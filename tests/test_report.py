@@ -105,13 +105,35 @@ def test_report_cli_from_a_real_results_file(tmp_path):
     ce = impls.get("numpy")
     results = run(all_claims(), [ce], patterns=["impl.gradient", "impl.loss_value"], include_math=False)
     path = tmp_path / "results.json"
-    results_doc.write(results_doc.build(results, [ce], "ci"), path)
+    chosen = results_doc.selection(["impl.gradient", "impl.loss_value"], math_claims=False)
+    results_doc.write(results_doc.build(results, [ce], "ci", chosen), path)
     proc = subprocess.run([sys.executable, "-m", "verify.cli", "report", "--from", str(path), "--out", str(tmp_path / "out"), "--no-bench"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "impl.gradient" in html and (tmp_path / "out" / "report.pdf").exists()
     assert json.loads(path.read_text())["schema"] == results_doc.SCHEMA
+    # A partial run says so on the first page of both, before any section.
+    notice = "This report is built from a partial run (only the claims matching impl.gradient, impl.loss_value; no math claims)"
+    assert html.index(notice) < html.index("id='summary'") + 200
+    from pypdf import PdfReader
+
+    opening = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(tmp_path / "out" / "report.pdf").pages[:2])
+    assert notice in opening
+
+
+def test_a_partial_check_leaves_the_reports_results_alone(tmp_path, monkeypatch):
+    """`lossproof check --claim X` writes reports/check.json, marked partial; reports/results.json is the report's."""
+    from verify.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "results.json").write_text("the report's results", encoding="utf-8")
+    assert main(["check", "--jobs", "1", "--quiet", "--claim", "folklore.F13"]) == 0
+    assert (tmp_path / "reports" / "results.json").read_text(encoding="utf-8") == "the report's results"
+    written = json.loads((tmp_path / "reports" / "check.json").read_text(encoding="utf-8"))
+    assert written["selection"] == {"partial": True, "claim_patterns": ["folklore.F13"], "math_claims": True,
+                                    "implementations": "every registered one"}
 
 
 def test_report_cli_measures_only_when_nothing_was_measured(tmp_path, monkeypatch):

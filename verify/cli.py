@@ -111,18 +111,20 @@ def cmd_check(args) -> int:
     # Names travel to the workers (registry names, import paths); the objects
     # here describe the implementations in the results document.
     specs = list(args.impl) if args.impl else list(impls.names())
+    include_math = not args.impl or args.with_math
     implementations = [resolve(s) for s in specs]
     results = run(
         all_claims(),
         specs,
         profile=args.hypothesis_profile,
-        include_math=not args.impl or args.with_math,
+        include_math=include_math,
         patterns=args.claim,
         progress=None if args.quiet else print_progress,
         **_parallel(args),
     )
     print_table(results)
-    doc = results_doc.build(results, implementations, args.hypothesis_profile)
+    chosen = results_doc.selection(args.claim, include_math, bool(args.impl))
+    doc = results_doc.build(results, implementations, args.hypothesis_profile, chosen)
     results_doc.write(doc, args.json)
     s = doc["summary"]
     print(
@@ -272,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
     )
     p.add_argument("--claim", action="append", default=[], metavar="GLOB", help="only claims whose id matches (repeatable)")
-    p.add_argument("--json", default="reports/results.json", metavar="PATH", help="where to write the results (default: %(default)s)")
+    p.add_argument("--json", default="reports/check.json", metavar="PATH",
+                   help="where to write the results (default: %(default)s; the report's own are reports/results.json, "
+                   "which a check never overwrites unless told to)")
     p.add_argument("--quiet", action="store_true", help="no per-claim progress lines")
     _add_parallel_options(p)
     p.set_defaults(func=cmd_check)

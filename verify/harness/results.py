@@ -9,6 +9,8 @@ Schema ``lossproof.results/1``::
       "hypothesis": {profile, max_examples, derandomize, seed},
       "environment": {python, platform, cpu, cores, blas, numpy, scipy, sympy, hypothesis, mpmath, lossproof},
       "implementations": [{"name", "capabilities": {...}}],
+      "selection": {"partial": bool, "claim_patterns": [glob, ...], "math_claims": bool,
+                    "implementations": "every registered one" | "given with --impl"},
       "results": [
         {"claim": {id, title, source{seed, paper, where}, statement, hypotheses,
                    expected, method, scope, missing_hypothesis, reconstructed,
@@ -21,6 +23,10 @@ Schema ``lossproof.results/1``::
       ],
       "summary": {"total", "matched", "mismatched", "skipped", "errors"}
     }
+
+``selection`` says which claims the run covered; the report warns on its
+first page when ``partial`` is true. Documents written before it existed
+have none and are taken as complete.
 """
 
 from __future__ import annotations
@@ -123,7 +129,18 @@ def summarize(results: list[ClaimResult]) -> dict:
     }
 
 
-def build(results: list[ClaimResult], implementations, profile: str) -> dict:
+def selection(patterns=(), math_claims: bool = True, user_implementations: bool = False) -> dict:
+    """Which claims a run covered; ``partial`` when it is not every claim against every registered implementation."""
+    return {
+        "partial": bool(patterns) or not math_claims or user_implementations,
+        "claim_patterns": list(patterns),
+        "math_claims": bool(math_claims),
+        "implementations": "given with --impl" if user_implementations else "every registered one",
+    }
+
+
+def build(results: list[ClaimResult], implementations, profile: str, chosen: dict | None = None) -> dict:
+    """The results document of ``results``; ``chosen`` is the run's :func:`selection` (default: everything)."""
     return {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -131,6 +148,7 @@ def build(results: list[ClaimResult], implementations, profile: str) -> dict:
         "hypothesis": hypothesis_settings(profile),
         "environment": environment(),
         "implementations": [describe_impl(ce) for ce in implementations],
+        "selection": chosen if chosen is not None else selection(),
         "results": [r.to_dict() for r in results],
         "summary": summarize(results),
     }

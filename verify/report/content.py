@@ -104,6 +104,22 @@ def build(results: dict, bench: dict | None = None) -> Report:
     return Report(results, bench, [s for s in sections.values() if s.rows])
 
 
+def partial_notice(results: dict) -> str:
+    """A sentence for the first page when the results cover only part of the claims; empty when they cover all."""
+    chosen = results.get("selection") or {}
+    if not chosen.get("partial"):
+        return ""
+    what = []
+    if chosen.get("claim_patterns"):
+        what.append("only the claims matching " + ", ".join(chosen["claim_patterns"]))
+    if not chosen.get("math_claims", True):
+        what.append("no math claims")
+    if chosen.get("implementations") != "every registered one":
+        what.append("the implementations " + chosen.get("implementations", "given"))
+    return ("This report is built from a partial run (" + "; ".join(what) + "): it is not the evidence for "
+            "every claim. Run `lossproof report` for the whole catalog.")
+
+
 def verdict_line(counts: Counter) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in VERDICT_ORDER if counts.get(v))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from .content import Report, compact_json, evidence_text, format_error, verdict_line
+from .content import Report, compact_json, evidence_text, format_error, partial_notice, verdict_line
 from .figures import render_png
 
 CSS = """
@@ -46,8 +46,11 @@ def _summary(report: Report) -> str:
             + f"<td class='num'>{len(s.reconstructed)}</td><td class='num'>{len(s.mismatches)}</td></tr>"
         )
     total = report.results.get("summary", {})
+    notice = partial_notice(report.results)
     return (
         "<h2 id='summary'>Summary</h2>"
+        + (f"<p class='partial'><b>{escape(notice)}</b></p>" if notice else "")
+        +
         f"<p>{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
         f"{total.get('mismatched', 0)} mismatched, {total.get('skipped', 0)} skipped. A refuted claim is a result: "
         "the harness found, shrank and confirmed the counterexample the catalog predicts.</p>"

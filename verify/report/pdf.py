@@ -11,7 +11,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .content import Report, compact_json, evidence_text, format_error, verdict_line
+from .content import Report, compact_json, evidence_text, format_error, partial_notice, verdict_line
 from .figures import render_png
 
 VERDICT_COLOURS = {"holds": "#176f2c", "refuted": "#b3261e", "holds-under": "#8a5a00", "skipped": "#666666", "error": "#666666"}
@@ -75,8 +75,10 @@ def summary(report: Report, width):
         rows.append([P(escape(s.title)), *(P(str(v)) for v in (len(s.claim_ids), c.get("holds", 0), c.get("refuted", 0),
                                                                    c.get("holds-under", 0), len(s.reconstructed), len(s.mismatches)))])
     total = report.results.get("summary", {})
+    notice = partial_notice(report.results)
     return [
         P("Summary", "h1"),
+        *([P(f"<b>{escape(notice)}</b>", "body")] if notice else []),
         P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
           f"{total.get('mismatched', 0)} mismatched, {total.get('skipped', 0)} skipped.", "body"),
         Spacer(1, 4),
