@@ -287,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
     )
     p.add_argument("--from", dest="from_results", metavar="RESULTS.JSON", help="build from this results file instead of running the claims")
-    p.add_argument("--no-bench", action="store_true", help="do not run the built-in benchmark (its full plan, about half an hour on 2 cores) when neither asv results nor OUT/bench.json are found")
+    p.add_argument("--no-bench", action="store_true", help="do not run the built-in benchmark (its full plan: about 4 minutes on 2 quiet cores without peers, far longer on a busy machine) when neither asv results nor OUT/bench.json are found")
     _add_parallel_options(p)
     p.set_defaults(func=cmd_report)
 
