@@ -5,17 +5,25 @@ every one of them explicitly (as PyTorch's ``opinfo/definitions/__init__.py``
 joins its per-area lists) and is the one place that answers "which claims
 are there". The engine (:mod:`verify.harness`) knows no paper: it runs the
 claims it is handed.
+
+A paper's claims are declared (id, title, source, statement, hypotheses,
+expected verdict) in ``<paper>/claims.toml`` in the paper's order, and each is
+checked by the function in ``<paper>/claims.py`` that ``@claim("<id>")``
+decorates. Importing the catalog fails if a declaration has no check.
 """
 
 from __future__ import annotations
 
-from ..harness.claims import Claim, registered
+from ..harness.claims import Claim, DeclarationError, registered, undeclared_checks
 from . import folklore  # noqa: F401
 from . import gopalani2023  # noqa: F401
 from . import implementation  # noqa: F401
 from . import li2020  # noqa: F401
 from . import rychlik  # noqa: F401
 from . import song2023  # noqa: F401
+
+if undeclared_checks():  # a declared claim without a check would silently never run
+    raise DeclarationError("declared claims with no check: " + "; ".join(undeclared_checks()))
 
 
 def all_claims(scope: str | None = None) -> list[Claim]:

@@ -26,8 +26,8 @@ import impls
 
 from ..numerics import precision
 from ..numerics import rounding
-from ..harness.claims import HOLDS, CheckContext, Evidence, claim
-from .sources import source
+from ..harness.claims import CheckContext, Evidence
+from .sources import claim
 from ..numerics.derivatives import check_gradient, check_hessian, check_hvp_directional
 from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound, loss_increase_tolerance
 from ..harness.search import Measurement, search, worse
@@ -161,19 +161,7 @@ def confirm_against_definition(impl, quantity):
 # --------------------------------------------------------------------------
 
 
-COMMON = dict(scope="implementation", expected=HOLDS, method="search")
-
-
-@claim(
-    id="impl.loss_value",
-    title="The loss is the mean cross-entropy of the softmax",
-    source=source("conventions", "DESIGN.md: L(W) = (1/N) sum_i [logsumexp(z_i) - y_i . z_i]"),
-    statement="loss(W, X, Y) equals (1/N) sum_i [logsumexp(x_i^T W) - sum_k Y_ik (x_i^T W)_k], evaluated in 50-digit "
-    "arithmetic, to the rounding tolerance of the dtype, for one-hot, soft and zero-entry targets.",
-    hypotheses=("rows of Y in the simplex", "logits up to 1e3"),
-    requires=("loss",),
-    **COMMON,
-)
+@claim("impl.loss_value")
 def loss_value(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -201,16 +189,7 @@ def largest_sample_loss(pb) -> float:
     return float(np.max(logsumexp(Z, axis=1) - np.einsum("nk,nk->n", pb.Y.astype(np.float64), Z)))
 
 
-@claim(
-    id="impl.probs",
-    title="probs is the softmax of the logits",
-    source=source("conventions", "DESIGN.md: P = softmax(X W) row by row"),
-    statement="probs(W, X) equals softmax(x_i^T W) for every row, evaluated in 50-digit arithmetic, to the rounding "
-    "tolerance of the dtype.",
-    hypotheses=("logits up to 1e3",),
-    requires=("probs",),
-    **COMMON,
-)
+@claim("impl.probs")
 def probs_match_softmax(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -230,16 +209,7 @@ def probs_match_softmax(ctx: CheckContext) -> Evidence:
                     confirm=confirm_against_definition(impl, "probs"))
 
 
-@claim(
-    id="impl.gradient",
-    title="grad is the derivative of loss",
-    source=source("rychlik", "P1-1: the vectorized gradient X^T (P - Y) / N"),
-    statement="grad(W, X, Y) equals the derivative of loss(., X, Y) at W, measured by Richardson-extrapolated "
-    "central differences with a derived tolerance.",
-    hypotheses=("rows of Y in the simplex", "logits up to 1e3"),
-    requires=("loss", "grad"),
-    **COMMON,
-)
+@claim("impl.gradient")
 def gradient_is_derivative(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -258,16 +228,7 @@ def gradient_is_derivative(ctx: CheckContext) -> Evidence:
                     confirm=confirm_against_definition(impl, "grad"))
 
 
-@claim(
-    id="impl.hessian",
-    title="hessian is the derivative of grad, flattened in C order",
-    source=source("rychlik", "P1-2 / P2-1: H = (1/N) sum_i kron(x_i x_i^T, diag(p_i) - p_i p_i^T)"),
-    statement="hessian(W, X, Y) equals the Jacobian of grad with respect to W.ravel() (C order, index d*K + k), "
-    "measured by Richardson-extrapolated differences of grad.",
-    hypotheses=("logits up to 1e3",),
-    requires=("grad", "hessian"),
-    **COMMON,
-)
+@claim("impl.hessian")
 def hessian_is_derivative(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -283,15 +244,7 @@ def hessian_is_derivative(ctx: CheckContext) -> Evidence:
                     confirm=confirm_against_definition(impl, "hessian"))
 
 
-@claim(
-    id="impl.hessian_symmetric",
-    title="The Hessian is symmetric",
-    source=source("rychlik", "P1-2: a second derivative"),
-    statement="hessian(W, X, Y) equals its transpose to the rounding tolerance of its entries.",
-    hypotheses=(),
-    requires=("hessian",),
-    **COMMON,
-)
+@claim("impl.hessian_symmetric")
 def hessian_symmetric(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -307,16 +260,7 @@ def hessian_symmetric(ctx: CheckContext) -> Evidence:
                     confirm=confirm_against_definition(impl, "hessian"))
 
 
-@claim(
-    id="impl.hvp",
-    title="hvp is the derivative of grad along V",
-    source=source("conventions", "DESIGN.md: hvp(W, X, Y, V) = H[V], shape (D, K)"),
-    statement="hvp(W, X, Y, V) equals d/dt grad(W + t V) at t = 0, measured by Richardson-extrapolated differences "
-    "of grad (no Hessian formed).",
-    hypotheses=("logits up to 1e3",),
-    requires=("grad", "hvp"),
-    **COMMON,
-)
+@claim("impl.hvp")
 def hvp_is_directional_derivative(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -376,17 +320,7 @@ def psd_kernel_violation(H, pb):
     return worst, details
 
 
-@claim(
-    id="impl.hessian_psd_kernel",
-    title="The Hessian is PSD, vanishes exactly on the predicted kernel, and is PD on its complement",
-    source=source("rychlik", "P1-3 (true form), F4, F7"),
-    statement="hessian(W, X, Y) has lambda_min >= 0; it annihilates K = {V : every x_i^T V is a constant vector} "
-    "(dimension D K - (K - 1) rank X); and on K-perp its smallest eigenvalue is at least "
-    "min_{i,k} p_ik * lambda+_min(X^T X) / N.",
-    hypotheses=("finite W",),
-    requires=("hessian",),
-    **COMMON,
-)
+@claim("impl.hessian_psd_kernel")
 def hessian_psd_with_kernel(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -437,15 +371,7 @@ def spectrum_figure(details: dict, which: str) -> dict:
     }
 
 
-@claim(
-    id="impl.curvature_bound",
-    title="The Hessian's norm is at most lambda_max(X^T X) / (2N)",
-    source=source("rychlik", "F6: ||S(p)|| <= 1/2, so ||H|| <= lambda_max(X^T X) / (2N) for the mean loss"),
-    statement="lambda_max(hessian(W, X, Y)) <= lambda_max(X^T X) / (2N) for every W.",
-    hypotheses=(),
-    requires=("hessian",),
-    **COMMON,
-)
+@claim("impl.curvature_bound")
 def curvature_bound(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -468,16 +394,7 @@ def curvature_bound(ctx: CheckContext) -> Evidence:
 DESCENT_STEPS = 12
 
 
-@claim(
-    id="impl.monotone_descent",
-    title="Gradient descent with step <= 1/L never increases the loss",
-    source=source("folklore", "F17; Rychlik P1-4 (descent lemma with L = lambda_max(X^T X) / (2N))"),
-    statement=f"From any W, {DESCENT_STEPS} steps of W <- W - eta grad(W) with eta = t / L, 0 < t <= 1, "
-    "L = lambda_max(X^T X)/(2N), never increase loss beyond its rounding (4 eps max(1, |loss|)).",
-    hypotheses=("0 < eta <= 1/L",),
-    requires=("loss", "grad"),
-    **COMMON,
-)
+@claim("impl.monotone_descent", statement=f'From any W, {DESCENT_STEPS} steps of W <- W - eta grad(W) with eta = t / L, 0 < t <= 1, L = lambda_max(X^T X)/(2N), never increase loss beyond its rounding (4 eps max(1, |loss|)).')
 def monotone_descent(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
     multipliers = st.sampled_from([1 / 8, 1 / 2, 1.0])
@@ -525,15 +442,7 @@ def _problem(pb):
     return problem_to_dict(pb)
 
 
-@claim(
-    id="impl.shift_invariance",
-    title="Adding the same vector to every class column of W changes nothing",
-    source=source("folklore", "F16: softmax(z + c 1) = softmax(z); Rychlik P1-6"),
-    statement="loss(W + u 1^T) = loss(W) and grad(W + u 1^T) = grad(W) for every u in R^D.",
-    hypotheses=(),
-    requires=("loss", "grad"),
-    **COMMON,
-)
+@claim("impl.shift_invariance")
 def shift_invariance(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -563,16 +472,7 @@ def _loss_grad(impl):
     return lambda W, X, Y: (impl.loss(W, X, Y), impl.grad(W, X, Y))
 
 
-@claim(
-    id="impl.extreme_logits",
-    title="Finite and exact at extreme logits, without floating-point warnings",
-    source=source("conventions", "Standards: log-sum-exp everywhere, no clipping, stable at extreme logits"),
-    statement="At logits of magnitude 1e2 to 1e4, loss and grad are finite, raise no overflow/invalid/divide "
-    "warnings, and equal the 50-digit values of the definition to the rounding tolerance of the dtype.",
-    hypotheses=("logits of magnitude 1e2 .. 1e4",),
-    requires=("loss", "grad"),
-    **COMMON,
-)
+@claim("impl.extreme_logits")
 def extreme_logits(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
 
@@ -605,15 +505,7 @@ def extreme_logits(ctx: CheckContext) -> Evidence:
     return search_evidence(out, what="loss and grad at |logits| up to 1e4", confirm=confirm)
 
 
-@claim(
-    id="impl.dtype_kept",
-    title="Results come back in the dtype of the inputs",
-    source=source("conventions", "DESIGN.md: an implementation computes in the dtype it is given"),
-    statement="For every declared dtype, loss, grad and (where present) probs, hessian and hvp return results of that dtype.",
-    hypotheses=("a declared dtype",),
-    requires=("loss", "grad"),
-    **COMMON,
-)
+@claim("impl.dtype_kept")
 def dtype_kept(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
     caps = impls.capabilities_of(impl)
@@ -642,16 +534,7 @@ def dtype_kept(ctx: CheckContext) -> Evidence:
     return search_evidence(out, what="dtype of every result", confirm=confirm)
 
 
-@claim(
-    id="impl.sample_weight",
-    title="Sample weights give the weighted mean sum_i s_i CE_i / sum_i s_i",
-    source=source("conventions", "DESIGN.md: with sample weights s, sum_i s_i CE_i / sum_i s_i"),
-    statement="For an implementation that declares sample weights, loss(W, X, Y, s) equals sum_i s_i CE_i / sum_i s_i "
-    "(50-digit definition) and grad(W, X, Y, s) its derivative.",
-    hypotheses=("s_i >= 0, not all zero",),
-    requires=("loss", "grad"),
-    **COMMON,
-)
+@claim("impl.sample_weight")
 def sample_weight_mean(ctx: CheckContext) -> Evidence:
     impl = ctx.impl
     if not impls.capabilities_of(impl).sample_weight:

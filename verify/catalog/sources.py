@@ -1,8 +1,9 @@
-"""The sources the claims come from: one record per paper (or collection), and ``source()`` to cite a place in it."""
+"""The sources the claims come from: one record per paper (or collection), ``source()`` to cite a place in it,
+and ``claim()``, the decorator that registers a check of a claim declared in the TOML file beside the check's module."""
 
 from __future__ import annotations
 
-from ..harness.claims import Source
+from ..harness.claims import Source, declared_claim
 
 SEEDS = {
     "rychlik": Source(
@@ -40,3 +41,10 @@ def source(key: str, where: str = "") -> Source:
     """The source ``key`` with ``where`` (section, theorem, equation) filled in."""
     base = SEEDS[key]
     return Source(base.seed, base.paper, where)
+
+
+def claim(claim_id: str, **overrides):
+    """Decorator: the decorated function checks ``claim_id``, whose id, title, source, statement, hypotheses and
+    expected verdict are declared in the ``[[claim]]`` of that id in the TOML file beside the module
+    (``rychlik/claims.py`` -> ``rychlik/claims.toml``); its ``source`` is a key of :data:`SEEDS`."""
+    return declared_claim(claim_id, make_source=source, **overrides)

@@ -19,11 +19,16 @@ Two scopes:
 from __future__ import annotations
 
 import math
+import sys
 import time
+import tomllib
 import traceback
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any, Callable
+
+from ..numerics.blas import single_threaded_blas
 
 HOLDS = "holds"
 REFUTED = "refuted"
@@ -234,13 +239,79 @@ def register(claim: Claim) -> Claim:
 
 
 def claim(**fields) -> Callable[[Callable], Callable]:
-    """Decorator: register the decorated function as the check of a claim."""
+    """Decorator: register the decorated function as the check of a claim given by ``fields`` (see :class:`Claim`)."""
 
     def wrap(check):
         register(Claim(check=check, **fields))
         return check
 
     return wrap
+
+
+# --------------------------------------------------------------------------
+# Declarations: a catalog module's claims are declared in the TOML file beside it
+
+# What a declaration may say: the fields of Claim, with ``source`` a key of the catalog's sources and ``where``
+# the place in that source. A key at the top of the file is the default of every claim in it.
+DECLARATION_FIELDS = frozenset(f for f in Claim.__dataclass_fields__ if f not in ("check", "source")) | {"source", "where"}
+_DECLARATIONS: dict[Path, dict[str, dict]] = {}
+
+
+class DeclarationError(ValueError):
+    """A claims declaration file is malformed, or a declared claim has no check (or a check no declaration)."""
+
+
+def declarations(path: Path) -> dict[str, dict]:
+    """The claims declared in the TOML file ``path``, by id, each with the file's defaults filled in (read once)."""
+    path = Path(path)
+    if path not in _DECLARATIONS:
+        try:
+            with open(path, "rb") as fh:
+                doc = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DeclarationError(f"{path}: cannot read the claim declarations: {exc}") from None
+        defaults = {k: v for k, v in doc.items() if k != "claim"}
+        table: dict[str, dict] = {}
+        for n, entry in enumerate(doc.get("claim", []), 1):
+            fields = defaults | entry
+            unknown = sorted(set(fields) - DECLARATION_FIELDS)
+            if "id" not in entry or unknown:
+                what = f"unknown field(s) {unknown}" if unknown else "no id"
+                raise DeclarationError(f"{path}: [[claim]] number {n}: {what}")
+            if fields["id"] in table:
+                raise DeclarationError(f"{path}: claim {fields['id']!r} is declared twice")
+            table[fields["id"]] = fields
+        _DECLARATIONS[path] = table
+    return _DECLARATIONS[path]
+
+
+def declared_claim(claim_id: str, *, make_source: Callable[[str, str], Source], **overrides) -> Callable[[Callable], Callable]:
+    """Decorator: register the decorated function as the check of ``claim_id``, declared in the TOML file beside
+    the function's module (``claims.py`` -> ``claims.toml``).
+
+    ``make_source(key, where)`` turns the declaration's ``source`` and ``where`` into a :class:`Source`;
+    ``overrides`` replace declared fields (for a statement that quotes a budget defined in the code).
+    """
+
+    def wrap(check):
+        path = Path(sys.modules[check.__module__].__file__).with_suffix(".toml")
+        table = declarations(path)
+        if claim_id not in table:
+            raise DeclarationError(f"{path}: no [[claim]] with id {claim_id!r} (the check {check.__qualname__})")
+        fields = table[claim_id] | overrides
+        where = fields.pop("where", "")
+        fields["source"] = make_source(fields.pop("source"), where)
+        for name in ("hypotheses", "requires"):
+            fields[name] = tuple(fields.get(name, ()))
+        register(Claim(check=check, **fields))
+        return check
+
+    return wrap
+
+
+def undeclared_checks() -> list[str]:
+    """The declared claims that no check registered: ``path: id`` for each (empty when every declaration has one)."""
+    return [f"{path}: {cid}" for path, table in _DECLARATIONS.items() for cid in table if cid not in _REGISTRY]
 
 
 def registered() -> list[Claim]:
@@ -257,7 +328,8 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
         return ClaimResult(claim, name, ev)
     start = time.perf_counter()
     try:
-        ev = claim.check(ctx)
+        with single_threaded_blas():  # every run alike, so numbers do not depend on how many BLAS threads there are
+            ev = claim.check(ctx)
     except Exception as exc:  # the check itself broke: report, do not hide
         ev = Evidence(
             ERROR,

@@ -38,7 +38,6 @@ from hypothesis import settings as hsettings
 
 import impls
 
-from ..numerics.blas import single_threaded_blas
 from .claims import CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
 from .strategies import DEFAULT_PROFILE, PROFILES
 
@@ -183,7 +182,7 @@ def _worker_claim(claim_id: str, module: str) -> Claim:
 def run_in_worker(claim_id: str, module: str, spec: str, profile: str, blas_threads: int | None = 1):
     """Run one claim in a worker; returns ``(impl_name, evidence)``, both plain data."""
     prepare_worker(blas_threads)
-    result = _run_claim(_worker_claim(claim_id, module), context(_worker_impl(spec), profile))
+    result = run_claim(_worker_claim(claim_id, module), context(_worker_impl(spec), profile))
     evidence = result.evidence
     try:
         pickle.dumps(evidence)
@@ -196,16 +195,11 @@ def run_in_worker(claim_id: str, module: str, spec: str, profile: str, blas_thre
 # The three ways to run the tasks
 
 
-def _run_claim(claim, ctx) -> ClaimResult:
-    with single_threaded_blas():
-        return run_claim(claim, ctx)
-
-
 def _run_serial(tasks, profile, on_result):
     contexts = {}
     for task in tasks:
         ctx = contexts.setdefault(id(task.impl), context(task.impl, profile))
-        on_result(task, _run_claim(task.claim, ctx))
+        on_result(task, run_claim(task.claim, ctx))
 
 
 def _run_processes(tasks, profile, jobs, on_result):

@@ -42,9 +42,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 from hypothesis import strategies as st
 
-from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, Evidence, claim
+from ...harness.claims import HOLDS, REFUTED, Evidence
 from ...harness.evidence import all_parts_hold, exact_evidence, holds_under, searched, summary_of
-from ..sources import source
+from ..sources import claim
 from . import certificates, experiments, figures, measures, strategies, symbolic
 from .formulas import ce_hessian_point, linear_hessian_point
 
@@ -75,16 +75,7 @@ def _every_part_holds(ctx, what: str, searches: dict, *, identities=None, measur
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F1",
-    title="Cross-entropy is convex in the logits",
-    source=source("folklore", "seed 002 snippet: 'Prove that cross entropy loss for a softmax classifier is convex'"),
-    statement="For every target y in the simplex, z -> CE(y, z) = lse(z) - y.z is convex on R^K; its Hessian "
-    "diag(p) - p p^T (p = softmax(z)) is symmetric positive semidefinite.",
-    hypotheses=("K >= 2", "y in the simplex (one-hot or soft)", "z in R^K"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F1")
 def check_f1(ctx) -> Evidence:
     impl = ctx.impl
     return _every_part_holds(ctx, "CE convex in z", {
@@ -120,16 +111,7 @@ def _linear_convexity(ctx, *, what, x_scales, record_kernel=False) -> Evidence:
     return all_parts_hold(what, {"line convexity": line, "Hessian PSD": psd}, measurements=meas)
 
 
-@claim(
-    id="folklore.F2",
-    title="The linear model's loss is convex in W",
-    source=source("folklore", "seed 002 snippet: 'this is the sum of convex functions of linear (hence, affine) functions'"),
-    statement="L(W) = (1/N) sum_n CE(y_n, W^T x_n) is convex in W in R^{D x K}: its Hessian "
-    "(1/N) sum_n kron(x_n x_n^T, diag(p_n) - p_n p_n^T) is PSD, and L restricted to every line is convex.",
-    hypotheses=("X (N, D) real", "rows of Y in the simplex", "W, V in R^{D x K}"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F2")
 def check_f2(ctx) -> Evidence:
     return _linear_convexity(ctx, what="L convex in W", x_scales=(1.0,))
 
@@ -139,17 +121,7 @@ def check_f2(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F3",
-    title="dCE/dz = p - y",
-    source=source("folklore", "seed 002 snippet: 'derive the derivative of the cross entropy loss function'"),
-    statement="For y >= 0 and CE(y, z) = -sum_k y_k log softmax(z)_k, the gradient in z is p - y. In general it is "
-    "(sum_k y_k) p - y, which equals p - y exactly when sum_k y_k = 1.",
-    hypotheses=("y_k >= 0", "z in R^K"),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="sum_k y_k = 1 (the target is a probability vector)",
-    method="search",
-)
+@claim("folklore.F3")
 def check_f3(ctx) -> Evidence:
     impl = ctx.impl
     under = Search("dCE/dz = p - y for y in the simplex", strategies.ce_points(), measures.gradient_p_minus_y(impl),
@@ -174,16 +146,7 @@ def check_f3(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F4",
-    title="The softmax Jacobian is diag(p) - p p^T",
-    source=source("folklore", "seed 002 snippet: 'compute the Jacobian matrix of the softmax function'"),
-    statement="d softmax(z)_k / d z_l = p_k (delta_kl - p_l), i.e. J = diag(p) - p p^T; J is symmetric PSD, "
-    "J 1 = 0, so rank J <= K - 1.",
-    hypotheses=("K >= 2", "z in R^K"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F4")
 def check_f4(ctx) -> Evidence:
     impl = ctx.impl
     return _every_part_holds(ctx, "softmax Jacobian", {
@@ -199,16 +162,7 @@ def check_f4(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F5",
-    title="H(p, q) is convex in q",
-    source=source("folklore", "seed 002 snippet: 'Theorem: The cross-entropy is convex in the probability distribution q'"),
-    statement="For fixed p in the simplex, q -> H(p, q) = -sum_k p_k log q_k is convex on the open simplex: "
-    "H(p, lam q1 + (1-lam) q2) <= lam H(p, q1) + (1-lam) H(p, q2) for lam in [0, 1].",
-    hypotheses=("p in the simplex", "q1, q2 in the simplex with positive entries (where H is finite)", "0 <= lam <= 1"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F5")
 def check_f5(ctx) -> Evidence:
     return _every_part_holds(ctx, "H(p, q) convex in q", {
         "segment convexity": Search("H(p, .) convex along segments", strategies.h_segments(), measures.h_convexity,
@@ -216,17 +170,7 @@ def check_f5(ctx) -> Evidence:
     })
 
 
-@claim(
-    id="folklore.F6",
-    title="KL(P||Q) = H(P, Q) - H(P)",
-    source=source("folklore", "seed 002 snippet: 'The relationship between Kullback-Leibler divergence, entropy and "
-                  "cross-entropy'"),
-    statement="For p, q in the simplex with q_k > 0 wherever p_k > 0: sum_k p_k log(p_k / q_k) = "
-    "(-sum_k p_k log q_k) - (-sum_k p_k log p_k), with 0 log 0 = 0.",
-    hypotheses=("p in the simplex", "q in the simplex, q_k > 0 where p_k > 0"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F6")
 def check_f6(ctx) -> Evidence:
     return _every_part_holds(ctx, "KL = H(P,Q) - H(P)", {
         "identity": Search("KL identity on random distributions", strategies.pq_pairs(), measures.kl_identity,
@@ -239,16 +183,7 @@ def check_f6(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F7",
-    title="Binary cross-entropy with a sigmoid is the K = 2 softmax cross-entropy",
-    source=source("folklore", "seed 002 snippet: 'binary cross-entropy ... special case of the former'"),
-    statement="softmax([a, b]) = (sigmoid(a - b), 1 - sigmoid(a - b)), hence CE((t, 1-t), (a, b)) = "
-    "-t log sigmoid(a - b) - (1 - t) log(1 - sigmoid(a - b)) for every a, b and t in [0, 1].",
-    hypotheses=("a, b real", "0 <= t <= 1"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F7")
 def check_f7(ctx) -> Evidence:
     return _every_part_holds(ctx, "sigmoid BCE = K=2 softmax CE", {
         "identity": Search("sigmoid = K=2 softmax (probabilities and losses)", strategies.binary_cases(),
@@ -272,17 +207,7 @@ def _network_not_convex(ctx, search: Search, *, construction: str, hidden_layers
     return ev
 
 
-@claim(
-    id="folklore.F8",
-    title="The loss of a multi-layer network is convex in its weights",
-    source=source("folklore", "seed 002 snippet: 'Linear layers, convolutions, and activation functions like ReLU are "
-                  "convex, so the loss is also convex with respect to these layers'"),
-    statement="For the two-layer network z = W2^T W1^T x (even with the identity activation), the mean cross-entropy "
-    "is a convex function of the weights (W1, W2) jointly.",
-    hypotheses=("X (N, D)", "rows of Y in the simplex", "W1 in R^{D x H}, W2 in R^{H x K}"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("folklore.F8")
 def check_f8(ctx) -> Evidence:
     return _network_not_convex(
         ctx, Search("convexity of L(W1, W2) along segments", strategies.deep_segments(hidden_layers=1),
@@ -291,18 +216,7 @@ def check_f8(ctx) -> Evidence:
         figure_title="F8 counterexample: loss along the segment (W1, W2) from B to A vs the chord")
 
 
-@claim(
-    id="folklore.F9",
-    title="Convexity in the intermediate layers' weights holds unless their outputs are non-convex",
-    source=source("folklore", "seed 002 snippet: 'As for convexity with respect to the intermediary layer weights, unless "
-                  "the output of these intermediaries is non-convex, convexity is still found'"),
-    statement="For the three-layer linear network z = W3^T W2^T W1^T x, whose intermediate outputs W1^T x and "
-    "W2^T W1^T x are linear (hence convex), the mean cross-entropy is convex in the intermediate layers' weights "
-    "(W1, W2) jointly, the output layer W3 held fixed.",
-    hypotheses=("identity activations: every intermediate output linear", "W3 fixed", "rows of Y in the simplex"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("folklore.F9")
 def check_f9(ctx) -> Evidence:
     return _network_not_convex(
         ctx, Search("convexity of L in (W1, W2) along segments, W3 fixed",
@@ -317,15 +231,7 @@ def check_f9(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F10",
-    title="Cross-entropy takes values between 0 and 1",
-    source=source("folklore", "seed 002 snippet: 'Its value ranges from 0 to 1 with lower being better'"),
-    statement="0 <= CE(y, z) <= 1 for every y in the simplex and z in R^K.",
-    hypotheses=("y in the simplex", "z in R^K"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("folklore.F10")
 def check_f10(ctx) -> Evidence:
     ev = Search("0 <= CE <= 1", strategies.ce_points(), measures.ce_in_unit_interval(ctx.impl),
                 certificates.ce_in_unit_interval).run(ctx)
@@ -340,16 +246,7 @@ def check_f10(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F11",
-    title="The logistic-regression cross-entropy cost is convex whatever the data set",
-    source=source("folklore", "seed 002 snippet: 'The Cross Entropy cost is always convex regardless of the dataset used'"),
-    statement="For every data set (any N, D, duplicate rows, rank-deficient or badly scaled X, any targets in the "
-    "simplex) L(W) is convex in W; it is not strictly convex in general (L(W + c 1^T) = L(W)).",
-    hypotheses=("X (N, D) arbitrary", "rows of Y in the simplex"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F11")
 def check_f11(ctx) -> Evidence:
     return _linear_convexity(ctx, what="L convex for arbitrary data", x_scales=(1.0, 1e-3, 1e3), record_kernel=True)
 
@@ -364,16 +261,7 @@ SEPARABLE_DESCENT_STEPS = 5_000
 SEPARABLE_DESCENT_STEPS_THOROUGH = 100_000
 
 
-@claim(
-    id="folklore.F12",
-    title="A convex loss has just one minimum, so gradient descent finds it",
-    source=source("folklore", "seed 002 snippet: 'A convex function has just one minimum; there are no local minima to get "
-                  "stuck in, so gradient'"),
-    statement="For softmax regression L(W) has exactly one minimizer W* (and gradient descent converges to it).",
-    hypotheses=("X (N, D), X != 0", "rows of Y in the simplex"),
-    expected=REFUTED,
-    method="experiment",
-)
+@claim("folklore.F12")
 def check_f12(ctx) -> Evidence:
     impl = ctx.impl
     parts = {
@@ -400,17 +288,7 @@ def check_f12(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F13",
-    title="Minimizing the negative log-likelihood is minimizing cross-entropy",
-    source=source("folklore", "seed 002 snippet: 'The minimizing negative log-likelihood objective is the \u201csame\u201d as "
-                  "our original objective'"),
-    statement="With one-hot targets (labels c_n), the mean negative log-likelihood -(1/N) sum_n log p_{n c_n}(W) "
-    "and the mean cross-entropy L(W) are the same function of W (hence have the same minimizers).",
-    hypotheses=("one-hot targets", "X (N, D)", "W in R^{D x K}"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F13")
 def check_f13(ctx) -> Evidence:
     return _every_part_holds(ctx, "NLL = CE", {
         "identity": Search("NLL = CE (one-hot)", strategies.one_hot_problems(), measures.nll_identity(ctx.impl),
@@ -423,17 +301,7 @@ def check_f13(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F14",
-    title="Cross-entropy also works for soft targets",
-    source=source("folklore", "seed 002 snippet: 'the cross-entropy loss works even for distributions that are not "
-                  "one-hot vectors'"),
-    statement="For a soft target y in the simplex, CE(y, .) is convex, CE(y, z) >= H(y) for every z, and the "
-    "minimum over z is attained, at softmax(z) = y, exactly when every y_k > 0.",
-    hypotheses=("y in the simplex (soft, possibly with zero entries)", "z in R^K"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F14")
 def check_f14(ctx) -> Evidence:
     impl = ctx.impl
     soft = ("soft", "soft-with-zeros")
@@ -453,18 +321,7 @@ def check_f14(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F15",
-    title="With one-hot targets the negative classes contribute nothing",
-    source=source("folklore", "seed 002 snippet: 'Due to this, we can notice that losses for negative classes are always "
-                  "zero. Hence, it does not make much sense to calculate loss for every class'"),
-    statement="With a one-hot target (label c) the negative classes contribute nothing: their terms y_k log p_k vanish "
-    "(so CE = -log p_c, which is true), and therefore dCE/dz_k = 0 for every negative class k != c (which is false: "
-    "dCE/dz_k = p_k > 0). The claim is the conjunction; the gradient part refutes it.",
-    hypotheses=("one-hot target", "z in R^K"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("folklore.F15")
 def check_f15(ctx) -> Evidence:
     impl = ctx.impl
     loss = Search("loss part: CE = -log p_c", strategies.one_hot_points(), measures.negative_class_loss(impl),
@@ -483,17 +340,7 @@ def check_f15(ctx) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="folklore.F16",
-    title="Softmax is unchanged by adding the same constant to every logit",
-    source=source("folklore", "seed 002 snippet: 'we now interpret these scores as the unnormalized log probabilities for "
-                  "each class' (log-probabilities up to an additive constant: catalog F16)"),
-    statement="softmax(z + c 1) = softmax(z) for every z in R^K and c in R; for the linear model "
-    "L(W + c 1^T) = L(W) for every c in R^D.",
-    hypotheses=("z in R^K", "c in R (c in R^D for the linear model)"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("folklore.F16")
 def check_f16(ctx) -> Evidence:
     impl = ctx.impl
     return _every_part_holds(ctx, "shift invariance", {
@@ -517,19 +364,7 @@ DESCENT_EXPERIMENT_STEPS = 200
 DESCENT_EXPERIMENT_STEPS_THOROUGH = 1000
 
 
-@claim(
-    id="folklore.F17",
-    title="Gradient descent with a small enough step decreases the loss at every step",
-    source=source("folklore", "seed 002 snippet: 'It includes: train: Trains the model using gradient descent'; "
-                  "'Gradient descent works by minimizing the loss function'"),
-    statement="Fixed-step gradient descent W_{t+1} = W_t - eta grad L(W_t) never increases L when "
-    "eta <= 1/L_g, L_g = lambda_max(X^T X) / (2N) (the Hessian's norm bound, softmax covariance <= I/2); "
-    "with larger steps monotonicity can fail.",
-    hypotheses=("X (N, D), X != 0", "rows of Y in the simplex", "any starting point W_0"),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="step <= 1/L with L = lambda_max(X^T X) / (2N)",
-    method="experiment",
-)
+@claim("folklore.F17")
 def check_f17(ctx) -> Evidence:
     impl = ctx.impl
     steps = DESCENT_SEARCH_STEPS_THOROUGH if ctx.thorough else DESCENT_SEARCH_STEPS

@@ -48,13 +48,12 @@ from hypothesis import strategies as st
 
 from impls import depth2
 
-from ...harness.claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim
+from ...harness.claims import ERROR, HOLDS, REFUTED, SKIPPED, CheckContext, Evidence
 from ...harness.evidence import (all_parts_hold, experiment_evidence, figure, holds_under, search_evidence, searched,
                                  series)
 from ...harness.search import search
-from ...numerics.blas import single_threaded_blas
 from .. import datasets
-from ..sources import source
+from ..sources import claim
 from . import gibbs
 from . import tolerances as tol
 from .certificates import confirm_beta_growth, confirm_gd_stuck, confirm_trained_villani, confirm_two_minima
@@ -70,7 +69,6 @@ from .problems import (ONE_GATE, RayExample, WidthExample, above_sufficient_thre
                        data_loss_points, depth2_problem_to_dict, f3_examples, finite_floats, fixed_outer_rays,
                        one_gate_problem, one_gate_problems, point_to_dict, ray_to_dict, trained_outer_rays, xor_data)
 
-FAMILY = "depth2"
 SRC = "gopalani2023"
 
 
@@ -94,24 +92,7 @@ def settings_with_examples(ctx: CheckContext, minimum: int, factor: int = 1):
 THIN_SET_EXAMPLES_BUDGET = 80
 
 
-@claim(
-    id="gopalani2023.A1",
-    title="The regularized logistic risk of a depth-2 net is a Villani function above a threshold lambda_c",
-    source=source(SRC, "abstract; catalog A1 (Villani function after Shi-Su-Jordan, rebuilt [R])"),
-    statement="For any width p, arbitrary data and a smooth bounded activation with bounded derivatives (sigmoid, "
-    "tanh), L~_lambda(theta) = (1/n) sum_i log(1 + exp(-y_i f_theta(x_i))) + (lambda/2)||theta||^2 is a Villani "
-    "function for every lambda > lambda_c: it tends to infinity, exp(-2 L~/s) is integrable, and "
-    "V_s = ||grad L~||^2/s - Laplacian L~ tends to +infinity as ||theta|| -> infinity, for every s > 0.",
-    hypotheses=("f_theta(x) = sum_k a_k sigma(<w_k, x>)", "sigma in {sigmoid, tanh}", "any width p, any data",
-                "lambda > lambda_c", "(V3) for every s > 0"),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="the outer layer a is fixed (only W is trained); with a trained, (V3) fails along the ray "
-    "W = 0, a = t u whenever lambda < sigma'(0) sqrt(s mean||x||^2)/2, so no lambda_c works for every s (D3, F3)",
-    method="search",
-    reconstructed=True,
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.A1")
 def villani_above_threshold(ctx: CheckContext) -> Evidence:
     under = searched(ctx, fixed_outer_rays(), villani_ray_measure,
                      what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the D1 bound along random rays",
@@ -129,22 +110,7 @@ def villani_above_threshold(ctx: CheckContext) -> Evidence:
 # ---- A2: width independence ------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.A2",
-    title="The regularization threshold lambda_c does not depend on the width",
-    source=source(SRC, "abstract (TMLR version: 'width-independent'); catalog A2, A.5"),
-    statement="lambda_c depends only on the data bound B_x, the activation's constants and the outer weights, not on "
-    "the width p. Checked in the reconstructed form lambda_c ~ beta = mean||x||^2 ((1/4)||a||_2^2 B1^2 + "
-    "||a||_inf B2) (D2), together with the Villani property itself at every width.",
-    hypotheses=("outer layer fixed", "sigma in {sigmoid, tanh}", "lambda_c of the form of D2"),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="the outer weights are scaled so that ||a||_2 stays bounded as p grows (a_k = +-c/sqrt(p)); "
-    "with a_k = +-c the reconstructed threshold beta grows linearly in p",
-    method="experiment",
-    reconstructed=True,
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.A2")
 def width_independent_threshold(ctx: CheckContext) -> Evidence:
     widths = WIDTHS if ctx.thorough else WIDTHS[:8]
     curvature_widths = CURVATURE_WIDTHS if ctx.thorough else CURVATURE_WIDTHS[:5]
@@ -191,22 +157,7 @@ def width_independent_threshold(ctx: CheckContext) -> Evidence:
 # ---- A3 ---------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.A3",
-    title="SGD converges to the global minimum of the regularized risk",
-    source=source(SRC, "abstract; catalog A3 (Shi-Su-Jordan discrete bound, [R])"),
-    statement="SGD with learning rate s, started from an admissible initial law, converges to the global minimum of "
-    "L~_lambda: E L~(W_k) - min L~ <= eps(s) + D(s) exp(-lambda_s k s) + C(T) sqrt(s) for k s <= T.",
-    hypotheses=("lambda > lambda_c", "outer layer fixed", "bounded smooth activation"),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="'converges' means convergence in law to the Gibbs measure mu_s (within eps(s) of min L~), for "
-    "the isotropic-noise model theta <- theta - s grad L~ - s xi started from a law with chi^2(rho_0 || mu_s) < "
-    "infinity; iterates from a point without noise (plain GD) stay in spurious minima",
-    method="experiment",
-    reconstructed=True,
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.A3")
 def sgd_global_convergence(ctx: CheckContext) -> Evidence:
     ex = bistable_experiment(ctx.thorough)
     T = float(ex["times"][-1])
@@ -245,20 +196,7 @@ def sgd_global_convergence(ctx: CheckContext) -> Evidence:
 # ---- A4 -------------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.A4",
-    title="Continuous-time SGD converges exponentially fast, also for SoftPlus",
-    source=source(SRC, "abstract; catalog A4 (bound of Shi-Su-Jordan, [R])"),
-    statement="For the SDE d theta = -grad L~ dt + sqrt(s) dB, E L~(theta_t) - min L~ <= eps(s) + D(s) exp(-lambda_s t) "
-    "with lambda_s > 0 the spectral gap of its generator, D(s) = sqrt(Var_mu f) sqrt(chi^2(rho_0||mu_s)); the law "
-    "relaxes at rate lambda_s. This also holds for smooth unbounded activations such as SoftPlus.",
-    hypotheses=("outer layer fixed", "lambda > 0", "chi^2(rho_0 || mu_s) < infinity"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.A4")
 def exponential_convergence(ctx: CheckContext) -> Evidence:
     ex = bistable_experiment(ctx.thorough)
     lam_s = ex["lambda_s"]
@@ -302,20 +240,7 @@ def exponential_convergence(ctx: CheckContext) -> Evidence:
 # ---- A5 -------------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.A5",
-    title="No assumption on the width or the data is needed",
-    source=source(SRC, "abstract ('arbitrary data', 'any number of gates'); catalog A5"),
-    statement="The convergence guarantee needs no assumption on the width p or on the data: for every width and every "
-    "data set (duplicated points, conflicting labels, any scale) the regularized risk with a fixed outer layer is "
-    "Villani, V_s(tU) ~ lambda^2 t^2 / s along every ray, so lambda_s > 0.",
-    hypotheses=("outer layer fixed", "lambda > 0", "sigma in {sigmoid, tanh}"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.A5")
 def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(max_n=5, max_d=3, max_p=32, x_scale=(-3.0, 3.0), duplicates=True)
     drawn = searched(ctx, strategy, villani_ray_measure,
@@ -339,19 +264,7 @@ def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
 # ---- A6: multistart on real data -----------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.A6",
-    title="Regularization makes the landscape benign on real data: one minimum above an empirical threshold",
-    source=source(SRC, "companion arXiv 2210.11452 experiments (regularization across widths); catalog A6, V-A5"),
-    statement="On real data (iris versicolor vs virginica, p=4, a_k=+-8/sqrt(p); breast_cancer, p=6, a_k=+-4/sqrt(p); "
-    "sigmoid, outer layer fixed), multistart L-BFGS finds several distinct local minima at lambda = 1e-4 and a "
-    "single one from lambda ~ 1e-2; that empirical threshold lies orders of magnitude below beta (D2).",
-    hypotheses=("standardized data", "N(0, 1) initializations", "certified minima: ||grad|| small, Hessian positive"),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.A6")
 def multistart_real_data(ctx: CheckContext) -> Evidence:
     if not datasets.available():
         return _skipped_without_sklearn()
@@ -386,37 +299,13 @@ def multistart_real_data(ctx: CheckContext) -> Evidence:
 # --------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.D1",
-    title="With the outer layer fixed, the gradient and the Laplacian of the data loss are bounded",
-    source=source(SRC, "catalog D1 [D][V]"),
-    statement="With a fixed and sigma', sigma'' bounded (sigmoid, tanh, SoftPlus): ||grad L|| <= ||a||_2 B1 B_x and "
-    "|Laplacian L| <= B_x^2 ((1/4)||a||_2^2 B1^2 + ||a||_1 B2) at every theta; hence L~_lambda is Villani for every "
-    "lambda > 0 and every s > 0.",
-    hypotheses=("outer layer fixed", "sigma in {sigmoid, tanh, softplus}"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.D1")
 def bounded_gradient_and_laplacian(ctx: CheckContext) -> Evidence:
     return searched(ctx, data_loss_points(), d1_measure,
                     what="||grad L|| <= G and |Laplacian L| <= Lambda at points up to |theta| = 1e4", to_dict=point_to_dict)
 
 
-@claim(
-    id="gopalani2023.D2",
-    title="Above beta the regularized risk is strongly convex (and beta is width-independent if ||a||_2 = O(1))",
-    source=source(SRC, "catalog D2 [D][V]"),
-    statement="||Hessian L||_op <= beta = mean||x_i||^2 ((1/4)||a||_2^2 B1^2 + ||a||_inf B2); for lambda > beta, "
-    "L~_lambda is (lambda - beta)-strongly convex and lambda_s >= lambda - beta (Bakry-Emery). Sharper [D]: "
-    "lambda_min(Hessian L) >= -||a||_inf B2 ||X^T X/n||_op.",
-    hypotheses=("outer layer fixed", "sigma in {sigmoid, tanh, softplus}"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.D2")
 def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
     bounds = searched(ctx, data_loss_points(max_p=3), d2_measure,
                       what="||Hessian||_op <= beta and lambda_min >= -||a||_inf B2 ||X^T X/n|| at points up to |theta| = 1e4",
@@ -453,20 +342,7 @@ def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
 # ---- D3: the trained ray -----------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.D3",
-    title="With the outer layer trained, (V3) fails below an s-dependent threshold",
-    source=source(SRC, "catalog D3 [D][V]"),
-    statement="On the ray W = 0, a = t u with XOR-balanced data (sum_i y_i x_i = 0; sum u = 0 for sigmoid): "
-    "V_s = t^2 (lambda^2/s - sigma'(0)^2 mean||x||^2/4) + O(1), i.e. 1/64 (sigmoid) and 1/4 (tanh); (V3) fails iff "
-    "lambda < sigma'(0) sqrt(s mean||x||^2)/2. Sufficient at a fixed s: lambda > B1 B_x (1 + sqrt(s)/2), where "
-    "V_s >= ((lambda - B1 B_x) t - sqrt(p) B_sigma)^2/s - p B_sigma^2/4 - B_x^2 (t^2 B1^2/4 + sqrt(p) t B2) - lambda dim.",
-    hypotheses=("outer layer trained", "regularizer (lambda/2)(||W||^2 + ||a||^2)"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.D3")
 def trained_outer_threshold(ctx: CheckContext) -> Evidence:
     exact = searched(ctx, balanced_trained_rays(), d3_measure,
                      what="V_s on the trained ray equals the exact quadratic of D3", to_dict=ray_to_dict)
@@ -506,19 +382,7 @@ def floor_check(r: dict) -> dict:
             tol.DEPTH2_MC_SIGMAS * r["SE"] + em_bias <= tol.DEPTH2_FLOOR_RTOL * target}
 
 
-@claim(
-    id="gopalani2023.D4",
-    title="The accuracy floor eps(s) is about s D / 4",
-    source=source(SRC, "catalog D4 [D][V], V-A6"),
-    statement="Near a nondegenerate global minimum mu_s is approximately N(theta*, (s/2) H^-1), so eps(s) = E_mu L~ - "
-    "min L~ ~ s D / 4 with D = p d parameters: measured by isotropic-noise SGD on iris (sigmoid, p=2, D=8; s = 0.02, "
-    "lambda = 0.3, and the catalog's s = 0.01, lambda = 0.1 in the thorough run) to within 5%.",
-    hypotheses=("nondegenerate global minimum", "s small against the curvature scales"),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.D4")
 def accuracy_floor(ctx: CheckContext) -> Evidence:
     if not datasets.available():
         return _skipped_without_sklearn()
@@ -535,19 +399,7 @@ def accuracy_floor(ctx: CheckContext) -> Evidence:
 EK_RATES = (0.02, 0.01, 0.007, 0.005, 0.004, 0.003)
 
 
-@claim(
-    id="gopalani2023.D5",
-    title="A Villani function can have spurious minima; then lambda_s collapses like exp(-2H/s) (Eyring-Kramers)",
-    source=source(SRC, "catalog D5 [D][V], V-A1, V-A2"),
-    statement="On the one-gate example (tanh, a = 1.5, lambda = 0.01: Villani by D1) with two minima separated by a "
-    "saddle, lambda_s / (k_1 + k_2) -> 1 as s -> 0, k_i = sqrt(f''(m_i)|f''(z)|)/(2 pi) exp(-2 (f(z) - f(m_i))/s); "
-    "and noiseless gradient descent started in the shallow basin converges to the spurious minimum.",
-    hypotheses=("outer layer fixed", "lambda > 0"),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.D5")
 def eyring_kramers(ctx: CheckContext) -> Evidence:
     land = one_gate(0.01)
     deep, spur, saddle = wells(land)
@@ -584,19 +436,7 @@ def eyring_kramers(ctx: CheckContext) -> Evidence:
 # --------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F1",
-    title="With the outer layer fixed, every lambda > 0 already gives a Villani function",
-    source=source(SRC, "catalog F1 (flag on the unretrieved lambda_c)"),
-    statement="With a fixed, V_s(theta) > 0 as soon as lambda ||theta|| > G + sqrt(s (Lambda + lambda dim)) (D1), for "
-    "every lambda > 0, however small: a strictly positive lambda_c is not needed, so one in the paper is an artifact "
-    "of the proof or a sign of a trained outer layer.",
-    hypotheses=("outer layer fixed", "sigma in {sigmoid, tanh, softplus}", "lambda in [1e-8, 1e-4]"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F1")
 def any_positive_lambda(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(activations=depth2.ACTIVATIONS, log_lam=(-8.0, -4.0))
     return searched(ctx, strategy, f1_measure,
@@ -628,21 +468,7 @@ def witness_evidence(outcome, *, what: str, to_dict, confirm) -> Evidence:
     return ev
 
 
-@claim(
-    id="gopalani2023.F2",
-    title="Being Villani does not imply a unique minimum",
-    source=source(SRC, "catalog F2, V-A1"),
-    statement="There are Villani objectives in this class (one gate, fixed a, lambda > 0) with two strict local "
-    "minima of different values; e.g. the one-gate tanh example (a = 1.5, x = (-1, -2.1, -0.3, 1.8), "
-    "y = (+1, -1, +1, -1), multiplicities (2, 2, 3, 1)) is bistable for lambda up to about 0.0709, and which "
-    "minimum is global switches with lambda. (The catalog's lower end 0.0005 is measured here as well: the deep "
-    "minimum persists for every small lambda > 0, moving out like log(1/lambda).)",
-    hypotheses=("outer layer fixed", "lambda > 0"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F2")
 def not_unique_minimum(ctx: CheckContext) -> Evidence:
     ev = witness_evidence(search(one_gate_problems(), f2_measure,
                                  settings=settings_with_examples(ctx, WITNESS_EXAMPLES_BUDGET)),
@@ -664,19 +490,7 @@ def not_unique_minimum(ctx: CheckContext) -> Evidence:
 # ---- F3 ----------------------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F3",
-    title="With the outer layer trained, (V3) 'for every s' fails for every lambda",
-    source=source(SRC, "catalog F3, D3"),
-    statement="If a is trained, for every lambda > 0 there is a learning rate (s > s*(lambda) = 4 lambda^2 / "
-    "(sigma'(0)^2 mean||x||^2), e.g. s = 4 s*) at which V_s -> -infinity along the ray W = 0, a = t u; so the loss is "
-    "never Villani in the 'for every s' sense, and a claim must read 'Villani at the s used'.",
-    hypotheses=("outer layer trained", "XOR-balanced data, mean||x||^2 >= 1e-4", "sigma in {sigmoid, tanh}"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F3")
 def trained_never_villani(ctx: CheckContext) -> Evidence:
     return searched(ctx, f3_examples(), f3_measure,
                     what="for lambda in [1e-3, 1e2], V_s decreases to -infinity on the ray at s = 4 s*(lambda)",
@@ -686,20 +500,7 @@ def trained_never_villani(ctx: CheckContext) -> Evidence:
 # ---- F4: admissible initial laws ---------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F4",
-    title="Admissible initial laws need finite chi^2 to mu_s: Dirac starts are excluded, and D(s) explodes with dimension",
-    source=source(SRC, "catalog F4"),
-    statement="chi^2(rho_0 || mu_s) is finite only for spread-out initial laws: for a Gaussian rho_0 = N(w_0, sigma_0^2) "
-    "it grows like 1/sigma_0 as sigma_0 -> 0 (a Dirac mass is excluded) and is infinite for sigma_0^2 >= s/lambda; and "
-    "for a fixed-width Gaussian it grows exponentially with the dimension D, so D(s) >= sqrt(Var f) sqrt(chi^2) can "
-    "be huge.",
-    hypotheses=("mu_s ~ exp(-2 L~/s)", "L~ ~ (lambda/2)||theta||^2 at infinity"),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F4")
 def admissible_initial_laws(ctx: CheckContext) -> Evidence:
     ex = initial_laws_experiment()
     sigmas, chi2, slopes, slope_tol = ex["sigma_0"], ex["chi^2"], ex["slopes"], ex["slope tolerance"]
@@ -726,19 +527,7 @@ def admissible_initial_laws(ctx: CheckContext) -> Evidence:
 # ---- F5: minibatch SGD has another stationary law ---------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F5",
-    title="The analysed SGD is gradient plus isotropic noise; minibatch SGD settles elsewhere",
-    source=source(SRC, "catalog F5, V-A3"),
-    statement="The theory's SGD is theta <- theta - s grad L~ - s xi with xi ~ N(0, I), whose stationary law is (up to "
-    "O(s)) mu_s; plain minibatch SGD, whose noise depends on the state, has a different stationary law: started from "
-    "mu_s on the one-gate example it drifts away (toward the deep minimum), while the isotropic chains stay.",
-    hypotheses=("one-gate example, lambda = 0.01, s = 0.03", "minibatch of one sample, drawn uniformly"),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F5")
 def minibatch_differs(ctx: CheckContext) -> Evidence:
     ex = minibatch_experiment(ctx.thorough)
     iso, mb = ex["isotropic"], ex["minibatch"]
@@ -765,19 +554,7 @@ def minibatch_differs(ctx: CheckContext) -> Evidence:
 # ---- F6 ----------------------------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F6",
-    title="The logistic Hessian is bounded even for SoftPlus: the bounded-activation restriction is not needed",
-    source=source(SRC, "catalog F6"),
-    statement="With the logistic loss and a fixed outer layer, ||Hessian L||_op <= beta (B1 = 1, B2 = 1/4) at every "
-    "theta also for the unbounded SoftPlus, so the gradient is Lipschitz and the discrete SGD analysis does not need "
-    "a bounded activation.",
-    hypotheses=("outer layer fixed", "sigma = SoftPlus"),
-    expected=HOLDS,
-    method="search",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F6")
 def softplus_hessian_bounded(ctx: CheckContext) -> Evidence:
     return searched(ctx, data_loss_points(activations=("softplus",), log_scale=(-2.0, 4.0), max_p=3), d2_measure,
                     what="SoftPlus: ||Hessian||_op <= beta at points up to |theta| = 1e4", to_dict=point_to_dict)
@@ -786,19 +563,7 @@ def softplus_hessian_bounded(ctx: CheckContext) -> Evidence:
 # ---- F7 ----------------------------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F7",
-    title="The accuracy floor grows linearly with the width",
-    source=source(SRC, "catalog F7, D4, V-A6"),
-    statement="eps(s) ~ s p d / 4: at a fixed learning rate the guaranteed excess loss grows linearly in the width, "
-    "so 'width-independent' applies to lambda_c, not to the final accuracy (measured on iris at p = 2 and 4, and 8 "
-    "in the thorough run).",
-    hypotheses=("nondegenerate global minimum", "s small"),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F7")
 def floor_grows_with_width(ctx: CheckContext) -> Evidence:
     if not datasets.available():
         return _skipped_without_sklearn()
@@ -821,19 +586,7 @@ def floor_grows_with_width(ctx: CheckContext) -> Evidence:
 # ---- F8 ----------------------------------------------------------------------------------------------------------------------------
 
 
-@claim(
-    id="gopalani2023.F8",
-    title="The discrete-time bound is not uniform in time: the SGD chain does not converge to mu_s",
-    source=source(SRC, "catalog F8"),
-    statement="The discrete chain theta <- theta - s grad L~ - s xi has its own stationary law pi_s != mu_s: its "
-    "long-run excess loss eps_EM(s) differs from eps(s) by O(s^2) (relative O(s)) and never decays with k, so a "
-    "discrete-time bound needs an extra error term (Shi-Su-Jordan's C(T) sqrt(s), valid for k s <= T).",
-    hypotheses=("one-gate example, lambda = 1 (strongly convex)",),
-    expected=HOLDS,
-    method="experiment",
-    family=FAMILY,
-)
-@single_threaded_blas()
+@claim("gopalani2023.F8")
 def discrete_chain_bias(ctx: CheckContext) -> Evidence:
     pb = one_gate_problem(1.0)
     rates = (0.2, 0.1, 0.05, 0.025) + ((0.0125,) if ctx.thorough else ())

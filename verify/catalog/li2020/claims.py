@@ -37,11 +37,11 @@ from hypothesis import strategies as st
 
 from impls import reweighted as rw
 
-from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, SKIPPED, CheckContext, Evidence, claim
+from ...harness.claims import HOLDS, REFUTED, SKIPPED, CheckContext, Evidence
 from ...harness.evidence import holds_under, search_evidence, searched
 from ...harness.search import Measurement, search, worse
 from ...numerics.derivatives import check_gradient
-from ..sources import source
+from ..sources import claim
 from . import certificates as cert
 from . import datasets as data
 from . import figures as fig
@@ -55,10 +55,6 @@ from .experiments import (
 from .problems import CandidateProblem, candidate_problems
 
 
-def meta(where: str) -> dict:
-    """The fields every li2020 claim shares: its place in the source, and the family."""
-    return dict(source=source("li2020", where), family="reweighting")
-
 
 def skipped_without_sklearn() -> Evidence | None:
     if data.available():
@@ -71,23 +67,7 @@ def skipped_without_sklearn() -> Evidence | None:
 # --------------------------------------------------------------------------
 
 
-@claim(
-    id="li2020.B1",
-    title="At stationarity, weighted LGL, SML, one-vs-all LGL and the candidate satisfy the bias identities I1-I4",
-    statement="For a last layer z_ik = <v_k, h_i> + b_k with a free, unpenalised bias, at a stationary point of "
-    "the mean loss plus (lambda/2)||weights||^2: I1 alpha_1 sum_{C_1}(1-p_i) = alpha_0 sum_{C_0} p_i (binary LGL); "
-    "I1-w alpha_1 sum_{C_1}(1-p_i)h_i - alpha_0 sum_{C_0} p_i h_i = N lambda v; I2 alpha_k N_k = sum_i alpha_{y_i} "
-    "p_ik (SML); I3 alpha+_k sum_{C_k}(1-p_ik) = alpha-_k sum_{i not in C_k} p_ik (one-vs-all LGL); I4 "
-    "sum_{C_k}(1-p_ik) = sum_{i not in C_k} omega_ik p_ik (candidate, stop-gradient) or sum_i G_ik = 0 (candidate, "
-    "differentiable). Checked to relative residual < 1e-6 on iris, wine, breast_cancer and digits, linear head "
-    "and tanh MLP, unit, inverse-frequency and random class weights.",
-    hypotheses=("free, unpenalised last-layer bias", "exact stationarity (full-batch L-BFGS, then Newton steps)",
-                "L2 penalty on the weights only", "I4: the candidate weight formula (the paper's is not recorded)"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-    **meta("B1 (abstract: the necessary condition gradient = 0); identities I1-I4 of B.3 [D][V]"),
-)
+@claim("li2020.B1")
 def identities_hold(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -161,19 +141,7 @@ def _identity_summary(outcomes: list[Outcome]) -> dict:
     return by
 
 
-@claim(
-    id="li2020.G1",
-    title="The identities hold after training only at exact stationarity of a free, unpenalised bias",
-    statement="(flag G1) The paper treats the identities as exact for trained networks. They hold at exact "
-    "stationarity of a free, unpenalised last-layer bias (to 1e-6), and fail under the conditions of deep-net "
-    "training: early stopping, constant-step minibatch SGD, weight decay on the bias.",
-    hypotheses=("identities I1-I3 of B.3",),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="the last-layer bias is free and unpenalised and training has reached exact stationarity",
-    method="experiment",
-    reconstructed=True,
-    **meta("flag G1; B.6 (inputs that break the identities)"),
-)
+@claim("li2020.G1")
 def identities_need_stationarity(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -233,32 +201,12 @@ def g1_breaking_settings() -> list[Setting]:
 SMOOTHING = 0.1  # label smoothing epsilon: Y -> (1 - eps) Y + eps / K
 
 
-@claim(
-    id="li2020.break.bias_decay",
-    title="The identities survive weight decay on the last-layer bias",
-    statement="With a bias penalty (lambda_b/2)||b||^2 (lambda_b = 1e-2), I1-I3 still hold at stationarity. "
-    "(Expected false: every identity acquires the term N lambda_b b_k, lhs_k - rhs_k = N lambda_b b_k.)",
-    hypotheses=("stationary fit", "bias penalty lambda_b = 1e-2"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("B.3 (with a bias penalty every identity gets +N lambda_b b_k); B.6 breakers"),
-)
+@claim("li2020.break.bias_decay")
 def bias_decay_breaks(ctx: CheckContext) -> Evidence:
     return breaker_check(ctx, {"bias_decay": BIAS_DECAY}, "identities with bias weight decay", explained=True)
 
 
-@claim(
-    id="li2020.bias_decay_term",
-    title="Under bias weight decay the identity residual is exactly N lambda_b b_k",
-    statement="With a bias penalty (lambda_b/2)||b||^2, at stationarity lhs_k - rhs_k = N lambda_b b_k for I1, I2, "
-    "I3 (relative to max(lhs_k, rhs_k), within 1e-6), on iris, wine, breast_cancer and digits.",
-    hypotheses=("stationary fit", "bias penalty lambda_b = 1e-2"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-    **meta("B.3 last line; B.6: 'the residual equals N lambda_b b_k exactly, so test it'"),
-)
+@claim("li2020.bias_decay_term")
 def bias_decay_term(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -284,33 +232,12 @@ def bias_decay_term(ctx: CheckContext) -> Evidence:
     )
 
 
-@claim(
-    id="li2020.break.no_bias",
-    title="The identities hold without a last-layer bias",
-    statement="A model without a last-layer bias (z_ik = <v_k, h_i>) still satisfies I1-I3 at stationarity. "
-    "(Expected false: the identities are the bias equations.)",
-    hypotheses=("stationary fit", "no last-layer bias"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("B.6 breakers: no bias in the last layer"),
-)
+@claim("li2020.break.no_bias")
 def no_bias_breaks(ctx: CheckContext) -> Evidence:
     return breaker_check(ctx, {"bias": False}, "identities without a last-layer bias", explained=False)
 
 
-@claim(
-    id="li2020.break.label_smoothing",
-    title="The identities (with hard-label counts) hold under label smoothing",
-    statement="Training on smoothed targets (1 - eps) Y + eps / K (eps = 0.1, unit weights) keeps I1-I3 with the "
-    "hard-label counts. (Expected false: lhs_k - rhs_k becomes sum_i (Y_ik - Ysmooth_ik) = eps (N_k - N/K), zero only "
-    "for balanced classes.)",
-    hypotheses=("stationary fit", "label smoothing eps = 0.1", "unit class weights"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("B.6 breakers: label smoothing replaces 1[y = k] by the smoothed target"),
-)
+@claim("li2020.break.label_smoothing")
 def label_smoothing_breaks(ctx: CheckContext) -> Evidence:
     return breaker_check(ctx, {"smoothing": SMOOTHING}, "identities under label smoothing", explained=True)
 
@@ -362,20 +289,7 @@ SML_OTHER_WEIGHTS_THOROUGH = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 SML_CLASS = 2  # the subsampled class of imbalanced wine (N_2 = 8)
 
 
-@claim(
-    id="li2020.B2",
-    title="Reweighting is deterministic for binary LGL and indeterministic for multi-class SML",
-    statement="Binary LGL: at stationarity (1 - pbar_1) / pbar_0 = alpha_0 N_0 / (alpha_1 N_1) for every model "
-    "(I1). Multi-class SML: the pooled ratio (1 - pbar_{k|k}) / pbar_{k|not k} is not fixed by the weights and "
-    "counts; it moves with the model (I2 couples all classes' weights and cross-probabilities).",
-    hypotheses=("stationary fits with a free, unpenalised bias", "linear head and tanh MLP"),
-    expected=HOLDS_UNDER,
-    missing_hypothesis="the weights alpha_j of the classes j != k are unequal (with equal non-target weights the SML "
-    "pooled ratio is fixed too, flag G4)",
-    method="experiment",
-    reconstructed=True,
-    **meta("B2 (abstract); I1 and I2 of B.3; B.6 sweeps; flag G4"),
-)
+@claim("li2020.B2")
 def reweighting_effects(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -446,18 +360,7 @@ def sml_sweep(thorough: bool) -> list[Setting]:
     return [Setting("I2", "wine-imbalanced", model, (1.0, t, 1.0)) for t in ts for model in ("linear", "mlp")]
 
 
-@claim(
-    id="li2020.G2",
-    title="'Deterministic' reweighting fixes the class-mean probabilities, not only their ratio",
-    statement="(the reading flagged by G2) For binary LGL the weights and class counts determine pbar_1 and pbar_0 "
-    "themselves (hence what the classifier predicts), whatever the model. Expected false: only the ratio "
-    "(1 - pbar_1)/pbar_0 is fixed; pbar_1, pbar_0, recall and precision move with the model.",
-    hypotheses=("binary LGL at stationarity, free unpenalised bias", "two models on the same data and weights"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("flag G2; B.5 table (the pbar's differ between linear and MLP-8)"),
-)
+@claim("li2020.G2")
 def deterministic_only_ratio(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -497,17 +400,7 @@ def g2_instances(thorough: bool) -> list[tuple]:
     return out
 
 
-@claim(
-    id="li2020.G4",
-    title="With equal non-target weights SML's pooled ratio is fixed too",
-    statement="(flag G4) If alpha_j = beta for every j != k, then at stationarity (1 - pbar_{k|k}) / pbar_{k|not k} = "
-    "beta (N - N_k) / (alpha_k N_k) for every model (16.25 for imbalanced wine with unit weights).",
-    hypotheses=("weighted SML at stationarity, free unpenalised bias", "alpha_j = beta for all j != k"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-    **meta("flag G4; I2 of B.3 ('determined if all alpha_j, j != k, are equal')"),
-)
+@claim("li2020.G4")
 def equal_weights_determined(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -566,17 +459,7 @@ AVERAGING_DATASETS = ("digits",)
 AVERAGING_DATASETS_THOROUGH = ("iris", "wine", "digits")
 
 
-@claim(
-    id="li2020.B3",
-    title="One-vs-all LGL constrains only the pooled negative probability (averaging effect)",
-    statement="For single-label one-vs-all LGL, I3 fixes only the pooled pbar_{k|not k}: at stationarity I3 holds to "
-    "1e-6 while a single confusion pbar_{k|j} is at least twice the pooled average for some class k (digits).",
-    hypotheses=("one-vs-all LGL, unit weights, linear head at stationarity", "K >= 3"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-    **meta("B3 (abstract + summary); I3 of B.3; B.5 digits table"),
-)
+@claim("li2020.B3")
 def averaging_effect(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -613,19 +496,7 @@ def averaging_effect(ctx: CheckContext) -> Evidence:
     )
 
 
-@claim(
-    id="li2020.G3",
-    title="SML avoids the averaging effect",
-    statement="(the contrast flagged by G3) Unweighted SML, coupling the classes of each sample (sum_k p_ik = 1), does "
-    "not show the averaging effect: no single confusion pbar_{k|j} is twice the pooled pbar_{k|not k}. Expected "
-    "false: SML satisfies the same pooled identity (I2 with alpha = 1: sum_i p_ik = N_k) and shows max/pooled "
-    "ratios of the same size as one-vs-all LGL.",
-    hypotheses=("unweighted SML, linear head at stationarity", "K >= 3"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("flag G3; B.5 digits table (SML columns)"),
-)
+@claim("li2020.G3")
 def sml_averaging(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -667,19 +538,7 @@ def sml_averaging(ctx: CheckContext) -> Evidence:
 # --------------------------------------------------------------------------
 
 
-@claim(
-    id="li2020.B4",
-    title="The CANDIDATE reweighted LGL weights hard non-target classes more (and its gradients are right)",
-    statement="(candidate form; the paper's LGL-INR formula is not recorded) omega_ik = (K-1) p_ik^gamma / "
-    "sum_{j != y_i} p_ij^gamma gives each sample's non-target classes weights summing to K - 1 that increase with "
-    "p_ik (hard non-targets count more); the fully differentiable gradient of B.2.4 is the derivative of the loss, "
-    "and the stop-gradient gradient is that of the loss with omega frozen.",
-    hypotheses=("one-hot targets", "gamma >= 0", "logits up to ~30"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-    **meta("B4 (abstract + summary); B.2.4 candidate and its gradients"),
-)
+@claim("li2020.B4")
 def candidate_properties(ctx: CheckContext) -> Evidence:
     def measure(pb: CandidateProblem):
         Z, Y = pb.X @ pb.W, pb.Y
@@ -722,18 +581,7 @@ def candidate_properties(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@claim(
-    id="li2020.candidate_gamma0",
-    title="At gamma = 0 the CANDIDATE is the unweighted one-vs-all LGL (loss and gradient to 1e-12)",
-    statement="(candidate form) With gamma = 0 every omega_ik = 1 and both candidate forms (fully differentiable "
-    "and stop-gradient) equal the unweighted one-vs-all LGL: loss and gradient agree to 1e-12 relative to "
-    "max(1, |value|).",
-    hypotheses=("one-hot targets", "gamma = 0"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-    **meta("B.6 (B4/B5): 'a check that gamma = 0, or uniform omega, recovers LGL exactly (loss and gradient to 1e-12)'"),
-)
+@claim("li2020.candidate_gamma0")
 def candidate_reduces_to_lgl(ctx: CheckContext) -> Evidence:
     lgl = rw.get("numpy", "one_vs_all")
 
@@ -767,18 +615,7 @@ CONTRACTION_WINDOW_BUDGET = 5
 _CONTRACTING = float(np.nextafter(1.0, 0.0))
 
 
-@claim(
-    id="li2020.G5",
-    title="The stop-gradient CANDIDATE's reweight / refit iteration converges to a fixed point",
-    statement="(candidate form; flag G5) Freezing omega, fitting the linear head to stationarity and recomputing "
-    "omega converges (max |omega_{t+1} - omega_t| -> 0) for every gamma. Expected false: the fixed point can fail "
-    "to exist or be unstable (the catalog's gamma = 2 oscillated).",
-    hypotheses=("linear head, lambda = 1e-3, free bias", "each refit at stationarity", "starting from omega = 1"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("flag G5; B.5 'LGL-INR candidate' (detached fixed point)"),
-)
+@claim("li2020.G5")
 def fixed_point_fails(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -841,19 +678,7 @@ def heldout_splits(ctx) -> int:
     return 2 * HELDOUT_SPLITS_BUDGET if ctx.thorough else HELDOUT_SPLITS_BUDGET
 
 
-@claim(
-    id="li2020.B5",
-    title="The CANDIDATE LGL-INR improves on LGL and is competitive with SML (held-out)",
-    statement="(candidate form; the paper's formula, datasets and numbers are not recorded) On the sklearn datasets, "
-    "linear head, held-out accuracy over 10 random stratified 50/50 splits: the candidate (gamma = 1) improves on "
-    "one-vs-all LGL, i.e. on no dataset is it worse than LGL by more than two standard errors of the paired "
-    "difference.",
-    hypotheses=("linear head, lambda = 1e-3", "10 random stratified 50/50 splits", "differences below 2 SE are not meaningful"),
-    expected=REFUTED,
-    method="experiment",
-    reconstructed=True,
-    **meta("B5 (abstract); B.5 held-out accuracy on digits; B.6 B4/B5"),
-)
+@claim("li2020.B5")
 def candidate_improves(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:
@@ -877,20 +702,7 @@ def candidate_improves(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@claim(
-    id="li2020.candidate_heldout",
-    title="Held-out comparison of LGL, SML and the CANDIDATE (>= 10 splits, with standard errors)",
-    statement="(candidate form) The catalog's measurement: on digits with a linear head, the candidate does not beat "
-    "LGL or SML, i.e. its held-out accuracy exceeds neither by more than two standard errors of the paired "
-    "difference (over >= 10 random stratified 50/50 splits). The same comparison on iris, wine and breast_cancer is "
-    "reported (mean +- SE, paired differences, which ones exceed 2 SE) but is not part of the statement.",
-    hypotheses=("linear head, lambda = 1e-3", ">= 10 random stratified 50/50 splits",
-                "differences below 2 SE are not meaningful"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-    **meta("B.5 held-out accuracy on digits ('the candidate does not beat LGL or SML'); B.6 B4/B5"),
-)
+@claim("li2020.candidate_heldout")
 def heldout_comparison(ctx: CheckContext) -> Evidence:
     skip = skipped_without_sklearn()
     if skip:

@@ -60,13 +60,13 @@ import math
 import numpy as np
 from scipy.linalg import block_diag, null_space
 
-from ...harness.claims import HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
+from ...harness.claims import REFUTED, CheckContext, Evidence
 from ...harness.evidence import all_parts_hold, holds_under, search_evidence, searched, summary_of
 from ...harness.search import Measurement, search, worse
 from ...numerics import differences, precision, rounding
 from ...numerics.derivatives import check_gradient, check_hessian
 from ...numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound
-from ..sources import source
+from ..sources import claim
 from . import certificates, constructions, descent, symbolic
 from . import tolerances as tol
 from .existence import newton_existence, whitened
@@ -111,21 +111,7 @@ EPS = rounding.eps(np.float64)
 # ==========================================================================
 
 
-@claim(
-    id="rychlik.P1-1",
-    title="The vectorized gradient: grad L = X^T (P - T) / N",
-    source=source("rychlik", "abstract: 'the key equation expressing the gradient ... a fully vectorized expression' "
-                             "(section not retrieved)"),
-    statement="For X (N, D), W (D, K), targets T (N, K) with every row summing to 1, and "
-    "L(W) = (1/N) sum_n [logsumexp(x_n^T W) - t_n . x_n^T W], the gradient is grad L(W) = X^T (P - T) / N with "
-    "P = softmax(X W) row by row; componentwise dL/dW_dk = (1/N) sum_n x_nd (p_nk - t_nk). "
-    "(Paper: grad L = (Y - T) X^T for the sum loss, W as C x D.)",
-    hypotheses=("every target row sums to 1 (one-hot is a special case)", "softmax output layer, no hidden layer",
-                "mean loss (the paper's sum loss: multiply by N)"),
-    expected=HOLDS,
-    method="symbolic",
-    reconstructed=True,
-)
+@claim("rychlik.P1-1")
 def vectorized_gradient(ctx: CheckContext) -> Evidence:
     """Exact for (N, D, K) = (1, 2, 3) (the catalog's shape, t_3 = 1 - t_1 - t_2) and (2, 2, 3): SymPy
     differentiates the SymPy implementation's loss and the residual against ``X^T (P - T)/N`` simplifies to 0.
@@ -137,19 +123,7 @@ def vectorized_gradient(ctx: CheckContext) -> Evidence:
     })
 
 
-@claim(
-    id="rychlik.P1-2",
-    title="The Hessian: (1/N) sum_n kron(x_n x_n^T, S(p_n)), its operator and variance forms",
-    source=source("rychlik", "abstract: 'the second derivative of the cross-entropy loss' (form reconstructed, F3)"),
-    statement="With S(p) = diag(p) - p p^T: the Hessian of L with respect to W.ravel() (C order) is "
-    "(1/N) sum_n kron(x_n x_n^T, S(p_n)); with respect to W.ravel(order='F') it is (1/N) sum_n kron(S(p_n), x_n x_n^T); "
-    "as an operator H[V] = (1/N) sum_n x_n (S(p_n) V^T x_n)^T; and D^2 L(W)[V, V] = (1/N) sum_n Var_{k ~ p_n}[(V^T x_n)_k]. "
-    "It does not depend on T. (Paper: H_r = sum_n S_n kron x_n x_n^T, W as C x D.)",
-    hypotheses=("every target row sums to 1", "mean loss (sum loss: multiply by N)"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-)
+@claim("rychlik.P1-2")
 def hessian_identity(ctx: CheckContext) -> Evidence:
     """Search (shapes up to (6, 4, 4), logits up to 1e3): the C-order Kronecker sum against Richardson differences
     of the reference gradient; the F-order sum against the permuted C-order one; the operator form against H vec(V);
@@ -190,20 +164,7 @@ def hessian_identity(ctx: CheckContext) -> Evidence:
     return all_parts_hold("the Hessian and its forms", {"search": search_part, "exact": exact})
 
 
-@claim(
-    id="rychlik.P1-3",
-    title="'Positivity of the second derivative', precise form: PSD, kernel exactly K, positive definite on K-perp",
-    source=source("rychlik", "abstract: 'the positivity of the second derivative of the cross-entropy loss function "
-                             "as function of the weights' (precise form reconstructed, F4)"),
-    statement="For every finite W: (a) D^2 L(W)[V, V] >= 0 for every V (L is convex); (b) it is 0 iff V lies in "
-    "K = {V : every V^T x_n is a constant vector} = {u 1_K^T} + {V : columns in null(X)}, of dimension D K - (K-1) rank X; "
-    "(c) H is positive definite exactly on K-perp = {V : V 1_K = 0, columns of V in range(X^T)}; when rank X = D that is "
-    "{V 1_K = 0}. (Paper: W as C x D, K-perp = {1^T V = 0, rows in range(X)}.)",
-    hypotheses=("W finite", "every target row sums to 1 (the Hessian does not depend on T)"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-)
+@claim("rychlik.P1-3")
 def positivity_true_form(ctx: CheckContext) -> Evidence:
     """Search over shapes up to (6, 4, 4), rank-deficient and duplicated X, logits up to 1e3: the reference Hessian
     has lambda_min >= -(eigenvalue error bound); it annihilates an orthonormal basis of K (||H Q_K|| within the bound);
@@ -256,21 +217,7 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
     return all_parts_hold("P1-3 (true form)", {"search": search_part, "exact": symbolic.exact_kernel_evidence()})
 
 
-@claim(
-    id="rychlik.P1-4",
-    title="No L2 regulariser is needed: with a minimiser, gradient descent converges",
-    source=source("rychlik", "abstract: 'no L^2-regularizer is needed to guarantee convergence of gradient descent' "
-                             "(as a corollary of positivity; precise form reconstructed)"),
-    statement="If L attains its minimum, then for any fixed 0 < eta < 2/L_hat with L_hat = lambda_max(X^T X)/(2N) "
-    "(rychlik F6, mean loss; the paper's sum-loss constant is N times larger): L(W_k) decreases monotonically to min L, "
-    "||W_k - W*|| is non-increasing, W_k converges to the minimiser W* in W_0 + K-perp, and for eta <= 1/L_hat "
-    "L(W_k) - L* <= ||W_0 - W*||^2 / (2 eta k).",
-    hypotheses=("the minimum of L is attained", "0 < eta < 2/L_hat (the bounds of the rate use eta <= 1/L_hat)",
-                "every target row sums to 1"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("rychlik.P1-4")
 def convergence_with_minimiser(ctx: CheckContext) -> Evidence:
     """Experiment on three data sets with a minimiser (smoothed targets; overlapping one-hot classes, where W* = 0 and
     L* = log 2; a rank-deficient X with D > N): Newton certifies the minimiser W* in W_0 + K-perp, then gradient
@@ -280,24 +227,7 @@ def convergence_with_minimiser(ctx: CheckContext) -> Evidence:
     return descent.convergence_runs(ctx)
 
 
-@claim(
-    id="rychlik.P1-5",
-    title="An effective bound on the rate of gradient descent for two classes",
-    source=source("rychlik", "abstract: 'an effective bound on the rate of convergence for two classes' "
-                             "(the paper's constant was not retrieved; form reconstructed from F9)"),
-    statement="K = 2. L depends on W only through w = W[:, 0] - W[:, 1]; gradient descent on W with step eta is gradient "
-    "descent on w with step 2 eta, where grad_w L = X^T (s - t)/N and grad_w^2 L = X^T diag(s(1-s)) X / N <= "
-    "lambda_max(X^T X)/(4N). If every target satisfies 0 < t_n < 1, tau = min_n min(t_n, 1 - t_n) and "
-    "delta = exp(-N L(w_0)/tau)/2, then for 0 < eta < 2/L_hat (L_hat = lambda_max(X^T X)/(2N)) every step contracts: "
-    "||w_{k+1} - w*|| <= rho ||w_k - w*|| with rho = max(|1 - 2 eta delta lambda+_min(X^T X)/N|, "
-    "|1 - 2 eta lambda_max(X^T X)/(4N)|) < 1, w* the minimiser in w_0 + range(X^T). Near w* the rate is "
-    "max_i |1 - 2 eta mu_i| over the eigenvalues mu_i of the w-Hessian at w* on range(X^T). (Paper: sum loss, "
-    "constants N times larger.)",
-    hypotheses=("two classes", "0 < t_n < 1 for every sample", "0 < eta < 2/L_hat"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("rychlik.P1-5")
 def two_class_rate(ctx: CheckContext) -> Evidence:
     """Experiment: two-class data with smoothed, random soft and nearly one-hot targets, starts at 0 and far away,
     eta = 1/L_hat and 1.9/L_hat. Along every run: each W-step moves w by exactly -2 eta grad_w L (within its rounding);
@@ -311,19 +241,7 @@ def two_class_rate(ctx: CheckContext) -> Evidence:
 INVARIANT_STEPS_BUDGET = 20
 
 
-@claim(
-    id="rychlik.P1-6",
-    title="Implicit facts: shift invariance, gradient-descent invariants, L >= 0, L >= mean target entropy",
-    source=source("rychlik", "facts implied by the paper's setting (catalog P1-6, F4, F11)"),
-    statement="For every W, X and targets with rows in the simplex: L(W + u 1_K^T) = L(W) for every u in R^D; "
-    "gradient descent never changes W 1_K nor Q^T W (Q an orthonormal basis of null(X)), because grad L 1_K = 0 and the "
-    "columns of grad L lie in range(X^T); L(W) >= 0; and L(W) >= (1/N) sum_n entropy(t_n) (cross-entropy = entropy + KL). "
-    "(Paper: W -> W + 1 u^T, 1^T W and W Q.)",
-    hypotheses=("every target row sums to 1",),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-)
+@claim("rychlik.P1-6")
 def implicit_facts(ctx: CheckContext) -> Evidence:
     """Search over shapes up to (6, 4, 5), logits up to 1e3: the loss at W and at W + u 1^T (u = first column of the
     drawn V) agree within the loss rounding bound; L and L - mean entropy are >= minus that bound; and 20 steps of
@@ -372,18 +290,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="rychlik.P2-1",
-    title="The Hessian in Kronecker-product form, and its factorisation (X kron I)^T M (X kron I)",
-    source=source("nwaigwe-rychlik", "the Hessian expressed in Kronecker-product form (third-party summary; "
-                                     "abstract: the Hessian is used)"),
-    statement="H = (1/N) sum_n kron(x_n x_n^T, S(p_n)) (W.ravel() in C order; kron(S(p_n), x_n x_n^T) in F order) "
-    "= (1/N) (X kron I_K)^T M (X kron I_K) with M = blockdiag(S(p_1), ..., S(p_N)). (Paper: sum_n S_n kron x_n x_n^T "
-    "or (I kron X) M (I kron X)^T, W as C x D, X as D x N.)",
-    hypotheses=("every target row sums to 1", "mean loss"),
-    expected=HOLDS,
-    method="symbolic",
-)
+@claim("rychlik.P2-1")
 def kronecker_form(ctx: CheckContext) -> Evidence:
     """Exact: for symbolic W, X at (N, D, K) = (1, 2, 3), the Hessian of the SymPy implementation minus the factored
     form simplifies to the zero matrix; and for (N, D, K) = (3, 2, 3) with free symbols for X and for the probabilities,
@@ -407,20 +314,7 @@ def kronecker_form(ctx: CheckContext) -> Evidence:
     return all_parts_hold("Kronecker form", {"exact": exact, "search": search_part})
 
 
-@claim(
-    id="rychlik.P2-2",
-    title="Existence: with every target entry positive, L attains its minimum (unique modulo K)",
-    source=source("nwaigwe-rychlik", "abstract: existence of the minimum when every class gets positive probability "
-                                     "(precise form reconstructed, F10)"),
-    statement="If T_nk > 0 for every sample n and class k, then for any X (any rank, separable or not) L attains its "
-    "minimum; the minimisers form W* + K, with exactly one in each W_0 + K-perp. Key inequality: with tau = min T_nk, "
-    "L(W) >= (tau/N) sum_n (max_k z_nk - min_k z_nk). If rank X = N, the minimum fits exactly: P = T and "
-    "L* = (1/N) sum_n entropy(t_n). Positivity is sufficient, not necessary (overlapping one-hot classes have a minimiser).",
-    hypotheses=("T_nk > 0 for every n and k (per sample, per class)", "every target row sums to 1"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-)
+@claim("rychlik.P2-2")
 def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     """Search over data sets with strictly positive dyadic targets (entries >= 2^-16), shapes up to (6, 3, 3),
     rank-deficient and duplicated X: Newton's method on the whitened design (the same landscape, see ``existence.whitened``)
@@ -467,22 +361,7 @@ def existence_with_positive_targets(ctx: CheckContext) -> Evidence:
     return all_parts_hold("existence with positive targets", {"search": search_part, "experiments": experiments})
 
 
-@claim(
-    id="rychlik.P2-3",
-    title="Learning rate and rate of convergence near the minimum: rho(eta) = max(|1 - eta m|, |1 - eta M|)",
-    source=source("nwaigwe-rychlik", "abstract: 'an expression relating the learning rate to the rate of convergence' "
-                                     "through the Hessian's condition number (form reconstructed, F8)"),
-    statement="Let W* be the minimiser in W_0 + K-perp and m <= M the extreme eigenvalues of H(W*) restricted to "
-    "K-perp (the full Hessian is singular). For 0 < eta < 2/M gradient descent converges locally linearly with "
-    "per-step factor rho(eta) = max(|1 - eta m|, |1 - eta M|): no error component contracts more slowly, and the slowest "
-    "one contracts at exactly rho. The best step eta* = 2/(m + M) gives rho* = (kappa - 1)/(kappa + 1), kappa = M/m; "
-    "with bounds m_hat <= m, M_hat >= M (F7), eta = 2/(m_hat + M_hat) gives rho <= (kappa_hat - 1)/(kappa_hat + 1). "
-    "For eta > 2/M, W* is unstable. (Mean loss: m, M are the paper's sum-loss values / N.)",
-    hypotheses=("a minimiser exists (here: every target entry > 0)", "0 < eta < 2/M for convergence"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("rychlik.P2-3")
 def local_rate(ctx: CheckContext) -> Evidence:
     """Experiment on 3-class smoothed data (8 points in the plane plus a bias): Newton gives W*, m and M. For
     eta in {2/(m+M), 1/M, 1.9/M}: from a random start every per-step ratio is at most rho(eta) plus its derived slack
@@ -492,21 +371,7 @@ def local_rate(ctx: CheckContext) -> Evidence:
     return descent.local_rate_runs(ctx)
 
 
-@claim(
-    id="rychlik.P2-4",
-    title="Eigenvalue bounds for the Hessian on K-perp (and Ostrowski's form when N = D)",
-    source=source("nwaigwe-rychlik", "eigenvalue bounds for the Hessian in the cases N = D and N > D (third-party "
-                                     "summary; exact form not retrieved; valid replacement F7)"),
-    statement="At every W, on K-perp: lambda_min(H) >= min_nk p_nk * lambda+_min(X^T X)/N and lambda_max(H) <= "
-    "max_n mu_max(S(p_n)) * lambda_max(X^T X)/N <= lambda_max(X^T X)/(2N); lambda+_min is the smallest nonzero "
-    "eigenvalue. When N = D and X is invertible, H = (1/N)(X kron I)^T M (X kron I) is congruent to M/N, and by "
-    "Ostrowski's theorem lambda_i(H) = theta_i lambda_i(M)/N with theta_i in [sigma_min(X)^2, sigma_max(X)^2]. "
-    "(Paper: sum loss, without the 1/N.)",
-    hypotheses=("W finite", "every target row sums to 1"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-)
+@claim("rychlik.P2-4")
 def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
     """Search over shapes up to (6, 4, 4), rank-deficient and duplicated X, logits up to 1e3: the eigenvalues of
     P^T H P (P an orthonormal basis of K-perp) against F7's bounds, and, when N = D and X has full rank, every
@@ -565,21 +430,7 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
     return all_parts_hold("eigenvalue bounds", {"all shapes": general, "N = D": square})
 
 
-@claim(
-    id="rychlik.P2-5",
-    title="Global, constructive rate with positive targets",
-    source=source("nwaigwe-rychlik", "abstract: a constructive estimate of the rate of convergence (form "
-                                     "reconstructed, F12; plausibly what the paper's later version does, unconfirmed)"),
-    statement="Let tau = min_nk T_nk > 0, L_0 = L(W_0), m_hat = exp(-N L_0/tau) lambda+_min(X^T X)/N and "
-    "M_hat = lambda_max(X^T X)/(2N). For 0 < eta < 2/M_hat every iterate stays in {L <= L_0}, every p_nk >= "
-    "exp(-N L_0/tau) there, the descent lemma L(W_{k+1}) <= L(W_k) - eta (1 - eta M_hat/2) ||grad||^2 holds, and "
-    "||W_{k+1} - W*|| <= rho_hat ||W_k - W*|| with rho_hat = max(|1 - eta m_hat|, |1 - eta M_hat|) < 1 at every step. "
-    "(Paper, sum loss: exp(-L_0/tau) and no 1/N.)",
-    hypotheses=("T_nk > 0 for every n and k", "0 < eta < 2/M_hat"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("rychlik.P2-5")
 def constructive_global_rate(ctx: CheckContext) -> Evidence:
     """Experiment: random instances (N in 3..10, D in 1..3 plus a bias, K in 2..4, Dirichlet targets, starts of scale
     0, 1 and 3, eta = 1/M_hat and 1.9/M_hat), 300 steps each (12 instances; 40 under the thorough profile, the
@@ -593,19 +444,7 @@ def constructive_global_rate(ctx: CheckContext) -> Evidence:
 # ==========================================================================
 
 
-@claim(
-    id="rychlik.S1",
-    title="Without a minimiser, gradient descent's weights do not converge (only the loss does)",
-    source=source("rychlik", "abstract: 'no L^2-regularizer is needed to guarantee convergence of gradient descent', "
-                             "read without the hypothesis that a global minimum exists"),
-    statement="Reading checked: for every data set, gradient descent on the unregularised L converges in the weights, "
-    "i.e. L attains its minimum (if W_k -> W_inf with eta < 2/L_hat then W_inf is a stationary point, hence a "
-    "minimiser). Refuted: with one-hot targets on separable data there is no minimiser; L(W_k) -> inf L = 0 and "
-    "||W_k|| grows like log k. With one-hot targets no minimiser exists whenever rank X = N.",
-    hypotheses=("no assumption on the data (the existence hypothesis dropped)", "one-hot targets"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("rychlik.S1")
 def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     """Search over one-hot data sets (shapes up to (6, 3, 3)) for one where L has no minimiser: Newton on the whitened
     design runs off, and its last iterate gives a direction V with, for every sample, the target class maximal in
@@ -623,19 +462,7 @@ def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@claim(
-    id="rychlik.S2",
-    title="'Positivity' of the second derivative is only semidefiniteness on the whole weight space",
-    source=source("rychlik", "abstract: 'the positivity of the second derivative of the cross-entropy loss', "
-                             "read literally as positive definiteness"),
-    statement="Reading checked: the Hessian of L is positive definite on all of R^{D x K} at every W. Refuted: "
-    "H vec(u 1_K^T) = 0 at every W, so H is singular with D K - (K-1) rank X zero eigenvalues; even on {V : V 1_K = 0} "
-    "it is singular when rank X < D, with distinct minimisers of equal loss; and on K-perp its smallest eigenvalue has no "
-    "positive lower bound uniform in W (it decays along rays s W_1), so L is not globally strongly convex.",
-    hypotheses=("W finite", "X != 0 (the kernel u 1^T needs no rank deficiency: the shrunk X has full column rank)"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("rychlik.S2")
 def positivity_literal(ctx: CheckContext) -> Evidence:
     """Search over shapes up to (4, 3, 3) with X != 0 for a Hessian that is not positive definite
     (lambda_min below the eigenvalue error bound); the shrunk example is confirmed in 50-digit mpmath (a zero
@@ -664,20 +491,7 @@ def positivity_literal(ctx: CheckContext) -> Evidence:
     return whole
 
 
-@claim(
-    id="rychlik.S3",
-    title="'Positive probability for every class' must hold per sample, not per data set",
-    source=source("nwaigwe-rychlik", "abstract: a minimum exists when every class gets positive probability, read as "
-                                     "'each class has positive total probability in the data set'"),
-    statement="Reading checked: if every class k has sum_n T_nk > 0 (each class has positive probability somewhere in "
-    "the data set), L attains its minimum. Refuted: a data set where some samples are one-hot and separable has no "
-    "minimiser, even when another sample has strictly positive (smoothed) targets; the hypothesis must be T_nk > 0 for "
-    "every n and k (P2-2).",
-    hypotheses=("every class has positive total mass in the targets",
-                "(searched with, in addition, one strictly positive target row and one row with a zero entry)"),
-    expected=REFUTED,
-    method="search",
-)
+@claim("rychlik.S3")
 def positivity_per_data_set(ctx: CheckContext) -> Evidence:
     """Search over small integer data sets (rows one-hot or soft, independently) whose every class has positive
     total mass and which, in addition, have one strictly positive (smoothed) target row, for one without a minimiser,
@@ -698,19 +512,7 @@ def positivity_per_data_set(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@claim(
-    id="rychlik.S4",
-    title="The vectorized gradient silently assumes normalised targets",
-    source=source("rychlik", "abstract: the 'key equation expressing the gradient'; the paper's setting does not "
-                             "record that target vectors sum to 1"),
-    statement="For L(W) = -(1/N) sum_n sum_k T_nk log p_nk with any nonnegative targets T: grad L = X^T (P - T) / N. "
-    "True only if every target row sums to 1; in general grad L = X^T (P diag(T 1_K) - T) / N (paper: "
-    "(Y diag(1^T T) - T) X^T).",
-    hypotheses=("T >= 0",),
-    missing_hypothesis="every target row sums to 1",
-    expected=HOLDS_UNDER,
-    method="search",
-)
+@claim("rychlik.S4")
 def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
     """Both halves are searches. With normalised targets: the search of P1-1 (Richardson differences of the reference
     loss against X^T (P - T)/N). Without: targets scaled row by row by 1/4 .. 2, the loss evaluated as
@@ -743,19 +545,7 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
                        figures=figures)
 
 
-@claim(
-    id="rychlik.S5",
-    title="Two-class constants depend on the parametrisation (W or w = W[:,0] - W[:,1]) and on sum vs mean",
-    source=source("rychlik", "the 'effective bound ... for two classes' (abstract); the factor between "
-                             "parametrisations is not in the retrieved text"),
-    statement="K = 2. On K-perp the W-Hessian has exactly twice the eigenvalues of the logistic w-Hessian "
-    "X^T diag(s(1-s)) X / N on range(X^T); the gradient in W is (g, -g) with g = X^T (s - t)/N, so a W-step of size eta "
-    "moves w by 2 eta g; the Lipschitz constant of the gradient is lambda_max(X^T X)/(2N) in W but lambda_max(X^T X)/(4N) "
-    "in w, both attained at W = 0. With the sum loss every constant is N times larger.",
-    hypotheses=("two classes",),
-    expected=HOLDS,
-    method="search",
-)
+@claim("rychlik.S5")
 def two_class_constants(ctx: CheckContext) -> Evidence:
     """Search over two-class problems (shapes up to (6, 4, 2), logits up to 1e3): the sorted eigenvalues of the
     W-Hessian on K-perp against twice those of the w-Hessian on the row space, the W-gradient's columns against
@@ -809,19 +599,7 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@claim(
-    id="rychlik.S6",
-    title="The Hessian's condition number is infinite unless restricted to K-perp, and unbounded in W even there",
-    source=source("nwaigwe-rychlik", "the learning rate related to the rate through 'the condition number of the "
-                                     "Hessian' (abstract)"),
-    statement="At every W the full Hessian is singular (H vec(u 1_K^T) = 0), so its condition number is infinite; "
-    "restricted to K-perp it is finite, kappa(W) <= kappa_hat(W) = [max_n mu_max(S(p_n)) lambda_max(X^T X)] / "
-    "[min_nk p_nk lambda+_min(X^T X)] (F7), but kappa(W) is unbounded along rays s W_1 as softmax saturates: a global "
-    "condition-number bound must depend on a bound on ||W|| or on L(W_0).",
-    hypotheses=("W finite",),
-    expected=HOLDS,
-    method="search",
-)
+@claim("rychlik.S6")
 def condition_number(ctx: CheckContext) -> Evidence:
     """Search over shapes up to (6, 4, 4), logits up to 1e3: H vec(e_1 1^T) vanishes within the eigenvalue error bound
     (so kappa(H) is infinite), and kappa(H|K-perp) <= kappa_hat(W) wherever F7's lower bound clears the rounding.
@@ -863,19 +641,7 @@ def condition_number(ctx: CheckContext) -> Evidence:
     return all_parts_hold("condition number", {"search": search_part, "ray": experiment})
 
 
-@claim(
-    id="rychlik.S7",
-    title="Learning-rate thresholds: 2/M is local, 2/L_hat is global",
-    source=source("nwaigwe-rychlik", "the learning rate related to the rate of convergence (abstract); a rate "
-                                     "statement that uses the local limit globally would be suspect"),
-    statement="With M = lambda_max(H(W*)|K-perp): near W* gradient descent converges for eta < 2/M and diverges for "
-    "eta > 2/M (the slowest mode is multiplied by |1 - eta M|). Monotone descent from every start is guaranteed for "
-    "eta < 2/L_hat with L_hat = lambda_max(X^T X)/(2N) (descent lemma), and 2/M is not a global threshold: a step "
-    "below 2/M can increase the loss far from W*.",
-    hypotheses=("a minimiser exists (targets strictly positive)",),
-    expected=HOLDS,
-    method="experiment",
-)
+@claim("rychlik.S7")
 def learning_rate_thresholds(ctx: CheckContext) -> Evidence:
     """Experiment on the 3-class smoothed data: from W* + 1e-8 v (v the top eigenvector on K-perp), eta = 1.9/M
     contracts that mode by 0.9 per step and eta = 2.1/M expands it by 1.1, within the linearisation slack; from
@@ -885,19 +651,7 @@ def learning_rate_thresholds(ctx: CheckContext) -> Evidence:
     return descent.learning_rate_threshold_runs(ctx)
 
 
-@claim(
-    id="rychlik.S8",
-    title="Floating point: beyond a logit gap of ~745 probabilities underflow to 0 and spurious kernel directions appear",
-    source=source("rychlik", "catalog S8: a caveat for every numerical check of P1-3, P2-4 and the rates"),
-    statement="In float64, once a sample's logit gap z_max - z_k exceeds 1075 ln 2 = 745.13, its softmax probability "
-    "p_k rounds to exactly 0 (mathematically it is positive); the float Hessian then has extra (spurious) kernel "
-    "directions beyond D K - (K-1) rank X, and a naive -sum t log p is infinite, while the log-sum-exp loss stays "
-    "accurate. Below the underflow, probabilities under ~1e-16 already make a positive definite Hessian on K-perp "
-    "unresolvable in float64: strict positivity must not be asserted there in float64.",
-    hypotheses=("IEEE float64 with gradual underflow",),
-    expected=HOLDS,
-    method="experiment",
-)
+@claim("rychlik.S8")
 def floating_point_caveat(ctx: CheckContext) -> Evidence:
     """Experiment and search. The underflow threshold of the reference probs by bisection, against 1075 ln 2. A search
     over problems with logits up to 30 and 1e3: the exact zeros of probs are where the gap predicts (outside the ln 2 +

@@ -45,13 +45,12 @@ import numpy as np
 
 from impls.resnet_softmax import LossUndefinedError
 
-from ...harness.claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, CheckContext, Evidence, claim
+from ...harness.claims import ERROR, HOLDS, REFUTED, CheckContext, Evidence
 from ...harness.evidence import all_parts_hold, exact_evidence, experiment_evidence, holds_under, searched, summary_of
 from ...harness.search import Measurement, worse
 from ...numerics import precision, rounding
-from ...numerics.blas import single_threaded_blas
 from ...numerics.derivatives import check_gradient, check_hessian
-from ..sources import source
+from ..sources import claim
 from . import experiments, figures, symbolic
 from . import tolerances as tol
 from .experiments import NewtonExample
@@ -66,18 +65,6 @@ from .problems import (ResNetProblem, approximation_errors, benign_points, close
                        in_ball, lemma_arithmetic, near_zero_alpha_points, one_row_points, radius_between, radius_times_critical,
                        regularised_points, to_dict)
 
-FAMILY = "resnet-softmax"
-
-
-def song2023_claim(**fields):
-    """``verify.harness.claims.claim`` with the family set and the check run with one BLAS thread."""
-
-    def wrap(check):
-        claim(family=FAMILY, **fields)(single_threaded_blas()(check))
-        return check
-
-    return wrap
-
 
 def confirm_by(method: str, **values) -> dict:
     """A high-precision re-check's record, as ``search_evidence`` takes it: ``method``, ``confirmed`` and the values."""
@@ -89,17 +76,7 @@ def sympy_seconds(start: float) -> dict:
     return {"sympy_seconds": round(time.perf_counter() - start, 3)}
 
 
-@song2023_claim(
-    id="song2023.C1",
-    title="The problem: L(x) = 0.5 ||<exp(Ax) + Ax, 1>^-1 (exp(Ax) + Ax) - b||^2 (+ 0.5 ||diag(w) A x||^2)",
-    source=source("song2023", "abstract (unregularised problem) [P]; family regulariser 0.5||diag(w)Ax||^2 [F]; catalog C1"),
-    statement="For x in R^d, A in R^{n x d}, b in R^n and alpha(x) = <exp(Ax) + Ax, 1_n> > 0, the implementation's "
-    "L(x) equals 0.5 ||alpha^-1 (exp(Ax) + Ax) - b||^2 + 0.5 ||diag(w) A x||^2 evaluated in 50-digit arithmetic, and "
-    "f = alpha^-1 (exp(Ax) + Ax) satisfies <f, 1_n> = 1, both to the derived rounding tolerance.",
-    hypotheses=("alpha(x) > 0 and evaluable (LossUndefinedError otherwise)", "w optional (the family's regulariser)"),
-    expected=HOLDS,
-    method="search",
-)
+@claim("song2023.C1")
 def c1_definition(ctx: CheckContext) -> Evidence:
     rs = implementation()
 
@@ -135,19 +112,7 @@ def confirm_derivative(computed, exact, bounds) -> dict:
     return confirm_by("mpmath.diff of the 50-digit loss", confirmed=error > bound, error=error, tolerance=bound)
 
 
-@song2023_claim(
-    id="song2023.C2",
-    title="Gradient: grad L = A^T [h o (c - <c, f> 1_n) + w^2 o Ax]",
-    source=source("song2023", "catalog C2 [D] (the paper's gradient section, exact form not retrieved)"),
-    statement="With h = (exp(Ax) + 1_n) / alpha, c = f - b: grad L(x) = A^T [h o (c - <c, f> 1_n) + W^2 A x]; "
-    "equivalently J_f = (diag(h) - f h^T) A, and 1_n^T J_f = 0. Checked: SymPy's exact derivative equals the "
-    "closed form for n = 3 (and n = 1), and the closed form agrees with central differences of L on random points "
-    "(derived tolerance).",
-    hypotheses=("alpha(x) > 0",),
-    expected=HOLDS,
-    method="symbolic",
-    reconstructed=True,
-)
+@claim("song2023.C2")
 def c2_gradient(ctx: CheckContext) -> Evidence:
     rs = implementation()
     start = time.perf_counter()
@@ -171,20 +136,7 @@ def c2_gradient(ctx: CheckContext) -> Evidence:
                           measurements={"softmax-Jacobian pitfall": experiments.softmax_style_gradient_error()})
 
 
-@song2023_claim(
-    id="song2023.C3",
-    title="Hessian: Hess L = A^T (B + W^2) A with B = <3f - 2b, f> h h^T - q h^T - h q^T + diag(h o h + p o (c - <c, f> 1))",
-    source=source("song2023", "catalog C3 [D] (the paper's Hessian section, exact form not retrieved)"),
-    statement="With p = exp(Ax) / alpha and q = h o (2f - b): Hess L_exp = A^T B A with B = <3f - 2b, f> h h^T - q h^T "
-    "- h q^T + diag(h o h + p o (c - <c, f> 1_n)), and Hess L = A^T (B + W^2) A. Equivalently, entrywise, "
-    "d2L/dx_i dx_j = <d_i f, d_j f> + <c, d_ij f>. Checked: SymPy's exact Hessian in z equals B for n = 3 (and the "
-    "softmax special case B_soft), the matrix form agrees with central differences of the gradient and with the "
-    "entrywise form (the loops implementation), to derived tolerances.",
-    hypotheses=("alpha(x) > 0",),
-    expected=HOLDS,
-    method="symbolic",
-    reconstructed=True,
-)
+@claim("song2023.C3")
 def c3_hessian(ctx: CheckContext) -> Evidence:
     rs, loops = implementation(), implementation("loops")
     start = time.perf_counter()
@@ -214,20 +166,7 @@ def c3_hessian(ctx: CheckContext) -> Evidence:
     return all_parts_hold("Hessian", {"exact (SymPy, n = 3)": exact, "numeric": numeric})
 
 
-@song2023_claim(
-    id="song2023.C4",
-    title="Structure: B = B_rank + B_diag with rank(B_rank) <= 2, B symmetric, and B = G + K",
-    source=source("song2023", "abstract: 'the sum of a low-rank matrix and a diagonal one' [P]; formulas catalog C4 [D]"),
-    statement="B_rank = <3f - 2b, f> h h^T - q h^T - h q^T is symmetric of rank <= 2 (it lies in span{h, q}); "
-    "B_diag = diag(h o h + p o (c - <c, f> 1_n)) (entries of either sign); B = B_rank + B_diag is symmetric and equals "
-    "the Gauss-Newton split G + K with G = (diag(h) - h f^T)(diag(h) - f h^T) >= 0 and K = sum_k c_k Hess_z f_k. "
-    "Checked exactly (SymPy, n = 3; every 3 x 3 minor of the rank part vanishes for any n) and numerically "
-    "(third singular value of B_rank, the two splittings, the entrywise B of the loops implementation).",
-    hypotheses=("alpha(x) > 0",),
-    expected=HOLDS,
-    method="symbolic",
-    reconstructed=True,
-)
+@claim("song2023.C4")
 def c4_structure(ctx: CheckContext) -> Evidence:
     rs, loops = implementation(), implementation("loops")
     start = time.perf_counter()
@@ -299,23 +238,7 @@ CURVATURE_SAMPLES_BUDGET = 400
 CURVATURE_SAMPLES_BUDGET_THOROUGH = 4000
 
 
-@song2023_claim(
-    id="song2023.C5",
-    title="The Hessian is positive semidefinite",
-    source=source("song2023", "abstract: 'the Hessian is shown to be positive semidefinite' [P]; family PD lemma [F]; catalog C5"),
-    statement="Hess L(x) is PSD (the abstract, with no condition); in the family's form, Hess L(x) >= l I_d when "
-    "w_i^2 >= C + l / sigma_min(A)^2. The catalog's finding: the unregularised Hessian is indefinite even at benign "
-    "points (A = I_2, b = e_1, x = 0: eigenvalue -0.4014), and no fixed C works without a lower bound on alpha (for "
-    "w_i^2 = 1e2 there are points of the unit ball with lambda_min ~ -1.7e8); with alpha >= beta and the derived "
-    "C_D(n, R, beta) the PD bound holds.",
-    hypotheses=("||A|| <= R, ||x|| <= R, ||b||_2 <= 1", "rank(A) = d <= n (sigma_min(A) > 0)"),
-    missing_hypothesis="the l2 regulariser with w_i^2 >= C_D(n, R, beta) + l / sigma_min(A)^2 together with alpha(x) >= beta > 0 "
-    "on the domain (here beta = beta*(n, R), R < R*(n)); without a regulariser the Hessian is indefinite, and a constant "
-    "C that does not depend on beta fails near alpha = 0",
-    expected=HOLDS_UNDER,
-    method="search",
-    reconstructed=True,
-)
+@claim("song2023.C5")
 def c5_psd(ctx: CheckContext) -> Evidence:
     rs = implementation()
     sup_B = []
@@ -387,22 +310,7 @@ def c5_psd(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@song2023_claim(
-    id="song2023.C6",
-    title="Lipschitz properties: ||Hess L(x) - Hess L(y)|| <= M ||x - y|| on the norm ball",
-    source=source("song2023", "abstract: 'Lipschitz properties' [P]; family form M = exp(O(R^2 + log n)) [F]; bounds catalog C6 [D]"),
-    statement="On ||A|| <= R, ||x||, ||y|| <= R the Hessian is Lipschitz with a finite M (family form M = exp(O(R^2 + log n))); "
-    "with alpha >= beta the intermediate bounds hold: ||exp(Ax) - exp(Ay)|| <= R E ||x - y||, ||u(x) - u(y)|| <= (E + 1) R ||x - y||, "
-    "|alpha(x) - alpha(y)| <= sqrt(n) (E + 1) R ||x - y||, |1/alpha(x) - 1/alpha(y)| <= beta^-2 sqrt(n) (E + 1) R ||x - y||, "
-    "||f(x) - f(y)|| <= [beta^-1 + (sqrt(n) E + R^2) sqrt(n) beta^-2] (E + 1) R ||x - y|| (E = e^{R^2}), and "
-    "||Hess L(x) - Hess L(y)|| <= ||A||^2 ||B(x) - B(y)||.",
-    hypotheses=("||A|| <= R, ||x||, ||y|| <= R",),
-    missing_hypothesis="a lower bound alpha(x) >= beta > 0 on the domain (here R < R*(n), beta = beta*(n, R)); without it the "
-    "Hessian's norm grows like alpha^-4 as alpha -> 0 inside the ball and no finite M exists",
-    expected=HOLDS_UNDER,
-    method="search",
-    reconstructed=True,
-)
+@claim("song2023.C6")
 def c6_lipschitz(ctx: CheckContext) -> Evidence:
     rs = implementation()
     empirical = {"Hessian Lipschitz ratio": 0.0}
@@ -468,21 +376,7 @@ def c6_lipschitz(ctx: CheckContext) -> Evidence:
                        figures=[figures.hessian_blow_up_figure(path)])
 
 
-@song2023_claim(
-    id="song2023.C7",
-    title="The approximate Newton method converges to x* in O(log(r0 / eps)) iterations",
-    source=source("song2023", "abstract: 'an efficient approximate Newton method' [P]; family theorem (LSZ23 template) [F]; catalog C7"),
-    statement="With the loss (l, M)-good (grad L(x*) = 0, Hess L(x*) >= l I, M-Lipschitz Hessian, M r0 <= 0.1 l), the randomized "
-    "method x_{t+1} = x_t - H~(x_t)^-1 grad L(x_t), (1 - eps0) Hess L <= H~ <= (1 + eps0) Hess L with probability >= 1 - delta "
-    "(rank-2 part exact, diagonal part sparsified by leverage-score sampling), reaches ||x_T - x*|| <= eps after "
-    "T = O(log(r0 / eps)) iterations. Checked on the catalog's example (n = 6, d = 3, R = 0.8) to ||x_T - x*|| < 1e-12 within "
-    "the 0.4-contraction count ceil(log(r0 / 1e-12) / log 2.5), with the catalog's H~ = H^1/2 (I + E) H^1/2 (random ||E|| = eps0) "
-    "too, and on a large example (n = 20000) where the sampling keeps few rows.",
-    hypotheses=("(l, M)-good loss with M r0 <= 0.1 l", "w_i^2 >= C + l / sigma_min(A)^2 with C >= sup ||B||", "eps0 <= 0.0889, delta < 0.1"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("song2023.C7")
 def c7_newton(ctx: CheckContext) -> Evidence:
     exp = experiments.newton_experiment(ctx.thorough)
     ex = exp["example"]
@@ -527,19 +421,7 @@ SPARSIFIER_TRIALS_BUDGET = 100
 SPARSIFIER_TRIALS_BUDGET_THOROUGH = 1000
 
 
-@song2023_claim(
-    id="song2023.C8",
-    title="Sparsifier: (1 - eps0) A^T D A <= A^T D~ A <= (1 + eps0) A^T D A with probability >= 1 - delta",
-    source=source("song2023", "family sparsifier lemma [F, recalled]; catalog C8 and section 4.7"),
-    statement="For A in R^{n x d}, a nonnegative diagonal D and eps0, delta, leverage-score sampling gives a diagonal D~ with "
-    "O(eps0^-2 d log(d / delta)) nonzeros in expectation and (1 - eps0) A^T D A <= A^T D~ A <= (1 + eps0) A^T D A with probability "
-    ">= 1 - delta. Here D = B_diag + W^2 (>= 0 by the choice of w; B_diag alone can be negative) and the rank-2 part is added "
-    "exactly; the relative error on the Hessian is then at most eps0 kappa with kappa = lambda_max(H^-1 A^T D A).",
-    hypotheses=("D diagonal, D >= 0", "0 < eps0 <= 1, 0 < delta < 1"),
-    expected=HOLDS,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("song2023.C8")
 def c8_sparsifier(ctx: CheckContext) -> Evidence:
     rs = implementation()
     n, d, eps0, delta = 20000, 5, 0.1, 0.1
@@ -587,23 +469,7 @@ def contraction_measure(step: dict, ex: NewtonExample) -> Measurement:
                        "r_(t+1) - 0.4 r_t (H-norm)", {"ratio": step["h1"] / step["h0"] if step["h0"] > 0 else math.inf})
 
 
-@song2023_claim(
-    id="song2023.C9",
-    title="Newton lemmas: r_{t+1} <= 2 (eps0 + M r_t / (l - M r_t)) r_t, and r_{t+1} <= 0.4 r_t by induction",
-    source=source("song2023", "family one-step shrinking and induction lemmas [F, recalled from LSZ23 / DLS23]; catalog C9"),
-    statement="For an (l, M)-good loss and (1 - eps0) Hess L(x_t) <= H~ <= (1 + eps0) Hess L(x_t), eps0 in (0, 0.1): with "
-    "r_t = ||x_t - x*||_2, r_{t+1} <= 2 (eps0 + M r_t / (l - M r_t)) r_t; and if M r_i <= 0.1 l for i <= t then "
-    "r_{t+1} <= 0.4 r_t. The arithmetic flag: with M r_t <= 0.1 l the factor is <= 2 (eps0 + 1/9), which is <= 0.4 only for "
-    "eps0 <= 0.2 - 1/9 = 0.0889. The computation adds: the one-step bound holds in H(x_t)'s norm "
-    "(||H^1/2 e_{t+1}|| <= [eps0 + M r_t / (2 (l - M r_t))] / (1 - eps0) ||H^1/2 e_t||), not in the 2-norm, where a worst-case H~ "
-    "gives a contraction up to eps0 sqrt(cond H) / (1 - eps0) as r_t -> 0.",
-    hypotheses=("(l, M)-good loss, M r_0 <= 0.1 l", "(1 - eps0) Hess L(x_t) <= H~(x_t) <= (1 + eps0) Hess L(x_t)"),
-    missing_hypothesis="eps0 <= 0.2 - 1/9 ~ 0.0889 for the 0.4 step, and the distances measured in the local norm "
-    "||v||_{H(x_t)} = ||H(x_t)^1/2 v|| (in the 2-norm the bound needs a factor sqrt(cond H(x_t)))",
-    expected=HOLDS_UNDER,
-    method="experiment",
-    reconstructed=True,
-)
+@claim("song2023.C9")
 def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
     exp = experiments.newton_experiment(ctx.thorough)
     ex = exp["example"]
@@ -728,20 +594,7 @@ def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
 RANDOM_MINIMUM_SAMPLES_BUDGET = 2000
 
 
-@song2023_claim(
-    id="song2023.C10",
-    title="The loss is defined on the domain: alpha(x) = <exp(Ax) + Ax, 1_n> > 0 for ||A|| <= R, ||x|| <= R",
-    source=source("song2023", "catalog C10 [D] (implicit in the paper: f = u / alpha needs alpha > 0)"),
-    statement="alpha(x) > 0 for every A, x with ||A|| <= R, ||x||_2 <= R, so that f = u / alpha and the loss are defined. "
-    "The catalog's sharp bound: alpha >= beta*(n, R) = n (e^{-R^2/sqrt n} - R^2/sqrt n), attained at A = (R/sqrt n) 1_n e_1^T, "
-    "x = -R e_1, so alpha > 0 on the domain iff R < R* = sqrt(Omega) n^{1/4} (Omega = W(1)); beyond R*, alpha <= 0 inside "
-    "the ball. Random sampling misses the minimum for large n, so the search draws points along the extremal direction too.",
-    hypotheses=("||A|| <= R, ||x||_2 <= R",),
-    missing_hypothesis="R < R*(n) = sqrt(Omega) n^(1/4), equivalently beta*(n, R) > 0 (or an explicit alpha >= beta > 0)",
-    expected=HOLDS_UNDER,
-    method="search",
-    reconstructed=True,
-)
+@claim("song2023.C10")
 def c10_domain(ctx: CheckContext) -> Evidence:
     rs = implementation()
     closest = {"(alpha - beta*) / |beta*|": math.inf}
@@ -800,18 +653,7 @@ def c10_domain(ctx: CheckContext) -> Evidence:
                                      "||x|| there": math.sqrt(2) * OMEGA, "Omega": OMEGA})
 
 
-@song2023_claim(
-    id="song2023.C10.f_probability",
-    title="f(x) = u / alpha is a probability vector (as the softmax is)",
-    source=source("song2023", "catalog section 1 (definition of f), C10 counterexample 4, flag 4 [D]"),
-    statement="Wherever alpha(x) > 0, every entry of f(x) = alpha^-1 (exp(Ax) + Ax) lies in [0, 1] "
-    "(f is a distribution, as softmax(Ax) is). The catalog expects this to be false: <f, 1> = 1 always, but "
-    "e^t + t < 0 for t < -Omega gives negative entries (and others > 1), e.g. A = I_2, x = (0, -1.2): f = (9.88, -8.88).",
-    hypotheses=("alpha(x) > 0", "searched over ||A|| <= R, ||x|| <= R with R up to 2"),
-    expected=REFUTED,
-    method="search",
-    reconstructed=True,
-)
+@claim("song2023.C10.f_probability")
 def c10_f_probability(ctx: CheckContext) -> Evidence:
     rs = implementation()
 
@@ -839,17 +681,7 @@ def c10_f_probability(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@song2023_claim(
-    id="song2023.C11",
-    title="At zero residual (b = f(x0)) the Hessian A^T G A is PSD",
-    source=source("song2023", "catalog C11 [D]"),
-    statement="If b = f(x0), then c(x0) = 0, K = 0 and Hess L_exp(x0) = A^T G A with G = (diag(h) - h f^T)(diag(h) - f h^T), "
-    "which is PSD: lambda_min(Hess L_exp(x0)) >= 0 and Hess L_exp(x0) = A^T G A, to the derived tolerance.",
-    hypotheses=("b = f(x0)", "alpha(x0) > 0"),
-    expected=HOLDS,
-    method="search",
-    reconstructed=True,
-)
+@claim("song2023.C11")
 def c11_zero_residual(ctx: CheckContext) -> Evidence:
     rs = implementation()
     seen = []
@@ -884,17 +716,7 @@ def c11_zero_residual(ctx: CheckContext) -> Evidence:
     return ev
 
 
-@song2023_claim(
-    id="song2023.C12",
-    title="Degenerate case n = 1: f = 1, L_exp constant, grad L_exp = 0, B = 0",
-    source=source("song2023", "catalog C12 [D]"),
-    statement="For n = 1 and alpha(x) != 0: f(x) = 1, so L_exp(x) = 0.5 (1 - b)^2 is constant, grad L_exp = 0 and B = 0 "
-    "(exactly in SymPy; numerically to the derived rounding tolerance).",
-    hypotheses=("n = 1", "alpha(x) > 0"),
-    expected=HOLDS,
-    method="symbolic",
-    reconstructed=True,
-)
+@claim("song2023.C12")
 def c12_degenerate(ctx: CheckContext) -> Evidence:
     rs = implementation()
     start = time.perf_counter()
