@@ -36,6 +36,8 @@ from .._arrays import FLOAT64, FLOAT_DTYPES
 
 REQUIRED_METHODS = ("loss", "grad")
 OPTIONAL_METHODS = ("probs", "loss_grad", "hessian", "hvp")
+TARGETS = ("soft", "one-hot")
+ARGUMENTS = ("W", "X", "Y", "V", "sample_weight")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,15 @@ class Capabilities:
         (``None``: no practical limit). The harness skips larger problems.
     max_hessian_size : int or None
         The same limit for ``hessian`` (the Hessian costs ``N (D K)^2``).
+    targets : ``"soft"`` or ``"one-hot"``
+        Which targets ``Y`` the implementation accepts: any row in the
+        probability simplex (``"soft"``), or one-hot rows only (integer
+        labels behind an adapter). Claims that need soft targets are skipped,
+        with the reason, for a one-hot-only implementation.
+    writes_arguments : tuple of str
+        The arguments (``"W"``, ``"X"``, ``"Y"``, ``"V"``, ``"sample_weight"``)
+        a method writes into, by design. The harness reports such a write
+        instead of failing it; an undeclared write fails ``impl.inputs_unchanged``.
     """
 
     dtypes: tuple[np.dtype, ...] = FLOAT64
@@ -69,6 +80,15 @@ class Capabilities:
     max_size: int | None = None
     max_hessian_size: int | None = None
     notes: tuple[str, ...] = field(default=())
+    targets: str = "soft"
+    writes_arguments: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.targets not in TARGETS:
+            raise ValueError(f"Capabilities: targets must be one of {TARGETS}, got {self.targets!r}")
+        unknown = sorted(set(self.writes_arguments) - set(ARGUMENTS))
+        if unknown:
+            raise ValueError(f"Capabilities: writes_arguments names unknown argument(s) {unknown}; known: {ARGUMENTS}")
 
     def supports_dtype(self, dtype) -> bool:
         return np.dtype(dtype) in self.dtypes

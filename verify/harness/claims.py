@@ -37,6 +37,10 @@ VERDICTS = (HOLDS, REFUTED, HOLDS_UNDER)
 # Verdicts a run can also end in without matching any expectation.
 SKIPPED = "skipped"
 ERROR = "error"
+# A violation the high-precision re-check could neither confirm nor dismiss: it fails the check, never becomes holds.
+UNCONFIRMED = "unconfirmed"
+# A statistical test whose data neither support nor reject the statement at the stated level.
+INCONCLUSIVE = "inconclusive"
 
 METHODS = ("search", "symbolic", "experiment")
 SCOPES = ("math", "implementation")

@@ -110,6 +110,8 @@ def describe_impl(ce) -> dict:
                 "exact": caps.exact,
                 "max_size": caps.max_size,
                 "max_hessian_size": caps.max_hessian_size,
+                "targets": getattr(caps, "targets", "soft"),
+                "writes_arguments": list(getattr(caps, "writes_arguments", ())),
             },
             "methods": [m for m in impls.REQUIRED_METHODS + impls.OPTIONAL_METHODS if callable(getattr(ce, m, None))],
         }
