@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from hypothesis import settings as hsettings
 
 import impls
+from impls._loader import loaded_file
 
 from .claims import CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
 from .strategies import DEFAULT_PROFILE, PROFILES
@@ -88,8 +89,9 @@ def implementation_spec(impl) -> str | None:
     """The name a worker rebuilds ``impl`` from, or None when it has none.
 
     A string is a registry name (``"numpy"``) or an import path
-    (``"pkg.mod:Attr"``) and is its own name; a class defined at module level
-    is named by its import path (a worker instantiates it with no arguments,
+    (``"pkg.mod:Attr"``, ``"path/to/file.py:Attr"``) and is its own name; a
+    class defined at module level is named by its import path (by its file's
+    absolute path when :func:`impls.load` loaded it from a file) (a worker instantiates it with no arguments,
     as :func:`impls.load` does). An instance cannot be named: its state may
     differ from a fresh one, and pickling it could carry anything, so the
     claims run against it serially, in this process.
@@ -98,6 +100,9 @@ def implementation_spec(impl) -> str | None:
         return impl
     if inspect.isclass(impl):
         module, qualname = getattr(impl, "__module__", None), getattr(impl, "__qualname__", "")
+        file = loaded_file(module) if module else None
+        if file and "<locals>" not in qualname:  # a class from a file impls.load loaded: the worker loads that file
+            return f"{file}:{qualname}"
         if module and module != "__main__" and "<locals>" not in qualname:
             try:
                 found = sys.modules[module]
