@@ -159,7 +159,7 @@ def _import_module(path: str, module_name: str):
         except ModuleNotFoundError as exc:
             if _is_the_missing_module(exc, module_name):
                 raise ImportError(
-                    f"impl path {path!r}: cannot find module {module_name!r} "
+                    f"impl path {path!r}: cannot import module {module_name!r} "
                     f"({exc}; looked in the current folder {cwd} and on sys.path)"
                 ) from exc
             raise _raised_while_importing(path, module_name, exc, cwd) from exc
