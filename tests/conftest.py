@@ -16,8 +16,21 @@ def pytest_addoption(parser):
         default=[],
         metavar="PKG.MOD:ATTR",
         help="run the implementation-level claims against this implementation (repeatable) "
-        "instead of the registered ones",
+        "instead of the registered ones: 'pkg.mod:Attr' (importable from the current folder) "
+        "or 'path/to/file.py:Attr'",
     )
+
+
+def pytest_configure(config):
+    # A broken --impl is a usage error said once, on one line, before any
+    # test runs, rather than the same failure in every implementation test.
+    import impls
+
+    for path in config.getoption("--impl", default=[]) or []:
+        try:
+            impls.load(path)
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"--impl: {exc}") from None
 
 
 @pytest.fixture(scope="session")

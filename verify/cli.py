@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("impls", help="list the implementations and their declared capabilities")
-    p.add_argument("--impl", metavar="PKG.MOD:ATTR", help="describe this implementation instead")
+    p.add_argument("--impl", metavar="PKG.MOD:ATTR", help="describe this implementation instead: pkg.mod:Attr (importable from the current folder) or path/to/file.py:Attr")
     p.add_argument("--json", action="store_true", help="print the capabilities as JSON")
     p.set_defaults(func=cmd_impls)
 
@@ -266,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PKG.MOD:ATTR",
         action="append",
         default=[],
-        help="check this implementation (repeatable) instead of the registered ones; only "
+        help="check this implementation (repeatable) instead of the registered ones: pkg.mod:Attr "
+        "(importable from the current folder) or path/to/file.py:Attr; only "
         "implementation-level claims run unless --with-math is given",
     )
     p.add_argument("--with-math", action="store_true", help="with --impl, run the math claims too")
