@@ -1,4 +1,4 @@
-"""Shared pytest configuration: the Hypothesis profiles and the --impl option."""
+"""Shared pytest configuration: the Hypothesis profiles and the --impl option (which selects that implementation's claims only)."""
 
 import pytest
 from hypothesis import settings
@@ -31,6 +31,19 @@ def pytest_configure(config):
             impls.load(path)
         except (ImportError, AttributeError, TypeError, ValueError) as exc:
             raise pytest.UsageError(f"--impl: {exc}") from None
+
+
+def pytest_collection_modifyitems(config, items):
+    # `pytest --impl X` is a question about X: run X's claims
+    # (tests/test_claims.py::test_implementation_claim), not the whole suite.
+    if not config.getoption("--impl", default=[]):
+        return
+    about_the_impl = [item for item in items if "impl_key" in getattr(getattr(item, "callspec", None), "params", {})]
+    kept = {id(item) for item in about_the_impl}
+    others = [item for item in items if id(item) not in kept]
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = about_the_impl
 
 
 @pytest.fixture(scope="session")

@@ -301,3 +301,19 @@ def test_worker_processes_load_a_file_path_and_a_module_in_the_current_folder(tm
     assert set(logs) == {file_log, "pids-by_module.txt"}, logs
     for name, pids in logs.items():
         assert len(pids) >= 2, f"{name}: only the parent process loaded it ({pids})"
+
+
+def test_pytest_impl_runs_that_implementations_claims_only(tmp_path):
+    """``pytest --impl path/to/file.py:Attr`` from the user's folder collects that implementation's claims and nothing else."""
+    from verify.catalog import all_claims
+
+    (tmp_path / "mine.py").write_text(USER_IMPLS_SOURCE)
+    proc = subprocess.run(
+        [sys.executable, "-P", "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"),
+         str(REPO / "tests"), "--impl", "mine.py:MinimalSoftmaxCE", "--collect-only", "-q"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    collected = [line for line in proc.stdout.splitlines() if "::" in line]
+    expected = {f"tests/test_claims.py::test_implementation_claim[{c.id}[mine.py:MinimalSoftmaxCE]]" for c in all_claims("implementation")}
+    assert set(collected) == expected and len(collected) == len(expected), proc.stdout[-2000:]
