@@ -10,8 +10,12 @@ BLAS and Hypothesis have started threads is unsafe) or on a Dask cluster
 worker is small and named, never a pickled closure: the claim id and the
 module that registers it (the module of its check; importing it registers
 the claim in the worker), the implementation's registry name
-(``impls.get(name)``) or import path (``impls.load("pkg.mod:Attr")``), and
-the profile name. The worker rebuilds the claim and the context
+(``impls.get(name)``) or import path (``impls.load("pkg.mod:Attr")`` or
+``impls.load("path/to/file.py:Attr")``; the worker processes of ``jobs=N``
+start in this process's current folder, so a relative file path and a
+module in that folder load there as they do here, which
+tests/test_loader.py checks; a remote Dask worker needs the same files at
+the same paths), and the profile name. The worker rebuilds the claim and the context
 (:func:`context`) itself and sends back the evidence; the runner still knows
 no paper. Results come back in
 the serial order, whatever order the workers finish in.
