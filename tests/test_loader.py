@@ -317,3 +317,15 @@ def test_pytest_impl_runs_that_implementations_claims_only(tmp_path):
     collected = [line for line in proc.stdout.splitlines() if "::" in line]
     expected = {f"tests/test_claims.py::test_implementation_claim[{c.id}[mine.py:MinimalSoftmaxCE]]" for c in all_claims("implementation")}
     assert set(collected) == expected and len(collected) == len(expected), proc.stdout[-2000:]
+
+
+def test_a_class_loaded_from_a_file_is_named_by_its_file_for_the_workers(user_folder):
+    """The runner hands a worker a path it can load: a file-loaded class is named by the file, not by its private module name."""
+    from verify.harness.runner import implementation_spec, resolve
+
+    (user_folder / "loss_file.py").write_text(USER_IMPLS_SOURCE)
+    cls = type(impls.load("loss_file.py:MinimalSoftmaxCE"))
+    spec = implementation_spec(cls)
+    assert spec == f"{user_folder / 'loss_file.py'}:MinimalSoftmaxCE"
+    assert type(resolve(spec)) is cls
+    sys.modules.pop(cls.__module__)

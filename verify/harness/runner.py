@@ -94,8 +94,9 @@ def implementation_spec(impl) -> str | None:
 
     A string is a registry name (``"numpy"``) or an import path
     (``"pkg.mod:Attr"``, ``"path/to/file.py:Attr"``) and is its own name; a
-    class defined at module level is named by its import path (by its file's
-    absolute path when :func:`impls.load` loaded it from a file) (a worker instantiates it with no arguments,
+    class defined at module level is named by its import path, or by its
+    file's absolute path when :func:`impls.load` loaded it from a file (a
+    worker instantiates it with no arguments,
     as :func:`impls.load` does). An instance cannot be named: its state may
     differ from a fresh one, and pickling it could carry anything, so the
     claims run against it serially, in this process.
