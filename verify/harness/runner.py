@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from hypothesis import settings as hsettings
 
 import impls
-from impls._loader import loaded_file
 
 from .claims import CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
 from .strategies import DEFAULT_PROFILE, PROFILES
@@ -105,7 +104,7 @@ def implementation_spec(impl) -> str | None:
         return impl
     if inspect.isclass(impl):
         module, qualname = getattr(impl, "__module__", None), getattr(impl, "__qualname__", "")
-        file = loaded_file(module) if module else None
+        file = impls.loaded_file(module) if module else None
         if file and "<locals>" not in qualname:  # a class from a file impls.load loaded: the worker loads that file
             return f"{file}:{qualname}"
         if module and module != "__main__" and "<locals>" not in qualname:
