@@ -1,0 +1,45 @@
+"""Correct ``loss`` and ``grad``, and a fused ``loss_grad`` that forgets the 1/N.
+
+Source: the implementation of issue 13, point 3 ("correct loss and grad with
+a loss_grad that forgets the 1/N: accepted"); the pattern is common where a
+one-pass ``loss_and_grad`` is written separately from the two methods
+(scikit-learn's ``LinearModelLoss.loss_gradient`` is such a one-pass method).
+Re-created from that description (the issue names no repository; no public
+code is committed in this repository); soft targets.
+Classification (read and compared with the 50-digit reference): buggy.
+``loss_grad`` returns the summed loss and its gradient, N times the mean's.
+"""
+
+import numpy as np
+
+import impls
+
+CLASSIFICATION = "buggy"
+DEFECT = "loss_grad returns the sum, not the mean: N times too large"
+REFERENCE_FAILS = frozenset({"loss_grad"})
+EXPECTED_FAILING = ("impl.loss_grad",)
+REQUIRES = ()
+
+
+def _log_probs(W, X):
+    scores = X @ W
+    scores = scores - scores.max(axis=1, keepdims=True)
+    return scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+
+
+class Impl:
+    name = "corpus:loss_grad_missing_one_over_n"
+    capabilities = impls.Capabilities()
+
+    def probs(self, W, X):
+        return np.exp(_log_probs(W, X))
+
+    def loss(self, W, X, Y):
+        return -np.sum(Y * _log_probs(W, X)) / X.shape[0]
+
+    def grad(self, W, X, Y):
+        return X.T @ (self.probs(W, X) - Y) / X.shape[0]
+
+    def loss_grad(self, W, X, Y):
+        log_probs = _log_probs(W, X)
+        return -np.sum(Y * log_probs), X.T @ (np.exp(log_probs) - Y)
