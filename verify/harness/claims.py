@@ -102,8 +102,12 @@ class Evidence:
         tolerance it was held to (same units), when the check has one.
     quantity : the name of the measured quantity (``grad``, ``lambda_min``...).
     counterexample : the (shrunk) counterexample, as plain JSON data.
-    found_by_search : True when the counterexample came out of a search with
-        no explicit example supplied (a hand-made construction is False).
+    found_by_search : True when the counterexample came out of a search
+        that also drew examples which did not violate; False when it was
+        built by construction (or every point violates), None when there is
+        no counterexample.
+    construction : when ``found_by_search`` is False, how the counterexample
+        was built (one line the report shows beside the label "constructed").
     high_precision : the re-check of the counterexample in higher precision
         (mpmath or exact rationals): method, value, confirmed.
     measurements : named numbers and tables the report shows.
@@ -118,6 +122,7 @@ class Evidence:
     quantity: str = ""
     counterexample: Any = None
     found_by_search: bool | None = None
+    construction: str = ""
     high_precision: dict | None = None
     measurements: dict = field(default_factory=dict)
     figures: list = field(default_factory=list)
