@@ -34,7 +34,9 @@ def test_planted_bug_is_rejected(bug, profile_name):
     result = run_claim(get_claim(claim_id), context(impl, profile_name))
     assert not result.matches, f"{bug} was not rejected by {claim_id}: {result.evidence.summary}"
     assert result.evidence.verdict == "refuted", result.failure_message()
-    assert result.evidence.counterexample is not None and result.evidence.found_by_search
+    assert result.evidence.counterexample is not None
+    # Found by the search, or wrong at every example drawn (then labelled so: nothing needed searching for).
+    assert result.evidence.found_by_search or "every example measured violates" in result.evidence.construction
     assert result.evidence.high_precision["confirmed"]
     message = result.failure_message()
     assert claim_id in message and word in message

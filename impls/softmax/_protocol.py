@@ -70,6 +70,12 @@ class Capabilities:
         The arguments (``"W"``, ``"X"``, ``"Y"``, ``"V"``, ``"sample_weight"``)
         a method writes into, by design. The harness reports such a write
         instead of failing it; an undeclared write fails ``impl.inputs_unchanged``.
+    shapes : tuple of (N, D, K), or None
+        The only problem shapes the harness draws for this implementation
+        (``None``: any within ``max_size``). For code that compiles once per
+        shape (``jax.jit``, ``torch.compile``): a few shapes keep every
+        compilation reused, so a check takes seconds, not one compile per
+        example. The first shape is the one a counterexample shrinks to.
     """
 
     dtypes: tuple[np.dtype, ...] = FLOAT64
@@ -82,6 +88,7 @@ class Capabilities:
     notes: tuple[str, ...] = field(default=())
     targets: str = "soft"
     writes_arguments: tuple[str, ...] = ()
+    shapes: tuple[tuple[int, int, int], ...] | None = None
 
     def __post_init__(self):
         if self.targets not in TARGETS:
@@ -89,6 +96,13 @@ class Capabilities:
         unknown = sorted(set(self.writes_arguments) - set(ARGUMENTS))
         if unknown:
             raise ValueError(f"Capabilities: writes_arguments names unknown argument(s) {unknown}; known: {ARGUMENTS}")
+        if self.shapes is not None:
+            shapes = tuple(tuple(s) for s in self.shapes) if not isinstance(self.shapes, str) else ()
+            if not shapes or not all(len(s) == 3 and all(isinstance(v, int) for v in s) and s[0] >= 1 and s[1] >= 1
+                                     and s[2] >= 2 for s in shapes):
+                raise ValueError(f"Capabilities: shapes must be a non-empty tuple of (N, D, K) with N, D >= 1 and K >= 2, "
+                                 f"got {self.shapes!r}")
+            object.__setattr__(self, "shapes", shapes)
 
     def supports_dtype(self, dtype) -> bool:
         return np.dtype(dtype) in self.dtypes

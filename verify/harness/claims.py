@@ -44,6 +44,9 @@ INCONCLUSIVE = "inconclusive"
 
 METHODS = ("search", "symbolic", "experiment")
 SCOPES = ("math", "implementation")
+# A robustness claim probes inputs beyond the domain a claim's users have (overflow at the domain's edge): its
+# failure is reported as a robustness finding, apart from the correctness claims, and does not fail a check.
+KINDS = ("correctness", "robustness")
 
 
 class Verdict(str, Enum):
@@ -156,12 +159,15 @@ class Claim:
     reconstructed: bool = False
     requires: tuple[str, ...] = ()
     family: str = "softmax"
+    kind: str = "correctness"
 
     def __post_init__(self):
         if self.expected not in VERDICTS:
             raise ValueError(f"{self.id}: expected verdict must be one of {VERDICTS}, got {self.expected!r}")
         if self.method not in METHODS:
             raise ValueError(f"{self.id}: method must be one of {METHODS}, got {self.method!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.id}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.scope not in SCOPES:
             raise ValueError(f"{self.id}: scope must be one of {SCOPES}, got {self.scope!r}")
         if self.expected == HOLDS_UNDER and not self.missing_hypothesis:
@@ -182,6 +188,7 @@ class Claim:
                 reconstructed=self.reconstructed,
                 requires=list(self.requires),
                 family=self.family,
+                kind=self.kind,
             )
         )
 
@@ -334,6 +341,12 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
     missing = [m for m in claim.requires if not callable(getattr(ctx.impl, m, None))]
     if missing:
         ev = Evidence(SKIPPED, summary=f"skipped: the implementation has no {', '.join(missing)}")
+        return ClaimResult(claim, name, ev)
+    # A method present but declared absent (capabilities hessian=False: say, one that raises NotImplementedError).
+    declared = getattr(ctx.impl, "capabilities", None)
+    undeclared = [m for m in claim.requires if getattr(declared, m, True) is False]
+    if undeclared:
+        ev = Evidence(SKIPPED, summary=f"skipped: the implementation declares {', '.join(f'{m}=False' for m in undeclared)}")
         return ClaimResult(claim, name, ev)
     start = time.perf_counter()
     try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, Evidence
+from .claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, UNCONFIRMED, Evidence
 from .search import SearchOutcome, search
 
 # The report draws each series as a line; more points than a page has pixels
@@ -49,16 +49,27 @@ def search_evidence(
     to_dict=problem_to_dict,
     confirm=None,
     measurements=None,
+    construction: str = "",
 ) -> Evidence:
     """Evidence from a search for a violation of a property.
 
-    ``holds`` when no violation was found in ``outcome.examples`` examples;
-    ``refuted`` when one was found and, if ``confirm`` is given, the
-    high-precision re-check of the shrunk counterexample agrees. ``confirm``
-    maps the counterexample to a dict with at least ``confirmed`` (bool),
-    ``method`` and the high-precision value(s). A violation that the
-    re-check does not confirm is reported as a rounding artifact: the claim
-    is then *not* refuted.
+    * ``error`` when no example was measured (every one drawn fell outside
+      the claim's hypotheses): a search without a valid example shows nothing.
+    * ``holds`` when no example violates the property.
+    * Otherwise the shrunk counterexample is re-checked by ``confirm``, which
+      re-evaluates the same quantity on the same inputs in high precision and
+      returns a dict with ``confirmed``, ``method`` and, when confirmed, a
+      ``finding`` (what is wrong, the value beside the expected one).
+      Confirmed: ``refuted``. Dismissed (``confirmed`` False: the
+      high-precision value agrees with the measured one, the violation was
+      rounding): ``holds``, with a note. Neither (``confirmed`` None or
+      missing, or ``confirm`` raised): ``unconfirmed``, which fails the check
+      and never becomes ``holds``. Without ``confirm`` (exact measurements)
+      a violation is ``refuted`` directly.
+
+    ``found_by_search`` is True only when some examples passed; where every
+    example violates, or ``construction`` says the counterexample was built
+    by the measurement (one line, shown as "constructed"), it is False.
     """
     worst = outcome.worst
     ev = Evidence(
@@ -69,6 +80,10 @@ def search_evidence(
         quantity="" if worst is None else worst.quantity,
         measurements=dict(measurements or {}),
     )
+    if outcome.examples == 0:
+        ev.verdict = ERROR
+        ev.summary = f"{what}: no valid example: every example drawn was outside the claim's hypotheses"
+        return ev
     if not outcome.found:
         ev.summary = f"{what}: no violation in {outcome.examples} examples"
         if worst is not None:
@@ -76,23 +91,46 @@ def search_evidence(
         return ev
     m = outcome.counterexample_measurement
     ev.counterexample = to_dict(outcome.counterexample)
-    ev.found_by_search = True
+    ev.found_by_search = not construction and outcome.passing > 0
+    if not ev.found_by_search:
+        ev.construction = construction or (
+            f"every example measured violates the property ({outcome.violating} of {outcome.examples}): "
+            f"no search was needed to find one")
     ev.measurements["counterexample"] = {"quantity": m.quantity, "error": m.error, "tolerance": m.tolerance, **m.details}
     ev.quantity, ev.worst_error, ev.tolerance = m.quantity, float(m.error), float(m.tolerance)
     if confirm is not None:
-        ev.high_precision = confirm(outcome.counterexample)
-        if not ev.high_precision.get("confirmed", False):
+        try:
+            ev.high_precision = dict(confirm(outcome.counterexample))
+        except Exception as exc:  # noqa: BLE001 - a re-check that breaks confirms nothing and dismisses nothing
+            ev.high_precision = {"method": "high-precision re-check", "confirmed": None,
+                                 "finding": f"the re-check raised {type(exc).__name__}: {exc}"}
+        confirmed = ev.high_precision.get("confirmed")
+        if confirmed is False:
             ev.summary = (
-                f"{what}: a float violation ({m.quantity} error {m.error:.2e} > {m.tolerance:.2e}) was NOT confirmed "
-                f"in high precision; treated as a rounding artifact"
+                f"{what}: a float violation ({m.quantity} error {m.error:.2e} > {m.tolerance:.2e}) was dismissed: "
+                f"the high-precision re-check of the same quantity agrees; a rounding artifact of the measurement"
             )
-            ev.notes.append("unconfirmed float violation; counterexample kept for inspection")
+            ev.notes.append("dismissed float violation; counterexample kept for inspection")
+            return ev
+        if confirmed is None:
+            ev.verdict = UNCONFIRMED
+            why = ev.high_precision.get("finding") or "the re-check gave no answer"
+            ev.summary = (f"{what}: violated ({violation(m)}), and the high-precision re-check could neither confirm "
+                          f"nor dismiss it: {why}")
             return ev
     ev.verdict = REFUTED
-    ev.summary = f"{what}: violated ({m.quantity} error {m.error:.3e} > tolerance {m.tolerance:.3e}), counterexample shrunk by Hypothesis"
+    finding = (ev.high_precision or {}).get("finding") or violation(m)
+    origin = "counterexample shrunk by Hypothesis" if ev.found_by_search else f"counterexample constructed: {ev.construction}"
+    ev.summary = f"{what}: violated: {finding}; {origin}"
     if ev.high_precision:
-        ev.summary += f", confirmed with {ev.high_precision.get('method', 'high precision')}"
+        ev.summary += f"; confirmed with {ev.high_precision.get('method', 'high precision')}"
     return ev
+
+
+def violation(m) -> str:
+    """What a violated measurement says: the implementation's own failure if it has one, else error > tolerance."""
+    said = m.details.get("problem") or m.details.get("finding")
+    return said or f"{m.quantity} error {m.error:.3e} > tolerance {m.tolerance:.3e}"
 
 
 def experiment_evidence(what: str, checks: dict, *, examples: int, measurements=None, figures=None, notes=()) -> Evidence:
@@ -110,14 +148,14 @@ def experiment_evidence(what: str, checks: dict, *, examples: int, measurements=
 
 
 def searched(ctx, strategy, measure, *, what: str, confirm=None, to_dict=problem_to_dict, label=None,
-             steer=None) -> Evidence:
+             steer=None, construction: str = "") -> Evidence:
     """Run one search for a violation under the context's settings and return its :func:`search_evidence`.
 
     ``steer`` is passed to :func:`verify.harness.search.search` (a second
     target toward the corner where the claim is most exposed).
     """
     outcome = search(strategy, measure, settings=ctx.settings, label=label or what, steer=steer)
-    return search_evidence(outcome, what=what, confirm=confirm, to_dict=to_dict)
+    return search_evidence(outcome, what=what, confirm=confirm, to_dict=to_dict, construction=construction)
 
 
 def exact_evidence(what: str, identities: dict, *, measurements=None) -> Evidence:
@@ -149,6 +187,8 @@ def summary_of(ev: Evidence) -> dict:
         out.update(quantity=ev.quantity, worst_error=ev.worst_error, tolerance=ev.tolerance)
     if ev.counterexample is not None:
         out.update(counterexample=ev.counterexample, found_by_search=ev.found_by_search)
+        if ev.construction:
+            out["construction"] = ev.construction
     if ev.high_precision is not None:
         out["high_precision"] = ev.high_precision
     if ev.measurements:
@@ -162,6 +202,7 @@ def _take_finding(ev: Evidence, part: Evidence) -> None:
     """Make ``part``'s measured quantity and counterexample the combined evidence's."""
     ev.quantity, ev.worst_error, ev.tolerance = part.quantity, part.worst_error, part.tolerance
     ev.counterexample, ev.found_by_search, ev.high_precision = part.counterexample, part.found_by_search, part.high_precision
+    ev.construction = part.construction
 
 
 def _closest_to_failing(parts) -> Evidence | None:
@@ -214,8 +255,9 @@ def holds_under(what: str, under: Evidence, without: Evidence, hypothesis: str, 
     the counterexample found without it; ``under``'s verdict when the
     statement does not hold even under the hypothesis (``refuted``, or
     ``error`` when that check broke); ``error`` when the check without it
-    broke; ``holds`` when nothing was found without it (the hypothesis then
-    looks unnecessary).
+    broke, ``unconfirmed`` when its violation could not be re-checked;
+    ``holds`` when nothing was found without it (the hypothesis then looks
+    unnecessary).
     """
     ev = _combined((under, without), measurements={"with the hypothesis": summary_of(under),
                                                    "without the hypothesis": summary_of(without),
@@ -224,9 +266,9 @@ def holds_under(what: str, under: Evidence, without: Evidence, hypothesis: str, 
         ev.verdict = under.verdict
         ev.summary = f"{what}: fails even under '{hypothesis}': {under.summary}"
         _take_finding(ev, under)
-    elif without.verdict == ERROR:
-        ev.verdict = ERROR
-        ev.summary = f"{what}: the check without '{hypothesis}' broke: {without.summary}"
+    elif without.verdict in (ERROR, UNCONFIRMED):
+        ev.verdict = without.verdict
+        ev.summary = f"{what}: the check without '{hypothesis}' is {without.verdict}: {without.summary}"
     elif without.verdict == REFUTED:
         ev.verdict = HOLDS_UNDER
         ev.summary = f"{what}: holds under '{hypothesis}' ({under.summary}); without it: {without.summary}"

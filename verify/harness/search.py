@@ -3,7 +3,8 @@
 ``search(strategy, measure)`` draws examples, steers toward larger violations
 with ``hypothesis.target``, and, when an example violates the property, lets
 Hypothesis shrink it to a minimal counterexample. No explicit example is ever
-supplied, so a counterexample it returns was found by the search itself.
+supplied; whether a counterexample was *found* (some examples passed) or the
+property fails at every point drawn is counted (:class:`SearchOutcome`).
 """
 
 from __future__ import annotations
@@ -47,12 +48,21 @@ def worse(*measurements: Measurement) -> Measurement:
 
 @dataclass
 class SearchOutcome:
-    """The result of one search."""
+    """The result of one search.
+
+    ``examples`` counts every measured call (generation, targeting and
+    shrinking alike); ``violating`` and ``passing`` split them. A
+    counterexample is *found by search* only if some examples passed: where
+    every example measured violates, the property fails everywhere, and the
+    search found nothing a single point would not have shown.
+    """
 
     examples: int
     worst: Measurement | None
     counterexample: Any = None
     counterexample_measurement: Measurement | None = None
+    violating: int = 0
+    passing: int = 0
 
     @property
     def found(self) -> bool:
@@ -95,7 +105,7 @@ def search(
         The number of examples measured, the worst measurement seen, and the
         shrunk counterexample with its measurement (if one was found).
     """
-    state = {"examples": 0, "worst": None}
+    state = {"examples": 0, "worst": None, "violating": 0, "passing": 0}
     base = settings if settings is not None else hsettings()
 
     @hsettings(base, database=None)
@@ -113,12 +123,15 @@ def search(
         if state["worst"] is None or not (ratio <= state["worst"].ratio):
             state["worst"] = m
         if m.violated:
+            state["violating"] += 1
             raise _Violation(example, m)
+        state["passing"] += 1
 
     try:
         probe()
     except _Violation as found:  # raised last by the shrunk, minimal example
-        return SearchOutcome(state["examples"], state["worst"], found.example, found.measurement)
+        return SearchOutcome(state["examples"], state["worst"], found.example, found.measurement,
+                             state["violating"], state["passing"])
     except Unsatisfiable:
         pass
-    return SearchOutcome(state["examples"], state["worst"])
+    return SearchOutcome(state["examples"], state["worst"], violating=state["violating"], passing=state["passing"])

@@ -82,6 +82,34 @@ def _unit_floats(dtype):
     return st.floats(-1.0, 1.0, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
 
 
+@dataclass(frozen=True)
+class Domain:
+    """The inputs a user has: the magnitudes of the entries of X, W and V, and the logit range.
+
+    Every entry drawn is an exact zero or has a magnitude in
+    ``[entry_min, 1]``; W is then scaled so that the largest |logit| is the
+    drawn logit scale, and a draw is kept only if every scaled entry of W has
+    magnitude at most ``w_max`` (reached at |z| = 1e4 with entries of X of
+    about 1e-2; a larger factor only comes from cancellation in X W, or
+    from an X of entries too small to matter). So every counterexample is an
+    input a person recognises: no 4e-258 in X against a 1.2e249 in W, where
+    W * W overflows although no user's model gets there.
+    """
+
+    entry_min: float = 2.0**-20  # about 1e-6: a power of two, so exact in float32 and float64
+    w_max: float = 1e6
+
+    def entries(self, dtype):
+        width = np.dtype(dtype).itemsize * 8
+        magnitude = st.floats(self.entry_min, 1.0, width=width)
+        return st.one_of(st.just(0.0), magnitude, magnitude.map(lambda v: -v))
+
+
+# The implementation claims draw from this domain (docs/domain in the README); the maths claims keep the whole
+# float range of _unit_floats, where a theorem must hold for every real input.
+USER_DOMAIN = Domain()
+
+
 # Soft targets are dyadic, y_k = c_k / 2**16 with integer c_k summing to 2**16,
 # so every row sums to exactly 1 in float32 and float64 alike: the same
 # problem can be posed in both dtypes, and no claim is confused by the
@@ -138,6 +166,8 @@ def problems(
     logit_scales=LOGIT_SCALES,
     target_kinds=TARGET_KINDS,
     weighted: bool | None = False,
+    domain: Domain | None = None,
+    shapes=None,
 ):
     """Draw a :class:`SoftmaxProblem`.
 
@@ -149,21 +179,30 @@ def problems(
     target_kinds : subset of ``TARGET_KINDS``.
     weighted : True draws positive sample weights, False gives ones,
         None lets Hypothesis choose.
+    domain : a :class:`Domain` bounding the entries (None: any float in
+        [-1, 1] before scaling, the whole range a theorem must hold on).
+    shapes : a sequence of (N, D, K) to draw the shape from, in place of the
+        ranges ``max_N`` ... (an implementation that compiles once per shape
+        reuses its compilations); the first is the one shrunk to.
     """
     dtype = np.dtype(dtype)
-    K = draw(st.integers(2, max_K), label="K")
-    if draw(st.booleans(), label="D = K") and K <= max_D:
-        D = K
+    elements = _unit_floats(dtype) if domain is None else domain.entries(dtype)
+    if shapes is not None:
+        N, D, K = draw(st.sampled_from(list(shapes)), label="shape (N, D, K)")
     else:
-        D = draw(st.integers(1, max_D), label="D")
-    N = draw(st.integers(1, max_N), label="N")
-    X = draw(hnp.arrays(dtype, (N, D), elements=_unit_floats(dtype)), label="X")
+        K = draw(st.integers(2, max_K), label="K")
+        if draw(st.booleans(), label="D = K") and K <= max_D:
+            D = K
+        else:
+            D = draw(st.integers(1, max_D), label="D")
+        N = draw(st.integers(1, max_N), label="N")
+    X = draw(hnp.arrays(dtype, (N, D), elements=elements), label="X")
     structure = draw(st.sampled_from(["generic", "duplicate-rows", "rank-deficient"]), label="structure")
     if structure == "duplicate-rows" and N >= 2:
         X[N // 2 :] = X[: N - N // 2]
     elif structure == "rank-deficient" and D >= 2:
         X[:, -1] = X[:, 0]  # a repeated column: rank X <= D - 1
-    W = draw(hnp.arrays(dtype, (D, K), elements=_unit_floats(dtype)), label="W")
+    W = draw(hnp.arrays(dtype, (D, K), elements=elements), label="W")
     scale = draw(st.sampled_from(list(logit_scales)), label="logit scale")
     Z = np.abs(X.astype(np.float64) @ W.astype(np.float64))
     peak = float(Z.max())
@@ -176,13 +215,15 @@ def problems(
         # for logits of this size (scale / peak may even be Inf, and Inf * 0 NaN):
         # not a problem in the dtype, so not drawn.
         assume(bool(np.all(np.isfinite(W))))
+        if domain is not None:
+            assume(bool(np.max(np.abs(W)) <= domain.w_max))
     kind = draw(st.sampled_from(list(target_kinds)), label="targets")
     separable = None
     if kind == "separable-one-hot":
         Y, separable = separable_targets(draw, X, K, dtype)
     else:
         Y = targets(draw, N, K, kind, dtype)
-    V = draw(hnp.arrays(dtype, (D, K), elements=_unit_floats(dtype)), label="V")
+    V = draw(hnp.arrays(dtype, (D, K), elements=elements), label="V")
     if weighted is None:
         weighted = draw(st.booleans(), label="weighted")
     if weighted:

@@ -55,36 +55,45 @@ def cross_entropy(W, X, Y, sample_weight=None, digits: int = HIGH_PRECISION_DIGI
     with workdps(digits):
         Z = logits(W, X)
         Ym = to_mp(Y)
-        s = [mpmath.mpf(1)] * len(Z) if sample_weight is None else [mpmath.mpf(float(v)) for v in sample_weight]
+        s = _weights(sample_weight, len(Z))
         terms = [s[n] * (logsumexp(z) * mpmath.fsum(Ym[n]) - mpmath.fsum(y * zk for y, zk in zip(Ym[n], z))) for n, z in enumerate(Z)]
         return mpmath.fsum(terms) / mpmath.fsum(s)
 
 
-def gradient(W, X, Y, digits: int = HIGH_PRECISION_DIGITS) -> np.ndarray:
-    """``X^T (P diag(1^T Y) - Y) / N`` (rychlik F2 in general form; equals X^T (P - Y)/N when rows sum to 1)."""
+def gradient(W, X, Y, sample_weight=None, digits: int = HIGH_PRECISION_DIGITS) -> np.ndarray:
+    """``X^T S (P diag(1^T Y) - Y) / sum(s)`` (rychlik F2 in general form; X^T (P - Y)/N when rows sum to 1, s = 1)."""
     with workdps(digits):
         Z = logits(W, X)
         Xm, Ym = to_mp(X), to_mp(Y)
         N, D, K = len(Xm), len(Xm[0]), len(Z[0])
-        R = [[softmax(z)[k] * mpmath.fsum(Ym[n]) - Ym[n][k] for k in range(K)] for n, z in enumerate(Z)]
-        G = [[mpmath.fsum(Xm[n][d] * R[n][k] for n in range(N)) / N for k in range(K)] for d in range(D)]
+        s = _weights(sample_weight, N)
+        total = mpmath.fsum(s)
+        R = [[s[n] * (softmax(z)[k] * mpmath.fsum(Ym[n]) - Ym[n][k]) for k in range(K)] for n, z in enumerate(Z)]
+        G = [[mpmath.fsum(Xm[n][d] * R[n][k] for n in range(N)) / total for k in range(K)] for d in range(D)]
         return np.array(G, dtype=object)
 
 
-def hessian(W, X, digits: int = HIGH_PRECISION_DIGITS) -> np.ndarray:
-    """``(1/N) sum_n kron(x_n x_n^T, diag(p_n) - p_n p_n^T)`` as an object array of mpf."""
+def _weights(sample_weight, N: int) -> list:
+    return [mpmath.mpf(1)] * N if sample_weight is None else [mpmath.mpf(float(v)) for v in sample_weight]
+
+
+def hessian(W, X, sample_weight=None, digits: int = HIGH_PRECISION_DIGITS) -> np.ndarray:
+    """``sum_n s_n kron(x_n x_n^T, diag(p_n) - p_n p_n^T) / sum(s)`` (s = 1: the mean) as an object array of mpf."""
     with workdps(digits):
         Z = logits(W, X)
         Xm = to_mp(X)
         N, D, K = len(Xm), len(Xm[0]), len(Z[0])
+        s = _weights(sample_weight, N)
+        total = mpmath.fsum(s)
         H = [[mpmath.mpf(0)] * (D * K) for _ in range(D * K)]
         for n, z in enumerate(Z):
             p = softmax(z)
+            w = s[n] / total
             for d in range(D):
                 for k in range(K):
                     for e in range(D):
                         for l in range(K):
-                            H[d * K + k][e * K + l] += Xm[n][d] * Xm[n][e] * p[k] * ((1 if k == l else 0) - p[l]) / N
+                            H[d * K + k][e * K + l] += w * Xm[n][d] * Xm[n][e] * p[k] * ((1 if k == l else 0) - p[l])
         return np.array(H, dtype=object)
 
 

@@ -44,7 +44,7 @@ def logit_error(X, W, dtype) -> float:
     return (D + 1) * eps(dtype) / 2 * float(np.max(np.abs(X) @ np.abs(W)))
 
 
-def agreement_tolerances(X, W, Y, dtype, V=None) -> dict[str, float]:
+def agreement_tolerances(X, W, Y, dtype, V=None, sample_weight=None) -> dict[str, float]:
     """Absolute tolerances for comparing two implementations' results.
 
     A logit error ``dz`` moves every ``log p_k`` by at most ``2 dz`` (the
@@ -52,6 +52,11 @@ def agreement_tolerances(X, W, Y, dtype, V=None) -> dict[str, float]:
     ``p_k`` by ``2 dz p_k`` and the loss by ``2 dz``. Each result then adds
     the rounding of its own sums: K terms for the log-sum-exp and the target
     dot product, N for the mean, and the products with X.
+
+    With sample weights s the means become ``sum_n s_n a_n / sum_n s_n``,
+    at most ``max(s) / mean(s)`` times ``sum_n a_n / N`` for a_n >= 0: every
+    bound of a mean is multiplied by that ratio (the rounding of the weighted
+    sums is that of the plain ones, the weights being exact in the dtype).
 
     Returns a dict with keys ``probs``, ``loss``, ``grad``, ``hessian``,
     ``hvp`` (the last only when V is given).
@@ -87,7 +92,11 @@ def agreement_tolerances(X, W, Y, dtype, V=None) -> dict[str, float]:
     # to a multiple of s, an absolute error of at most s per operation. Every
     # quantity here takes at most (N + 2)(D + K + 3) such operations per entry.
     underflow = (N + 2) * (D + K + 3) * float(np.finfo(np.dtype(dtype)).smallest_subnormal)
-    return {k: AGREEMENT_SAFETY * (v + underflow) for k, v in tol.items()}
+    weighting = 1.0
+    if sample_weight is not None:
+        s = np.asarray(sample_weight, dtype=np.float64)
+        weighting = float(s.max() / s.mean())
+    return {k: AGREEMENT_SAFETY * (v * (1.0 if k == "probs" else weighting) + underflow) for k, v in tol.items()}
 
 def psd_eigenvalue_tolerance(entry_error: float, n: int, norm: float, dtype=np.float64) -> float:
     """How far below 0 the computed smallest eigenvalue of a PSD matrix may lie.

@@ -364,7 +364,9 @@ def c6_lipschitz(ctx: CheckContext) -> Evidence:
 
     without = searched(ctx, close_pairs_near_zero_alpha(), measure_without,
                        what="a finite Hessian-Lipschitz constant of the family's form on the unit ball (no alpha bound)",
-                       to_dict=to_dict, confirm=confirm_without)
+                       to_dict=to_dict, confirm=confirm_without,
+                       construction="A = I and b = e1 are fixed and x_1 is solved for a drawn level alpha(x) = 10^-k "
+                                    "(problems.near_zero_alpha_points): the search draws only the level, x_2..x_n and y")
     levels = np.logspace(-1, -6, 26)
     path = experiments.blow_up_path(levels)
     slope = float(np.polyfit(np.log([r["alpha"] for r in path]), np.log([r["||Hess L_exp||"] for r in path]), 1)[0])
