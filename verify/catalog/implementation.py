@@ -16,10 +16,6 @@ implementation is declared wrong, so a rounding artifact never fails it.
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 from hypothesis import strategies as st
 from scipy.special import logsumexp
@@ -35,6 +31,8 @@ from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lip
 from ..harness.search import Measurement, search, worse
 from ..harness.strategies import LOGIT_SCALES, TARGET_KINDS, USER_DOMAIN, problems
 from ..harness.evidence import problem_to_dict, search_evidence, searched
+from ..harness.foreign import (Copying, as_float_array, attempt, broken, difference_check, evaluated,
+                               floating_point_warnings, warned)
 
 # Largest shapes drawn for implementations without a declared size limit.
 MAX_N, MAX_D, MAX_K = 6, 4, 5
@@ -50,95 +48,6 @@ METHOD_ARGUMENTS = {
     "hessian": ("W", "X", "Y"),
     "hvp": ("W", "X", "Y", "V"),
 }
-
-
-# --------------------------------------------------------------------------
-# Calling the implementation under test: it is foreign code
-# --------------------------------------------------------------------------
-
-
-def _copied(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-class Copying:
-    """The implementation under test, each of its methods called with copies of the array arguments.
-
-    Code under test may write into its arguments (a real course solution zeroes
-    ``W[:, -1]`` on every call). The harness's arrays must stay as drawn, or a
-    re-check would run on inputs the search never drew and dismiss what it
-    should confirm. Whether an implementation writes is the subject of
-    ``impl.inputs_unchanged`` alone, which calls it without this wrapper.
-    """
-
-    def __init__(self, impl):
-        self._impl = impl
-
-    def __getattr__(self, name):
-        attr = getattr(self._impl, name)
-        if name not in METHOD_ARGUMENTS or not callable(attr):
-            return attr
-
-        def with_copies(*args, **kwargs):
-            return attr(*(_copied(a) for a in args), **{k: _copied(v) for k, v in kwargs.items()})
-
-        return with_copies
-
-
-def under_test(ctx: CheckContext):
-    """The context's implementation, called with copies of its arguments (:class:`Copying`)."""
-    return Copying(ctx.impl)
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call of foreign code: its value, or the exception it raised; and the warnings it emitted."""
-
-    value: Any
-    error: str | None
-    warnings: tuple[str, ...] = ()
-
-    def problem(self, what: str) -> str:
-        """``what raised TypeError: ...`` (with the warnings emitted before it), for a failed call."""
-        return f"{what} raised {self.error}" + warned(self.warnings)
-
-
-def warned(texts) -> str:
-    return f" (warnings: {'; '.join(texts)})" if texts else ""
-
-
-def attempt(fn, *args, **kwargs) -> Call:
-    """Call foreign code; an exception is a result, not a crash of the harness.
-
-    The code runs outside the harness's floating-point error mode: NumPy's
-    floating-point errors are warnings inside it whatever ``np.seterr`` the
-    caller set, and every warning it emits is recorded, not raised into it.
-    An implementation whose intermediate overflows on the way to a right
-    answer is judged by its answer (``impl.extreme_logits`` alone promises no
-    warnings); the warnings are shown beside a wrong or non-finite result.
-    """
-    # NumPy's default for underflow (ignore) is kept: exp(-1000) = 0 is the right answer, not an error.
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-        warnings.simplefilter("always")
-        try:
-            value = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - any failure of the implementation is evidence
-            return Call(None, f"{type(exc).__name__}: {exc}", _texts(caught))
-    return Call(value, None, _texts(caught))
-
-
-def _texts(caught) -> tuple[str, ...]:
-    seen = []
-    for w in caught:
-        text = f"{w.category.__name__}: {w.message}"
-        if text not in seen:
-            seen.append(text)
-    return tuple(seen)
-
-
-def floating_point_warnings(call: Call) -> tuple[str, ...]:
-    """The warnings of ``call`` that report a floating-point error (overflow, invalid, divide by zero)."""
-    return tuple(t for t in call.warnings if t.startswith("RuntimeWarning") and "underflow" not in t)
 
 
 # --------------------------------------------------------------------------
@@ -184,47 +93,16 @@ def drawn(impl, *, hessian=False, logit_scales=LOGIT_SCALES, weighted=False, dty
                     shapes=caps.shapes)
 
 
-def broken(quantity: str, problem: str) -> Measurement:
-    """The measurement of a result that cannot be compared (an exception, a wrong shape, NaN): always violated."""
-    return Measurement(np.inf, 0.0, quantity, {"problem": problem})
-
-
-def difference_check(quantity: str, failure: str, checker, *args) -> Measurement:
-    """A Richardson-extrapolated derivative check as a Measurement; differences that fail are a broken one."""
-    call = attempt(checker, *args, method="richardson")
-    if call.error:
-        return broken(quantity, call.problem(failure))
-    chk = call.value
-    return Measurement(chk.max_abs_error, chk.tolerance, quantity, chk.to_dict())
-
-
-def as_float_array(value, shape, quantity, warnings_seen=()):
-    """The implementation's result as a float64 array of the expected shape, or a Measurement saying why not."""
-    try:
-        arr = None if value is None else np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        return None, broken(quantity, f"{quantity} returned {type(value).__name__}, not an array of numbers ({exc})")
-    if arr is None or arr.shape != shape:
-        return None, broken(quantity, f"{quantity} returned shape {None if arr is None else arr.shape}, expected {shape}")
-    if not np.all(np.isfinite(arr)):
-        shown = float(arr) if arr.ndim == 0 else arr[~np.isfinite(arr)][0]
-        return None, broken(quantity, f"{quantity} returned non-finite values ({shown})" + warned(warnings_seen))
-    return arr, None
-
-
-def evaluated(method, args, shape, quantity, **kwargs):
-    """Call ``method(*args)``: (its result as a float64 array of ``shape``, None) or (None, the Measurement of why not)."""
-    call = attempt(method, *args, **kwargs)
-    if call.error:
-        return None, broken(quantity, call.problem(quantity))
-    return as_float_array(call.value, shape, quantity, call.warnings)
-
-
 def hessian_or_failure(impl, pb, sample_weight=None):
     """(H as a float64 (DK, DK) array, None), or (None, the Measurement of what went wrong)."""
     n = pb.W.size
     kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
     return evaluated(impl.hessian, (pb.W, pb.X, pb.Y), (n, n), "hessian", **kwargs)
+
+
+def under_test(ctx: CheckContext):
+    """The context's implementation, called with copies of its arguments (:class:`~verify.harness.foreign.Copying`)."""
+    return Copying(ctx.impl)
 
 
 def mp_float(x) -> float:
