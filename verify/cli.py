@@ -106,6 +106,7 @@ def cmd_check(args) -> int:
     """Run the claims; exit 0 only when every verdict matches its expectation."""
     from .harness import results as results_doc
     from .catalog import all_claims
+    from .harness.claims import failure_report
     from .harness.runner import print_progress, resolve, run
 
     # Names travel to the workers (registry names, import paths); the objects
@@ -131,9 +132,8 @@ def cmd_check(args) -> int:
         f"\n{s['matched']} of {s['total']} verdicts match their expectation; "
         f"{s['mismatched']} mismatched, {s['skipped']} skipped. Results: {args.json}"
     )
-    for r in results:
-        if not r.matches and r.evidence.verdict != "skipped":
-            print("\n" + r.failure_message(), file=sys.stderr)
+    for message in failure_report(results):
+        print("\n" + message, file=sys.stderr)
     return 0 if s["mismatched"] == 0 else 1
 
 

@@ -492,7 +492,11 @@ def monotone_descent(ctx: CheckContext) -> Evidence:
         the implementation is at fault.
         """
         pb, t = example
-        run = gradient_descent(impl, pb.X, pb.Y, W0=pb.W, step_multiplier=t, max_iter=DESCENT_STEPS, record_W=True)
+        call = attempt(gradient_descent, impl, pb.X, pb.Y, W0=pb.W, step_multiplier=t, max_iter=DESCENT_STEPS, record_W=True)
+        if call.error:  # the failure happens again on fresh copies: the implementation's
+            return {"method": "the descent run again on copies of the counterexample", "confirmed": True,
+                    "finding": call.problem("gradient descent with the implementation")}
+        run = call.value
         exact = [mp_float(precision.cross_entropy(W, pb.X, pb.Y)) for W in run.W_history]
         rise = max(0.0, max((b - a for a, b in zip(exact, exact[1:])), default=0.0))
         checks = [recheck(impl, m, pb, np.asarray(W, dtype=pb.W.dtype)) for W in run.W_history for m in used]
