@@ -29,6 +29,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from ..numerics.blas import single_threaded_blas
 
 HOLDS = "holds"
@@ -384,7 +386,9 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
         return ClaimResult(claim, name, ev)
     start = time.perf_counter()
     try:
-        with single_threaded_blas():  # every run alike, so numbers do not depend on how many BLAS threads there are
+        # Every run alike: numbers do not depend on how many BLAS threads there are, and the harness computes in
+        # NumPy's default floating-point error mode whatever the caller set (np.seterr(all="raise") in a test, say).
+        with single_threaded_blas(), np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
             ev = claim.check(ctx)
     except Exception as exc:  # the check itself broke: report, do not hide
         ev = Evidence(
