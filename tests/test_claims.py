@@ -37,7 +37,7 @@ def check(claim, impl, profile):
     if result.evidence.verdict == SKIPPED:
         pytest.skip(result.evidence.summary)
     if result.evidence.verdict == INCONCLUSIVE:  # neither a match nor a failure: shown apart, as lossproof check does
-        pytest.xfail(f"inconclusive: {result.evidence.summary}")
+        pytest.xfail(result.failure_message())
     assert result.matches, result.failure_message()
     return result
 

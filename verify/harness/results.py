@@ -18,7 +18,7 @@ Schema ``lossproof.results/1``::
          "implementation": name,
          "matches": bool,
          "evidence": {verdict, summary, examples, worst_error, tolerance, quantity,
-                      counterexample, found_by_search, high_precision,
+                      counterexample, found_by_search, construction, high_precision,
                       measurements, figures, notes, duration_s}}
       ],
       "summary": {"total", "matched", "mismatched", "skipped", "errors", "unconfirmed", "inconclusive"}
