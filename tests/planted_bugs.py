@@ -3,6 +3,11 @@
 Each class changes exactly one thing in ``CorrectSoftmaxCE`` (a compact,
 correct NumPy implementation written independently of ``impls``), so that
 a claim that rejects it is rejecting that bug and nothing else.
+
+The classes at the end plant a bug in the numpy implementation itself
+(``impls.get("numpy")``), for the checks of tightness
+(``tests/test_tightness.py``): an error near a tolerance, or sample weights
+ignored by one method only.
 """
 
 import numpy as np
@@ -138,3 +143,40 @@ class Float32Always(CorrectSoftmaxCE):
 
     def grad(self, W, X, Y):
         return super().grad(W.astype(np.float64), X.astype(np.float64), Y.astype(np.float64))
+
+
+# --------------------------------------------------------------------------
+# Bugs planted in the numpy implementation (tests/test_tightness.py)
+# --------------------------------------------------------------------------
+
+NumpySoftmaxCE = type(impls.get("numpy"))
+
+
+class RelativeGradientError(NumpySoftmaxCE):
+    """grad * (1 + relative_error): a gradient wrong by a set number of parts, everything else the numpy one."""
+
+    def __init__(self, relative_error: float):
+        super().__init__()
+        self.relative_error = float(relative_error)
+        self.name = f"planted:grad*(1+{self.relative_error:g})"
+
+    def grad(self, W, X, Y, sample_weight=None):
+        return super().grad(W, X, Y, sample_weight=sample_weight) * (1 + self.relative_error)
+
+
+class WeightedHessianIgnoresWeights(NumpySoftmaxCE):
+    """hessian(..., sample_weight=s) returns the unweighted mean Hessian; loss, grad and hvp are weighted."""
+
+    name = "planted:hessian-ignores-sample-weight"
+
+    def hessian(self, W, X, Y, sample_weight=None):
+        return super().hessian(W, X, Y)
+
+
+class WeightedHvpIgnoresWeights(NumpySoftmaxCE):
+    """hvp(..., sample_weight=s) returns the unweighted product; loss, grad and hessian are weighted."""
+
+    name = "planted:hvp-ignores-sample-weight"
+
+    def hvp(self, W, X, Y, V, sample_weight=None):
+        return super().hvp(W, X, Y, V)

@@ -97,3 +97,21 @@ def test_lossproof_classifies_the_implementation_right(name):
         assert targeted in failing, (
             f"{name} ({module.DEFECT}) was not rejected by {targeted}: {results[targeted].evidence.summary}; "
             f"failing: {sorted(failing)}")
+
+
+def test_overflow_beyond_the_domain_is_a_robustness_finding_not_a_rejection():
+    """The course solution's 0 * np.sum(W * W) overflows only beyond the user domain: impl.domain_edge reports it.
+
+    The claim is of kind "robustness", so the correct implementation is still
+    classified correct above; scikit-learn, which guards its penalty with
+    ``if l2_reg_strength > 0``, has no such finding. The ci profile (40
+    examples, derandomized) reaches the edge; the quick one may not.
+    """
+    claim = IMPLEMENTATION_CLAIMS["impl.domain_edge"]
+    assert claim.kind == "robustness"
+    ci = settings(settings.get_profile("ci"), database=None)
+    naive = run_claim(claim, CheckContext(impl=_module("cs231n_naive_loops").Impl(), settings=ci))
+    assert naive.evidence.verdict == "refuted", naive.failure_message()
+    assert "overflow" in naive.evidence.summary
+    guarded = run_claim(claim, CheckContext(impl=_module("sklearn_linear_model_loss").Impl(), settings=ci))
+    assert guarded.evidence.verdict == "holds", guarded.failure_message()

@@ -143,8 +143,8 @@ def _add_parallel_options(p) -> None:
 def cmd_check(args) -> int:
     """Run the claims; exit 0 when every verdict matches its expectation, 1 on a mismatch, 3 when only inconclusive."""
     from .harness import results as results_doc
-    from .harness.claims import INCONCLUSIVE, SKIPPED, UNCONFIRMED
     from .catalog import all_claims
+    from .harness.claims import INCONCLUSIVE, UNCONFIRMED, failure_report
     from .harness.runner import print_progress, resolve, run
 
     # Names travel to the workers (registry names, import paths); the objects
@@ -170,9 +170,8 @@ def cmd_check(args) -> int:
     shown = {r.evidence.verdict for r in results if not r.matches} & {UNCONFIRMED, INCONCLUSIVE}
     for verdict in sorted(shown):
         print(f"{verdict}: {results_doc.VERDICT_MEANING[verdict]}")
-    for r in results:
-        if not r.matches and r.evidence.verdict != SKIPPED:
-            print("\n" + r.failure_message(), file=sys.stderr)
+    for message in failure_report(results):
+        print("\n" + message, file=sys.stderr)
     return exit_status(s)
 
 

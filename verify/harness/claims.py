@@ -18,6 +18,7 @@ Two scopes:
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -27,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from ..numerics.blas import single_threaded_blas
 
@@ -222,16 +225,23 @@ class ClaimResult:
     def matches(self) -> bool:
         return self.evidence.verdict == self.claim.expected
 
-    def failure_message(self) -> str:
+    def failure_message(self, *, counterexample: bool = True) -> str:
+        """What a person needs when the claim does not match: verdicts, summary, error, counterexample, notes.
+
+        ``counterexample=False`` leaves the counterexample out (it was shown once above, for several claims).
+        """
         ev = self.evidence
         parts = [
             f"claim {self.claim.id} [{self.impl_name}]: expected {self.claim.expected}, found {ev.verdict}",
             ev.summary,
         ]
-        if ev.quantity and ev.worst_error is not None:
+        # A broken result (an exception, NaN, a wrong shape) is measured as inf against 0: the summary says what it was.
+        if ev.quantity and ev.worst_error is not None and not (math.isinf(ev.worst_error) and ev.tolerance == 0):
             parts.append(f"{ev.quantity}: worst error {ev.worst_error:.3e} against tolerance {ev.tolerance!s}")
         if ev.counterexample is not None:
-            parts.append(f"counterexample: {ev.counterexample}")
+            origin = "" if ev.found_by_search is not False else f" (not found by search: {ev.construction})"
+            parts.append(f"counterexample{origin}: {ev.counterexample}" if counterexample
+                         else "counterexample: the shared one above")
         parts += ev.notes
         return "\n".join(p for p in parts if p)
 
@@ -242,6 +252,32 @@ class ClaimResult:
             matches=self.matches,
             evidence=self.evidence.to_dict(),
         )
+
+
+def failure_report(results) -> list[str]:
+    """The failure messages of the results that do not match, one root cause once, first.
+
+    A counterexample that makes several claims of one implementation fail (a
+    loss that raises fails every claim that calls it) is shown once, before
+    the claims it fails, largest group first; then every other failing claim,
+    in the order given.
+    """
+    failing = [r for r in results if not r.matches and r.evidence.verdict != SKIPPED]
+    groups: dict[tuple, list[ClaimResult]] = {}
+    for r in failing:
+        if r.evidence.counterexample is not None:
+            key = (r.impl_name, json.dumps(_jsonable(r.evidence.counterexample), sort_keys=True))
+            groups.setdefault(key, []).append(r)
+    shared = sorted((g for g in groups.values() if len(g) > 1), key=len, reverse=True)
+    messages, shown = [], set()
+    for group in shared:
+        ids = ", ".join(r.claim.id for r in group)
+        messages.append(f"one counterexample fails {len(group)} claims of [{group[0].impl_name}] ({ids}): "
+                        f"{group[0].evidence.counterexample}")
+        messages += [r.failure_message(counterexample=False) for r in group]
+        shown.update(id(r) for r in group)
+    messages += [r.failure_message() for r in failing if id(r) not in shown]
+    return messages
 
 
 _REGISTRY: dict[str, Claim] = {}
@@ -350,7 +386,9 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
         return ClaimResult(claim, name, ev)
     start = time.perf_counter()
     try:
-        with single_threaded_blas():  # every run alike, so numbers do not depend on how many BLAS threads there are
+        # Every run alike: numbers do not depend on how many BLAS threads there are, and the harness computes in
+        # NumPy's default floating-point error mode whatever the caller set (np.seterr(all="raise") in a test, say).
+        with single_threaded_blas(), np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
             ev = claim.check(ctx)
     except Exception as exc:  # the check itself broke: report, do not hide
         ev = Evidence(

@@ -120,7 +120,8 @@ def search_evidence(
             return ev
     ev.verdict = REFUTED
     finding = (ev.high_precision or {}).get("finding") or violation(m)
-    origin = "counterexample shrunk by Hypothesis" if ev.found_by_search else f"counterexample constructed: {ev.construction}"
+    origin = ("counterexample shrunk by Hypothesis" if ev.found_by_search
+              else "counterexample constructed" if construction else "every example violates (no search needed)")
     ev.summary = f"{what}: violated: {finding}; {origin}"
     if ev.high_precision:
         ev.summary += f"; confirmed with {ev.high_precision.get('method', 'high precision')}"

@@ -51,13 +51,23 @@ def probs(W, X, digits: int = HIGH_PRECISION_DIGITS) -> list:
 
 
 def cross_entropy(W, X, Y, sample_weight=None, digits: int = HIGH_PRECISION_DIGITS) -> mpmath.mpf:
-    """The mean (or weighted) cross-entropy ``sum_i s_i [lse(z_i) - y_i . z_i] / sum_i s_i``, by definition."""
+    """The mean (or weighted) cross-entropy ``sum_i s_i [lse(z_i) (1^T y_i) - y_i . z_i] / sum_i s_i``, by definition.
+
+    Each sample's term is evaluated as ``sum_k y_k log1p(sum_{j != k} exp(z_j - z_k))``, the same number written
+    without the cancellation of ``lse(z) - z_k``: a confident sample's loss of 1e-300 keeps all its digits, where
+    the difference of two numbers of size |z| would keep |z| 10^-digits of absolute accuracy and nothing of it.
+    """
     with workdps(digits):
         Z = logits(W, X)
         Ym = to_mp(Y)
         s = _weights(sample_weight, len(Z))
-        terms = [s[n] * (logsumexp(z) * mpmath.fsum(Ym[n]) - mpmath.fsum(y * zk for y, zk in zip(Ym[n], z))) for n, z in enumerate(Z)]
+        terms = [s[n] * mpmath.fsum(y * _lse_minus(z, k) for k, y in enumerate(Ym[n]) if y != 0) for n, z in enumerate(Z)]
         return mpmath.fsum(terms) / mpmath.fsum(s)
+
+
+def _lse_minus(z, k) -> mpmath.mpf:
+    """``logsumexp(z) - z_k`` as ``log1p(sum_{j != k} exp(z_j - z_k))``: accurate relative to its size."""
+    return mpmath.log1p(mpmath.fsum(mpmath.exp(zj - z[k]) for j, zj in enumerate(z) if j != k))
 
 
 def gradient(W, X, Y, sample_weight=None, digits: int = HIGH_PRECISION_DIGITS) -> np.ndarray:

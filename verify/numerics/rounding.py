@@ -71,22 +71,25 @@ def agreement_tolerances(X, W, Y, dtype, V=None, sample_weight=None) -> dict[str
     spread = float(np.max(Z.max(axis=1) - Z.min(axis=1)))  # |z_nk - max_n| <= spread
     rel_p = 2 * dz + (K + 3) * e  # relative error of each p_nk
     x_abs = np.abs(X)
-    tol = {
-        "probs": rel_p,
-        # log1p(rest) and sum_k y_k (z_k - m): K terms each of size <= spread.
-        "loss": 2 * dz + (K + 3) * e * (1 + spread) + N * e * (1 + spread),
-        # sum_n |x_nd| (|p_nk| + |y_nk|) / N, with p carrying rel_p and the sum gamma_N.
-        "grad": float(np.max(x_abs.T @ (1 + rel_p + np.abs(np.asarray(Y, dtype=np.float64))) / N))
-        * (rel_p + (N + 2) * e),
-        # sum_n |x_nd||x_ne| p_nk (1 + p_nl) / N <= 2 max_n |x_n|_inf^2, each entry to (N + 3) u plus rel_p.
-        "hessian": 2 * float(np.max(x_abs.T @ x_abs) / N) * (2 * rel_p + (N + 3) * e),
-    }
-    if V is not None:
-        V = np.asarray(V, dtype=np.float64)
-        u_scale = float(np.max(x_abs @ np.abs(V)))
-        tol["hvp"] = (
-            2 * float(np.max(x_abs.sum(axis=0)) / N) * u_scale * (2 * rel_p + (N + D + K + 3) * e)
-        )
+    # Entries beyond the float range's square root (impl.domain_edge) make a product bound overflow to inf: the
+    # quantity it bounds overflows too, and nothing finite can be promised for it.
+    with np.errstate(over="ignore"):
+        tol = {
+            "probs": rel_p,
+            # log1p(rest) and sum_k y_k (z_k - m): K terms each of size <= spread.
+            "loss": 2 * dz + (K + 3) * e * (1 + spread) + N * e * (1 + spread),
+            # sum_n |x_nd| (|p_nk| + |y_nk|) / N, with p carrying rel_p and the sum gamma_N.
+            "grad": float(np.max(x_abs.T @ (1 + rel_p + np.abs(np.asarray(Y, dtype=np.float64))) / N))
+            * (rel_p + (N + 2) * e),
+            # sum_n |x_nd||x_ne| p_nk (1 + p_nl) / N <= 2 max_n |x_n|_inf^2, each entry to (N + 3) u plus rel_p.
+            "hessian": 2 * float(np.max(x_abs.T @ x_abs) / N) * (2 * rel_p + (N + 3) * e),
+        }
+        if V is not None:
+            V = np.asarray(V, dtype=np.float64)
+            u_scale = float(np.max(x_abs @ np.abs(V)))
+            tol["hvp"] = (
+                2 * float(np.max(x_abs.sum(axis=0)) / N) * u_scale * (2 * rel_p + (N + D + K + 3) * e)
+            )
     # Underflow: the bounds above are relative, but a product or sum whose
     # exact value lies below the dtype's smallest subnormal s rounds to 0 or
     # to a multiple of s, an absolute error of at most s per operation. Every
