@@ -9,7 +9,7 @@ import pytest
 
 import impls
 from verify.catalog import all_claims
-from verify.harness.claims import SKIPPED, run_claim
+from verify.harness.claims import INCONCLUSIVE, SKIPPED, run_claim
 from verify.harness.runner import REFERENCE_IMPL, context
 
 _INSTANCES = {}
@@ -36,6 +36,8 @@ def check(claim, impl, profile):
     result = run_claim(claim, context(impl, profile))
     if result.evidence.verdict == SKIPPED:
         pytest.skip(result.evidence.summary)
+    if result.evidence.verdict == INCONCLUSIVE:  # neither a match nor a failure: shown apart, as lossproof check does
+        pytest.xfail(result.failure_message())
     assert result.matches, result.failure_message()
     return result
 

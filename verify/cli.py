@@ -62,11 +62,49 @@ def _format_error(ev) -> str:
     return f"{ev.worst_error:.2e}{tol}"
 
 
+# Exit statuses of `lossproof check` (the README's table quotes them).
+EXIT_MATCHED = 0  # every verdict matches its expectation (skipped claims aside)
+EXIT_MISMATCHED = 1  # some verdict differs from its expectation: refuted, error, unconfirmed, ...
+EXIT_USAGE = 2  # bad arguments or an implementation that cannot be loaded
+EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not decide at its level
+
+
+def status_of(result) -> str:
+    """The last column of the table: ok, skipped, INCONCLUSIVE, UNCONFIRMED or MISMATCH."""
+    from .harness.claims import INCONCLUSIVE, SKIPPED, UNCONFIRMED
+
+    verdict = result.evidence.verdict
+    if result.matches:
+        return "ok"
+    if verdict == SKIPPED:
+        return "skipped"
+    if verdict == INCONCLUSIVE:
+        return "INCONCLUSIVE"
+    if verdict == UNCONFIRMED:
+        return "UNCONFIRMED"
+    return "MISMATCH"
+
+
+def exit_status(summary: dict) -> int:
+    """``EXIT_MISMATCHED`` over ``EXIT_INCONCLUSIVE`` over ``EXIT_MATCHED``, from a results summary."""
+    if summary["mismatched"]:
+        return EXIT_MISMATCHED
+    return EXIT_INCONCLUSIVE if summary.get("inconclusive") else EXIT_MATCHED
+
+
+def summary_line(s: dict) -> str:
+    """One sentence of a results summary: matched, mismatched (unconfirmed, errors among them), inconclusive, skipped."""
+    kinds = [f"{s[k]} {k}" for k in ("unconfirmed", "errors") if s.get(k)]
+    mismatched = f"{s['mismatched']} mismatched" + (f" ({', '.join(kinds)})" if kinds else "")
+    inconclusive = f", {s['inconclusive']} inconclusive" if s.get("inconclusive") else ""
+    return f"{s['matched']} of {s['total']} verdicts match their expectation; {mismatched}{inconclusive}, {s['skipped']} skipped."
+
+
 def print_table(results, stream=sys.stdout) -> None:
     rows = [("claim", "implementation", "expected", "verdict", "examples", "worst error / tol", "")]
     for r in results:
         ev = r.evidence
-        status = "ok" if r.matches else ("skipped" if ev.verdict == "skipped" else "MISMATCH")
+        status = status_of(r)
         rows.append((r.claim.id, r.impl_name, r.claim.expected, ev.verdict, str(ev.examples), _format_error(ev), status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for j, row in enumerate(rows):
@@ -103,10 +141,10 @@ def _add_parallel_options(p) -> None:
 
 
 def cmd_check(args) -> int:
-    """Run the claims; exit 0 only when every verdict matches its expectation."""
+    """Run the claims; exit 0 when every verdict matches its expectation, 1 on a mismatch, 3 when only inconclusive."""
     from .harness import results as results_doc
     from .catalog import all_claims
-    from .harness.claims import failure_report
+    from .harness.claims import INCONCLUSIVE, UNCONFIRMED, failure_report
     from .harness.runner import print_progress, resolve, run
 
     # Names travel to the workers (registry names, import paths); the objects
@@ -128,13 +166,13 @@ def cmd_check(args) -> int:
     doc = results_doc.build(results, implementations, args.hypothesis_profile, chosen)
     results_doc.write(doc, args.json)
     s = doc["summary"]
-    print(
-        f"\n{s['matched']} of {s['total']} verdicts match their expectation; "
-        f"{s['mismatched']} mismatched, {s['skipped']} skipped. Results: {args.json}"
-    )
+    print(f"\n{summary_line(s)} Results: {args.json}")
+    shown = {r.evidence.verdict for r in results if not r.matches} & {UNCONFIRMED, INCONCLUSIVE}
+    for verdict in sorted(shown):
+        print(f"{verdict}: {results_doc.VERDICT_MEANING[verdict]}")
     for message in failure_report(results):
         print("\n" + message, file=sys.stderr)
-    return 0 if s["mismatched"] == 0 else 1
+    return exit_status(s)
 
 
 def _report_benchmarks(out, measure: bool) -> dict | None:
@@ -182,7 +220,7 @@ def cmd_report(args) -> int:
     bench = _report_benchmarks(out, measure=not args.no_bench)
     html_path, pdf_path = write_report(doc, bench, out)
     s = doc["summary"]
-    print(f"{s['matched']} of {s['total']} verdicts match their expectation; {s['mismatched']} mismatched.")
+    print(summary_line(s))
     print(f"Wrote {html_path} and {pdf_path}")
     return 0
 
@@ -260,7 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .harness.strategies import DEFAULT_PROFILE, PROFILES
 
-    p = sub.add_parser("check", help="check the claims (math ones, and every implementation's properties)")
+    p = sub.add_parser(
+        "check", help="check the claims (math ones, and every implementation's properties)",
+        epilog=f"exit status: {EXIT_MATCHED} every verdict matches its expectation; {EXIT_MISMATCHED} some verdict "
+        f"does not (refuted where holds was expected, error, unconfirmed, ...); {EXIT_USAGE} a usage or loading error; "
+        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level",
+    )
     p.add_argument(
         "--impl",
         metavar="PKG.MOD:ATTR",
@@ -323,7 +366,7 @@ def main(argv=None) -> int:
         return args.func(args)
     except (ImportError, AttributeError, TypeError, ValueError, KeyError) as exc:
         print(f"lossproof: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

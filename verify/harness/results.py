@@ -18,11 +18,22 @@ Schema ``lossproof.results/1``::
          "implementation": name,
          "matches": bool,
          "evidence": {verdict, summary, examples, worst_error, tolerance, quantity,
-                      counterexample, found_by_search, high_precision,
+                      counterexample, found_by_search, construction, high_precision,
                       measurements, figures, notes, duration_s}}
       ],
-      "summary": {"total", "matched", "mismatched", "skipped", "errors"}
+      "summary": {"total", "matched", "mismatched", "skipped", "errors", "unconfirmed", "inconclusive"}
     }
+
+The summary counts each result once under ``matched`` (the computed
+verdict is the expected one), ``skipped``, ``inconclusive`` (a statistical
+test whose data neither support nor reject the statement at its stated
+level: not a match, and not a failure either; a claim never *expects*
+``inconclusive``) or ``mismatched`` (every other verdict that differs from
+the expectation); ``errors`` and ``unconfirmed`` (a violation the
+high-precision re-check could neither confirm nor dismiss) are the
+mismatches of those two kinds, counted again on their own. Documents
+written before ``unconfirmed`` and ``inconclusive`` existed have neither
+key; readers take them as 0.
 
 ``selection`` says which claims the run covered; the report warns on its
 first page when ``partial`` is true. Documents written before it existed
@@ -42,9 +53,22 @@ import numpy as np
 
 import impls
 
-from .claims import ERROR, SKIPPED, ClaimResult, _jsonable
+from .claims import ERROR, INCONCLUSIVE, SKIPPED, UNCONFIRMED, ClaimResult, _jsonable
 
 SCHEMA = "lossproof.results/1"
+
+# What each verdict a result can carry means, in one sentence (the CLI and the report quote these).
+VERDICT_MEANING = {
+    "holds": "the statement held on every example (or the test supports it at its stated level)",
+    "refuted": "a counterexample was found and confirmed (or the test rejects the statement at its stated level)",
+    "holds-under": "the statement holds under the hypothesis the source left out and is refuted without it",
+    "skipped": "the implementation lacks what the claim needs; nothing was checked",
+    "error": "the check itself broke (or found no valid example); it fails the run",
+    UNCONFIRMED: ("a violation was measured but the high-precision re-check could neither confirm nor dismiss it; "
+                  "it fails the run, and never counts as holds"),
+    INCONCLUSIVE: ("the statistical test's data neither support nor reject the statement at its stated level; "
+                   "not a match, and not a failure of the implementation: more data (splits, runs) could decide it"),
+}
 
 
 def environment() -> dict:
@@ -119,15 +143,19 @@ def describe_impl(ce) -> dict:
 
 
 def summarize(results: list[ClaimResult]) -> dict:
-    skipped = sum(r.evidence.verdict == SKIPPED for r in results)
-    errors = sum(r.evidence.verdict == ERROR for r in results)
+    """The counts of the module docstring: matched + mismatched + skipped + inconclusive == total."""
+    verdicts = [r.evidence.verdict for r in results]
     matched = sum(r.matches for r in results)
+    skipped = verdicts.count(SKIPPED)
+    inconclusive = sum(v == INCONCLUSIVE and not r.matches for v, r in zip(verdicts, results))
     return {
         "total": len(results),
         "matched": matched,
-        "mismatched": len(results) - matched - skipped,
+        "mismatched": len(results) - matched - skipped - inconclusive,
         "skipped": skipped,
-        "errors": errors,
+        "errors": verdicts.count(ERROR),
+        "unconfirmed": verdicts.count(UNCONFIRMED),
+        "inconclusive": inconclusive,
     }
 
 

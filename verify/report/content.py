@@ -22,7 +22,11 @@ SOURCES = OrderedDict(
         ("impl", "Implementations: properties every correct implementation has"),
     ]
 )
-VERDICT_ORDER = ("holds", "refuted", "holds-under", "skipped", "error")
+VERDICT_ORDER = ("holds", "refuted", "holds-under", "unconfirmed", "inconclusive", "skipped", "error")
+# The two verdicts the report explains on its first page (their meaning is the results document's vocabulary).
+EXPLAINED_VERDICTS = ("unconfirmed", "inconclusive")
+# A claim's verdict over several implementations: the worst one, in this order (a failure beats a non-decision).
+_SEVERITY = {"holds": 0, "skipped": 0, "holds-under": 1, "refuted": 1, "inconclusive": 2, "unconfirmed": 3, "error": 3}
 
 
 def section_of(claim_id: str) -> str:
@@ -60,9 +64,9 @@ class Section:
     def counts(self) -> Counter:
         seen = {}
         for r in self.rows:  # one verdict per claim (implementation claims: the worst over implementations)
-            current = seen.get(r.id)
-            if current is None or (current == "holds" and r.evidence["verdict"] != "holds"):
-                seen[r.id] = r.evidence["verdict"]
+            current, verdict = seen.get(r.id), r.evidence["verdict"]
+            if current is None or (current == "holds" and verdict != "holds") or _SEVERITY.get(verdict, 3) > _SEVERITY.get(current, 3):
+                seen[r.id] = verdict
         return Counter(seen.values())
 
     @property
@@ -75,7 +79,20 @@ class Section:
 
     @property
     def mismatches(self) -> list:
-        return [r for r in self.rows if not r.matches and r.evidence["verdict"] != "skipped"]
+        """Rows whose verdict differs from the expectation: failures, not the skipped or inconclusive ones."""
+        return [r for r in self.rows if row_class(r) == "mismatch"]
+
+    @property
+    def inconclusive(self) -> list:
+        return [r for r in self.rows if row_class(r) == "inconclusive"]
+
+
+def row_class(row: Row) -> str:
+    """How a result row is marked: '' (matches, or skipped), 'inconclusive' (neither a match nor a failure), 'mismatch'."""
+    verdict = row.evidence["verdict"]
+    if row.matches or verdict == "skipped":
+        return ""
+    return "inconclusive" if verdict == "inconclusive" else "mismatch"
 
 
 @dataclass
@@ -154,12 +171,45 @@ def compact_json(value, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def is_constructed(ev: dict) -> bool:
+    """A counterexample that was built (``found_by_search`` False), which the report labels 'constructed counterexample'."""
+    return ev.get("counterexample") is not None and ev.get("found_by_search") is False
+
+
+def counterexample_origin(ev: dict) -> str:
+    """How the counterexample came about: 'found by search, ...' or 'constructed counterexample: <how>'."""
+    if ev.get("found_by_search"):
+        return "found by search, shrunk by Hypothesis"
+    how = ev.get("construction") or "built, not searched for"
+    return f"constructed counterexample: {how}"
+
+
+def recheck_text(ev: dict) -> str:
+    """What the high-precision re-check of the counterexample said (empty when there was none)."""
+    hp = ev.get("high_precision") or {}
+    if not hp:
+        return ""
+    method = hp.get("method", "high precision")
+    if hp.get("confirmed") is True:
+        return f"confirmed with {method}"
+    if hp.get("confirmed") is False:
+        return f"dismissed by {method} (a rounding artifact)"
+    return f"unconfirmed: {method} could neither confirm nor dismiss it" + (f" ({hp['finding']})" if hp.get("finding") else "")
+
+
+def verdict_legend(results: dict) -> list[tuple[str, str]]:
+    """(verdict, meaning) for each of EXPLAINED_VERDICTS that occurs in the results, for the first page."""
+    from ..harness.results import VERDICT_MEANING
+
+    seen = {item["evidence"]["verdict"] for item in results.get("results", [])}
+    return [(v, VERDICT_MEANING[v]) for v in EXPLAINED_VERDICTS if v in seen]
+
+
 def evidence_text(ev: dict) -> str:
-    """One paragraph of evidence: examples, worst error vs tolerance, counterexample and its confirmation."""
+    """One paragraph of evidence: examples, worst error vs tolerance, counterexample, how it was found and re-checked."""
     parts = [ev.get("summary", "")]
     if ev.get("counterexample") is not None:
-        hp = ev.get("high_precision") or {}
-        how = "found by search, shrunk by Hypothesis" if ev.get("found_by_search") else "constructed"
-        confirmed = f"; confirmed with {hp.get('method')}" if hp.get("confirmed") else ""
-        parts.append(f"Minimal counterexample ({how}{confirmed}): {compact_json(ev['counterexample'])}")
+        recheck = recheck_text(ev)
+        how = counterexample_origin(ev) + (f"; {recheck}" if recheck else "")
+        parts.append(f"Minimal counterexample ({how}): {compact_json(ev['counterexample'])}")
     return " ".join(p for p in parts if p)

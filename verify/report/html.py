@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from .content import Report, compact_json, evidence_text, format_error, partial_notice, verdict_line
+from .content import (Report, compact_json, evidence_text, format_error, is_constructed, partial_notice, row_class,
+                      verdict_legend, verdict_line)
 from .figures import render_png
 
 CSS = """
@@ -18,13 +19,24 @@ th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .v-holds { color: #176f2c; font-weight: 600; } .v-refuted { color: #b3261e; font-weight: 600; }
 .v-holds-under { color: #8a5a00; font-weight: 600; } .v-skipped, .v-error { color: #666; font-weight: 600; }
-.mismatch { background: #fde8e8; }
+.v-unconfirmed { color: #8e1b6f; font-weight: 600; } .v-inconclusive { color: #2f5f8a; font-weight: 600; }
+.mismatch { background: #fde8e8; } .inconclusive { background: #e8f0fa; }
+.constructed { font-size: 0.8em; background: #fff1d6; padding: 0 4px; border-radius: 3px; font-weight: 600; }
 .meta { color: #555; font-size: 0.9em; }
 code, .cx { font-family: SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em; word-break: break-all; }
 figure { margin: 1.2em 0; text-align: center; } figure img { max-width: 100%; }
 figcaption { font-size: 0.85em; color: #444; }
 .tag { font-size: 0.8em; background: #eef; padding: 0 4px; border-radius: 3px; }
 """
+
+
+# The verdict columns of the summary table, in order.
+SUMMARY_VERDICTS = ("holds", "refuted", "holds-under", "unconfirmed", "inconclusive")
+
+
+def _constructed(ev: dict) -> str:
+    """The 'constructed counterexample' label, for a counterexample that was built rather than found by search."""
+    return "<span class='constructed'>constructed counterexample</span> " if is_constructed(ev) else ""
 
 
 def _verdict(v: str) -> str:
@@ -42,19 +54,23 @@ def _summary(report: Report) -> str:
         c = s.counts()
         rows.append(
             f"<tr><td><a href='#{s.key}'>{escape(s.title)}</a></td><td class='num'>{len(s.claim_ids)}</td>"
-            + "".join(f"<td class='num'>{c.get(v, 0)}</td>" for v in ("holds", "refuted", "holds-under"))
+            + "".join(f"<td class='num'>{c.get(v, 0)}</td>" for v in SUMMARY_VERDICTS)
             + f"<td class='num'>{len(s.reconstructed)}</td><td class='num'>{len(s.mismatches)}</td></tr>"
         )
     total = report.results.get("summary", {})
     notice = partial_notice(report.results)
+    legend = "".join(f"<li>{_verdict(v)}: {escape(meaning)}.</li>" for v, meaning in verdict_legend(report.results))
     return (
         "<h2 id='summary'>Summary</h2>"
         + (f"<p class='partial'><b>{escape(notice)}</b></p>" if notice else "")
         +
         f"<p>{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
-        f"{total.get('mismatched', 0)} mismatched, {total.get('skipped', 0)} skipped. A refuted claim is a result: "
+        f"{total.get('mismatched', 0)} mismatched, {total.get('inconclusive', 0)} inconclusive, "
+        f"{total.get('skipped', 0)} skipped. A refuted claim is a result: "
         "the harness found, shrank and confirmed the counterexample the catalog predicts.</p>"
-        "<table><tr><th>source</th><th>claims</th><th>hold</th><th>refuted</th><th>hold only under an added hypothesis</th>"
+        + (f"<ul class='legend'>{legend}</ul>" if legend else "")
+        + "<table><tr><th>source</th><th>claims</th><th>hold</th><th>refuted</th><th>hold only under an added hypothesis</th>"
+        "<th>unconfirmed (fails)</th><th>inconclusive</th>"
         "<th>reconstructed forms</th><th>verdict ≠ expected</th></tr>" + "".join(rows) + "</table>"
     )
 
@@ -71,12 +87,12 @@ def _claim_table(section) -> str:
         hyp = "; ".join(c.get("hypotheses") or []) or "none"
         added = f"<br><b>Hypothesis the source left out:</b> {escape(c['missing_hypothesis'])}" if c.get("missing_hypothesis") else ""
         rows.append(
-            f"<tr id='{escape(r.id)}' class='{'' if r.matches or ev['verdict'] == 'skipped' else 'mismatch'}'>"
+            f"<tr id='{escape(r.id)}' class='{row_class(r)}'>"
             f"<td><code>{escape(r.id)}</code><br>{escape(c['title'])}{tags}<br><span class='meta'>{escape(c['source'].get('where') or '')}</span></td>"
             f"<td>{escape(c['statement'])}<br><span class='meta'><b>Hypotheses:</b> {escape(hyp)}{added}</span></td>"
             f"<td>{_verdict(c['expected'])}</td><td>{_verdict(ev['verdict'])}</td>"
             f"<td class='num'>{ev.get('examples', 0)}</td><td class='num'>{escape(format_error(ev))}</td>"
-            f"<td>{escape(evidence_text(ev))}</td></tr>"
+            f"<td>{_constructed(ev)}{escape(evidence_text(ev))}</td></tr>"
         )
     return head + "".join(rows) + "</table>"
 
@@ -96,7 +112,7 @@ def _impl_matrix(section) -> str:
                 continue
             err = format_error(r.evidence)
             cells.append(
-                f"<td class='{'' if r.matches or r.evidence['verdict'] == 'skipped' else 'mismatch'}'>{_verdict(r.evidence['verdict'])}"
+                f"<td class='{row_class(r)}'>{_verdict(r.evidence['verdict'])}"
                 f"<br><span class='meta'>{r.evidence.get('examples', 0)} ex. {escape(err)}</span></td>"
             )
         rows.append(
@@ -104,8 +120,9 @@ def _impl_matrix(section) -> str:
             f"<br><span class='meta'>{escape(any_row.claim['statement'])}</span></td>" + "".join(cells) + "</tr>"
         )
     out = head + "".join(rows) + "</table>"
-    for r in section.mismatches:
-        out += f"<p class='mismatch'><b>{escape(r.id)} [{escape(r.implementation)}]</b>: {escape(evidence_text(r.evidence))}</p>"
+    for r in section.mismatches + section.inconclusive:
+        out += (f"<p class='{row_class(r)}'><b>{escape(r.id)} [{escape(r.implementation)}]</b> {_verdict(r.evidence['verdict'])}: "
+                f"{_constructed(r.evidence)}{escape(evidence_text(r.evidence))}</p>")
     return out
 
 

@@ -11,10 +11,12 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .content import Report, compact_json, evidence_text, format_error, partial_notice, verdict_line
+from .content import (Report, compact_json, evidence_text, format_error, is_constructed, partial_notice, verdict_legend,
+                      verdict_line)
 from .figures import render_png
 
-VERDICT_COLOURS = {"holds": "#176f2c", "refuted": "#b3261e", "holds-under": "#8a5a00", "skipped": "#666666", "error": "#666666"}
+VERDICT_COLOURS = {"holds": "#176f2c", "refuted": "#b3261e", "holds-under": "#8a5a00", "unconfirmed": "#8e1b6f",
+                   "inconclusive": "#2f5f8a", "skipped": "#666666", "error": "#666666"}
 
 _base = getSampleStyleSheet()
 STYLES = {
@@ -52,6 +54,15 @@ def P(text: str, style: str = "cell") -> Paragraph:
     return Paragraph(text, STYLES[style])
 
 
+def constructed(ev: dict) -> str:
+    """The 'constructed counterexample' label (ReportLab markup) for a counterexample built rather than searched for."""
+    return "<font color='#8a5a00'><b>[constructed counterexample]</b></font> " if is_constructed(ev) else ""
+
+
+def evidence(ev: dict) -> Paragraph:
+    return P(constructed(ev) + escape(evidence_text(ev)))
+
+
 def verdict(v: str) -> Paragraph:
     return P(f"<font color='{VERDICT_COLOURS.get(v, '#000000')}'><b>{escape(v)}</b></font>")
 
@@ -69,20 +80,27 @@ def table(rows, widths) -> Table:
 
 
 def summary(report: Report, width):
-    rows = [[P(h) for h in ("source", "claims", "hold", "refuted", "hold under an added hypothesis", "reconstructed", "verdict ≠ expected")]]
+    rows = [[P(h) for h in ("source", "claims", "hold", "refuted", "hold under an added hypothesis", "unconfirmed (fails)",
+                            "inconclusive", "reconstructed", "verdict ≠ expected")]]
     for s in report.sections:
         c = s.counts()
         rows.append([P(escape(s.title)), *(P(str(v)) for v in (len(s.claim_ids), c.get("holds", 0), c.get("refuted", 0),
-                                                                   c.get("holds-under", 0), len(s.reconstructed), len(s.mismatches)))])
+                                                                   c.get("holds-under", 0), c.get("unconfirmed", 0),
+                                                                   c.get("inconclusive", 0), len(s.reconstructed),
+                                                                   len(s.mismatches)))])
     total = report.results.get("summary", {})
     notice = partial_notice(report.results)
+    legend = [P(f"<font color='{VERDICT_COLOURS[v]}'><b>{escape(v)}</b></font>: {escape(meaning)}.", "body")
+              for v, meaning in verdict_legend(report.results)]
     return [
         P("Summary", "h1"),
         *([P(f"<b>{escape(notice)}</b>", "body")] if notice else []),
         P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
-          f"{total.get('mismatched', 0)} mismatched, {total.get('skipped', 0)} skipped.", "body"),
+          f"{total.get('mismatched', 0)} mismatched, {total.get('inconclusive', 0)} inconclusive, "
+          f"{total.get('skipped', 0)} skipped.", "body"),
+        *legend,
         Spacer(1, 4),
-        table(rows, [width * f for f in (0.4, 0.08, 0.08, 0.09, 0.15, 0.1, 0.1)]),
+        table(rows, [width * f for f in (0.32, 0.07, 0.07, 0.07, 0.12, 0.09, 0.09, 0.08, 0.09)]),
     ]
 
 
@@ -97,7 +115,7 @@ def claim_rows(section, width):
             P(f"<b>{escape(r.id)}</b><br/>{escape(c['title'])}{rec}"),
             P(f"{escape(c['statement'])}<br/><b>Hypotheses:</b> {hyp}{added}"),
             verdict(c["expected"]), verdict(ev["verdict"]), P(str(ev.get("examples", 0))), P(escape(format_error(ev))),
-            P(escape(evidence_text(ev))),
+            evidence(ev),
         ])
     return table(rows, [width * f for f in (0.14, 0.27, 0.07, 0.07, 0.06, 0.1, 0.29)])
 
@@ -112,7 +130,7 @@ def impl_rows(section, width):
         for i in impls:
             r = by.get((cid, i))
             cells.append(P("") if r is None else P(
-                f"<font color='{VERDICT_COLOURS.get(r.evidence['verdict'])}'><b>{escape(r.evidence['verdict'])}</b></font>"
+                f"<font color='{VERDICT_COLOURS.get(r.evidence['verdict'], '#000000')}'><b>{escape(r.evidence['verdict'])}</b></font>"
                 f"<br/>{r.evidence.get('examples', 0)} ex. {escape(format_error(r.evidence))}"))
         rows.append([P(f"<b>{escape(cid)}</b><br/>{escape(first.claim['statement'])}"), *cells])
     first_w = 0.46 if impls else 1.0
@@ -134,8 +152,10 @@ def render(report: Report, bench_figures=(), bench_tables=()) -> bytes:
     for s in report.sections:
         story += [PageBreak(), P(escape(s.title), "h1"), P(escape(verdict_line(s.counts())) + ".", "body"), Spacer(1, 4)]
         story.append(impl_rows(s, width) if s.key == "impl" else claim_rows(s, width))
-        for r in s.mismatches if s.key == "impl" else []:
-            story.append(P(f"<b>{escape(r.id)} [{escape(r.implementation)}]</b>: {escape(evidence_text(r.evidence))}", "body"))
+        for r in s.mismatches + s.inconclusive if s.key == "impl" else []:
+            v = r.evidence["verdict"]
+            story.append(P(f"<b>{escape(r.id)} [{escape(r.implementation)}]</b> <font color='{VERDICT_COLOURS.get(v, '#000000')}'>"
+                           f"<b>{escape(v)}</b></font>: {constructed(r.evidence)}{escape(evidence_text(r.evidence))}", "body"))
         story += [figure(f.spec, f.caption, fig_width) for f in s.figures]
     story += [PageBreak(), P("Benchmarks", "h1")]
     if report.bench is None:

@@ -124,15 +124,15 @@ def omega_changes(runs: dict) -> dict:
                    for k, r in runs.items() if r.changes], yscale="log")
 
 
-def paired_difference(by: dict, seeds: int, k: float) -> dict:
-    """B5: the candidate - LGL held-out accuracy difference per dataset, with +-k standard errors."""
+def paired_difference(by: dict, seeds: int, k: float, interval: str = "SE") -> dict:
+    """B5: the candidate - LGL held-out accuracy difference per dataset, with +-k ``by[n]["se"]`` (``interval`` says which)."""
     names = list(by)
     x = list(range(len(names)))
-    fig = figure(f"Held-out accuracy, candidate (gamma 1) - LGL, paired over {seeds} splits (+-{k:g} SE)",
+    fig = figure(f"Held-out accuracy, candidate (gamma 1) - LGL, paired over {seeds} splits (+-{k:.3g} {interval})",
                  "dataset (" + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + ")", "accuracy difference",
                  [styled(series("candidate - LGL (mean)", x, [by[n]["mean"] for n in names]), "o"),
-                  styled(series(f"mean - {k:g} SE", x, [by[n]["mean"] - k * by[n]["se"] for n in names]), "v--"),
-                  styled(series(f"mean + {k:g} SE", x, [by[n]["mean"] + k * by[n]["se"] for n in names]), "^--")])
+                  styled(series(f"mean - {k:.3g} SE", x, [by[n]["mean"] - k * by[n]["se"] for n in names]), "v--"),
+                  styled(series(f"mean + {k:.3g} SE", x, [by[n]["mean"] + k * by[n]["se"] for n in names]), "^--")])
     return {**fig, "hlines": [{"y": 0.0, "label": "no difference"}]}
 
 

@@ -168,19 +168,49 @@ def mp_structure(x, A, b) -> tuple[mpmath.mpf, list]:
     return split, sv
 
 
+def mp_sqrt_psd(H) -> tuple[mpmath.matrix, mpmath.matrix]:
+    """``(S, S^-1)`` with ``S = H^1/2`` of a symmetric positive definite 50-digit matrix, by mpmath's Jacobi eigensolver."""
+    with precision.workdps():
+        vals, vecs = mpmath.eigsy(mpmath.matrix(np.asarray(H).tolist()))
+        S = vecs * mpmath.diag([mpmath.sqrt(v) for v in vals]) * vecs.T
+        S_i = vecs * mpmath.diag([1 / mpmath.sqrt(v) for v in vals]) * vecs.T
+    return S, S_i
+
+
 def mp_step_contraction_limit(H, E) -> tuple[mpmath.mpf, mpmath.mpf]:
     """``(||S^-1 E (I + E)^-1 S||, ||E||)`` in 50 digits, S = H^1/2 (H a 50-digit matrix): C9's limit r_t -> 0."""
     d = len(E)
+    S, S_i = mp_sqrt_psd(H)
     with precision.workdps():
-        Hm = mpmath.matrix(H.tolist())
-        vals, vecs = mpmath.eigsy(Hm)
-        S = vecs * mpmath.diag([mpmath.sqrt(v) for v in vals]) * vecs.T
-        S_i = vecs * mpmath.diag([1 / mpmath.sqrt(v) for v in vals]) * vecs.T
         Em = mpmath.matrix([[_mp(v) for v in row] for row in E])
         T = S_i * Em * (mpmath.eye(d) + Em) ** -1 * S
         value = mp_spectral_norm(np.array(T.tolist(), dtype=object))
         eps_exact = mp_spectral_norm(E)
     return value, eps_exact
+
+
+def mp_one_step(x0, A, b, w, E, x_star) -> dict:
+    """C9's one approximate Newton step in 50 digits, the same quantity as ``experiments.one_step``.
+
+    From the float point ``x0`` (converted exactly): ``H = Hess L(x0)`` by the
+    entrywise form (``mp_hessian``), ``S = H^1/2``, ``H~ = S (I + E) S``, the
+    gradient by mpmath's differentiation of the 50-digit loss
+    (``mp_numeric_gradient``), ``x1 = x0 - H~^-1 grad``; then the distances to
+    the float ``x_star`` in the 2-norm (``r0, r1``) and in H(x0)'s norm
+    (``h0, h1``), and ``||S||``, all as mpf.
+    """
+    d = len(x0)
+    S, _ = mp_sqrt_psd(mp_hessian(x0, A, b, w))
+    g = mp_numeric_gradient(x0, A, b, w)
+    with precision.workdps():
+        Em = mpmath.matrix([[_mp(v) for v in row] for row in E])
+        H_tilde = S * (mpmath.eye(d) + Em) * S
+        x = mpmath.matrix([_mp(v) for v in x0])
+        x1 = x - mpmath.lu_solve(H_tilde, mpmath.matrix(list(g)))
+        star = mpmath.matrix([_mp(v) for v in x_star])
+        e0, e1 = x - star, x1 - star
+        return {"r0": mpmath.norm(e0), "r1": mpmath.norm(e1), "h0": mpmath.norm(S * e0), "h1": mpmath.norm(S * e1),
+                "norm S": mp_spectral_norm(np.array(S.tolist(), dtype=object))}
 
 
 def mp_alpha_at_minus_omega() -> mpmath.mpf:
