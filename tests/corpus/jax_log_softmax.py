@@ -15,9 +15,13 @@ declares three ``shapes``, so each jit-compiled function compiles at most
 three times per process instead of once per drawn shape. Soft targets.
 Classification (read and compared with the 50-digit reference in float32,
 ``reference.py``): correct.
-Measured: the whole implementation-claim run (quick profile, derandomized, as
-``tests/test_corpus.py`` runs it) takes about 8 s on this machine's CPU, 6
-compilations in all (see tests/corpus/README.md).
+Measured (2-core CPU machine shared with other work): the whole
+implementation-claim run (quick profile, derandomized, as
+``tests/test_corpus.py`` runs it) took 3.8 s to 11.5 s in a fresh process
+(7.6 s to 16.3 s with importing JAX), well under the 60 s goal, with 9
+compilations in all (``_cache_size()`` 3 for each of probs, loss and grad:
+one per declared shape). 300 random examples per claim: 40 s, still 9
+compilations, no claim rejects it.
 """
 
 import numpy as np

