@@ -32,6 +32,10 @@ MODULES = (
     "grad_missing_one_over_n",
     "zeroes_last_column",
     "loss_grad_missing_one_over_n",
+    "jax_log_softmax",
+    "optax_softmax_cross_entropy",
+    "torch_cross_entropy",
+    "torch_cross_entropy_probs",
 )
 
 

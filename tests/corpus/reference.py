@@ -5,7 +5,10 @@ battery (N up to 6, entries of X of ordinary size, logits scaled to |z| of
 1e-2, 1 and 30, plus one large-logit case at |z| = 1e3), compares ``loss``,
 ``grad`` and ``loss_grad`` with ``verify.numerics.precision`` evaluated in 50
 digits, and checks that no method changed its arguments. An exception or a
-non-finite result counts as a wrong value. The result is the set of
+non-finite result counts as a wrong value. An implementation that computes in
+float32 only (JAX without 64-bit mode) gets the battery cast to float32, the
+definition evaluated at the cast inputs, and the rounding bound in float32's
+eps. The result is the set of
 quantities found wrong; ``tests/test_corpus.py`` asserts that it equals what
 each module declares, so the declared labels are measured, not typed in.
 """
@@ -19,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 import impls
+from verify.catalog.implementation import working_dtype
 from verify.numerics import precision
 
-EPS = np.finfo(np.float64).eps
 # Rounding bound, in units of eps * (magnitude of the computation), for one
-# value of the definition computed in float64: the logits are D-term dot
+# value of the definition computed in the case's dtype: the logits are D-term dot
 # products (D roundings), logsumexp and y.z add K terms, the mean adds N, and
 # a few more operations (shift, log, exp, division) add a handful. The
 # magnitude is 1 + the largest |x_i| |w_k| sum (the size of a logit before
@@ -55,14 +58,14 @@ class Case:
         return D + self.W.shape[1] + N + 4
 
     def loss_tolerance(self) -> float:
-        return SLACK * EPS * self.rounding_terms() * self.magnitude
+        return SLACK * float(np.finfo(self.W.dtype).eps) * self.rounding_terms() * self.magnitude
 
     def grad_tolerance(self) -> float:
         # grad = X^T (P - Y) / N: the error of P (absolute, at most the loss's) times max |x|.
         return self.loss_tolerance() * max(1.0, float(np.abs(self.X).max()))
 
 
-def _case(rng, N, D, K, scale, soft, label) -> Case:
+def _case(rng, N, D, K, scale, soft, label, dtype) -> Case:
     X = rng.standard_normal((N, D))
     W = rng.standard_normal((D, K))
     largest = np.abs(X @ W).max()
@@ -73,23 +76,25 @@ def _case(rng, N, D, K, scale, soft, label) -> Case:
         Y = rng.dirichlet(np.ones(K), size=N)
     else:
         Y = np.eye(K)[rng.integers(0, K, size=N)]
-    return Case(label, W, X, Y)
+    return Case(label, W.astype(dtype), X.astype(dtype), Y.astype(dtype))
 
 
-def battery(targets: str = "soft") -> list[Case]:
-    """The fixed battery: one-hot cases, soft ones too where the adapter accepts them, and one large-logit case."""
+def battery(targets: str = "soft", dtype=np.float64) -> list[Case]:
+    """The fixed battery in ``dtype``: one-hot cases, soft ones too where the adapter accepts them, and one large-logit case."""
     if targets not in impls.softmax._protocol.TARGETS:
         raise ValueError(f"targets: must be one of {impls.softmax._protocol.TARGETS}, got {targets!r}")
+    if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype: must be float32 or float64, got {np.dtype(dtype)}")
     rng = np.random.default_rng(SEED)
     kinds = ("one-hot", "soft") if targets == "soft" else ("one-hot",)
     cases = [
-        _case(rng, N, D, K, scale, kind == "soft", f"{kind} N={N} D={D} K={K} |z|={scale:g}")
+        _case(rng, N, D, K, scale, kind == "soft", f"{kind} N={N} D={D} K={K} |z|={scale:g}", dtype)
         for kind in kinds
         for N, D, K in SHAPES
         for scale in ORDINARY_LOGIT_SCALES
     ]
     N, D, K = LARGE_LOGIT_SHAPE
-    cases.append(_case(rng, N, D, K, LARGE_LOGIT_SCALE, False, f"large-logit one-hot N={N} D={D} K={K} |z|=1e3"))
+    cases.append(_case(rng, N, D, K, LARGE_LOGIT_SCALE, False, f"large-logit one-hot N={N} D={D} K={K} |z|=1e3", dtype))
     return cases
 
 
@@ -126,7 +131,7 @@ def classify(impl) -> dict[str, str]:
     """The quantities ``impl`` gets wrong on the battery, each with the first case that shows it ({} when correct)."""
     found: dict[str, str] = {}
     targets = impls.capabilities_of(impl).targets
-    for case in battery(targets):
+    for case in battery(targets, working_dtype(impl)):
         true_loss = float(precision.cross_entropy(case.W, case.X, case.Y))
         true_grad = precision.as_float(precision.gradient(case.W, case.X, case.Y))
         lt, gt = case.loss_tolerance(), case.grad_tolerance()
