@@ -113,5 +113,12 @@ def test_overflow_beyond_the_domain_is_a_robustness_finding_not_a_rejection():
     naive = run_claim(claim, CheckContext(impl=_module("cs231n_naive_loops").Impl(), settings=ci))
     assert naive.evidence.verdict == "refuted", naive.failure_message()
     assert "overflow" in naive.evidence.summary
+    # Reported as such: counted apart from the mismatches (so lossproof check exits 0 on it), and labelled.
+    from verify.harness.claims import failure_report
+    from verify.harness.results import summarize
+
+    counts = summarize([naive])
+    assert counts["robustness"] == 1 and counts["mismatched"] == 0
+    assert failure_report([naive])[0].startswith("robustness finding")
     guarded = run_claim(claim, CheckContext(impl=_module("sklearn_linear_model_loss").Impl(), settings=ci))
     assert guarded.evidence.verdict == "holds", guarded.failure_message()

@@ -70,8 +70,9 @@ EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not
 
 
 def status_of(result) -> str:
-    """The last column of the table: ok, skipped, INCONCLUSIVE, UNCONFIRMED or MISMATCH."""
+    """The last column of the table: ok, skipped, INCONCLUSIVE, UNCONFIRMED, ROBUSTNESS or MISMATCH."""
     from .harness.claims import INCONCLUSIVE, SKIPPED, UNCONFIRMED
+    from .harness.results import is_robustness_finding
 
     verdict = result.evidence.verdict
     if result.matches:
@@ -82,7 +83,7 @@ def status_of(result) -> str:
         return "INCONCLUSIVE"
     if verdict == UNCONFIRMED:
         return "UNCONFIRMED"
-    return "MISMATCH"
+    return "ROBUSTNESS" if is_robustness_finding(result) else "MISMATCH"
 
 
 def exit_status(summary: dict) -> int:
@@ -97,7 +98,10 @@ def summary_line(s: dict) -> str:
     kinds = [f"{s[k]} {k}" for k in ("unconfirmed", "errors") if s.get(k)]
     mismatched = f"{s['mismatched']} mismatched" + (f" ({', '.join(kinds)})" if kinds else "")
     inconclusive = f", {s['inconclusive']} inconclusive" if s.get("inconclusive") else ""
-    return f"{s['matched']} of {s['total']} verdicts match their expectation; {mismatched}{inconclusive}, {s['skipped']} skipped."
+    robustness = (f", {s['robustness']} robustness finding{'s' if s['robustness'] > 1 else ''} (beyond the input domain)"
+                  if s.get("robustness") else "")
+    return (f"{s['matched']} of {s['total']} verdicts match their expectation; {mismatched}{inconclusive}{robustness}, "
+            f"{s['skipped']} skipped.")
 
 
 def print_table(results, stream=sys.stdout) -> None:

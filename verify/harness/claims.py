@@ -260,9 +260,12 @@ def failure_report(results) -> list[str]:
     A counterexample that makes several claims of one implementation fail (a
     loss that raises fails every claim that calls it) is shown once, before
     the claims it fails, largest group first; then every other failing claim,
-    in the order given.
+    in the order given; last, the robustness findings (a robustness claim
+    that does not hold), labelled as such.
     """
-    failing = [r for r in results if not r.matches and r.evidence.verdict != SKIPPED]
+    findings = [r for r in results if not r.matches and r.claim.kind == "robustness"
+                and r.evidence.verdict in (HOLDS, REFUTED, HOLDS_UNDER)]
+    failing = [r for r in results if not r.matches and r.evidence.verdict != SKIPPED and all(r is not f for f in findings)]
     groups: dict[tuple, list[ClaimResult]] = {}
     for r in failing:
         if r.evidence.counterexample is not None:
@@ -277,6 +280,8 @@ def failure_report(results) -> list[str]:
         messages += [r.failure_message(counterexample=False) for r in group]
         shown.update(id(r) for r in group)
     messages += [r.failure_message() for r in failing if id(r) not in shown]
+    messages += ["robustness finding (inputs beyond the domain users have; not a failure): " + r.failure_message()
+                 for r in findings]
     return messages
 
 

@@ -21,7 +21,7 @@ Schema ``lossproof.results/1``::
                       counterexample, found_by_search, construction, high_precision,
                       measurements, figures, notes, duration_s}}
       ],
-      "summary": {"total", "matched", "mismatched", "skipped", "errors", "unconfirmed", "inconclusive"}
+      "summary": {"total", "matched", "mismatched", "skipped", "errors", "unconfirmed", "inconclusive", "robustness"}
     }
 
 The summary counts each result once under ``matched`` (the computed
@@ -31,7 +31,10 @@ level: not a match, and not a failure either; a claim never *expects*
 ``inconclusive``) or ``mismatched`` (every other verdict that differs from
 the expectation); ``errors`` and ``unconfirmed`` (a violation the
 high-precision re-check could neither confirm nor dismiss) are the
-mismatches of those two kinds, counted again on their own. Documents
+mismatches of those two kinds, counted again on their own. ``robustness``
+counts the robustness claims (``kind = "robustness"``: inputs beyond the
+domain users have, ``impl.domain_edge``) that do not hold: findings, reported
+apart, neither matches nor mismatches. Documents
 written before ``unconfirmed`` and ``inconclusive`` existed have neither
 key; readers take them as 0.
 
@@ -143,20 +146,28 @@ def describe_impl(ce) -> dict:
 
 
 def summarize(results: list[ClaimResult]) -> dict:
-    """The counts of the module docstring: matched + mismatched + skipped + inconclusive == total."""
+    """The counts of the module docstring: matched + mismatched + skipped + inconclusive + robustness == total."""
     verdicts = [r.evidence.verdict for r in results]
     matched = sum(r.matches for r in results)
     skipped = verdicts.count(SKIPPED)
     inconclusive = sum(v == INCONCLUSIVE and not r.matches for v, r in zip(verdicts, results))
+    robustness = sum(is_robustness_finding(r) for r in results)
     return {
         "total": len(results),
         "matched": matched,
-        "mismatched": len(results) - matched - skipped - inconclusive,
+        "mismatched": len(results) - matched - skipped - inconclusive - robustness,
         "skipped": skipped,
         "errors": verdicts.count(ERROR),
         "unconfirmed": verdicts.count(UNCONFIRMED),
         "inconclusive": inconclusive,
+        "robustness": robustness,
     }
+
+
+def is_robustness_finding(r: ClaimResult) -> bool:
+    """A robustness claim (inputs beyond the domain users have) that does not hold: a finding, not a failure."""
+    return (r.claim.kind == "robustness" and not r.matches
+            and r.evidence.verdict not in (SKIPPED, INCONCLUSIVE, ERROR, UNCONFIRMED))
 
 
 def selection(patterns=(), math_claims: bool = True, user_implementations: bool = False) -> dict:

@@ -86,13 +86,20 @@ class Section:
     def inconclusive(self) -> list:
         return [r for r in self.rows if row_class(r) == "inconclusive"]
 
+    @property
+    def robustness(self) -> list:
+        return [r for r in self.rows if row_class(r) == "robustness"]
+
 
 def row_class(row: Row) -> str:
-    """How a result row is marked: '' (matches, or skipped), 'inconclusive' (neither a match nor a failure), 'mismatch'."""
+    """How a result row is marked: '' (matches, or skipped), 'inconclusive' (neither a match nor a failure),
+    'robustness' (a robustness claim that does not hold: a finding beyond the input domain), 'mismatch'."""
     verdict = row.evidence["verdict"]
     if row.matches or verdict == "skipped":
         return ""
-    return "inconclusive" if verdict == "inconclusive" else "mismatch"
+    if verdict == "inconclusive":
+        return "inconclusive"
+    return "robustness" if row.claim.get("kind") == "robustness" and verdict not in ("error", "unconfirmed") else "mismatch"
 
 
 @dataclass

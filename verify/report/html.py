@@ -20,7 +20,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .v-holds { color: #176f2c; font-weight: 600; } .v-refuted { color: #b3261e; font-weight: 600; }
 .v-holds-under { color: #8a5a00; font-weight: 600; } .v-skipped, .v-error { color: #666; font-weight: 600; }
 .v-unconfirmed { color: #8e1b6f; font-weight: 600; } .v-inconclusive { color: #2f5f8a; font-weight: 600; }
-.mismatch { background: #fde8e8; } .inconclusive { background: #e8f0fa; }
+.mismatch { background: #fde8e8; } .inconclusive { background: #e8f0fa; } .robustness { background: #fff4dc; }
 .constructed { font-size: 0.8em; background: #fff1d6; padding: 0 4px; border-radius: 3px; font-weight: 600; }
 .meta { color: #555; font-size: 0.9em; }
 code, .cx { font-family: SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em; word-break: break-all; }
@@ -66,6 +66,7 @@ def _summary(report: Report) -> str:
         +
         f"<p>{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
         f"{total.get('mismatched', 0)} mismatched, {total.get('inconclusive', 0)} inconclusive, "
+        f"{total.get('robustness', 0)} robustness findings (beyond the input domain; not failures), "
         f"{total.get('skipped', 0)} skipped. A refuted claim is a result: "
         "the harness found, shrank and confirmed the counterexample the catalog predicts.</p>"
         + (f"<ul class='legend'>{legend}</ul>" if legend else "")
@@ -120,7 +121,7 @@ def _impl_matrix(section) -> str:
             f"<br><span class='meta'>{escape(any_row.claim['statement'])}</span></td>" + "".join(cells) + "</tr>"
         )
     out = head + "".join(rows) + "</table>"
-    for r in section.mismatches + section.inconclusive:
+    for r in section.mismatches + section.inconclusive + section.robustness:
         out += (f"<p class='{row_class(r)}'><b>{escape(r.id)} [{escape(r.implementation)}]</b> {_verdict(r.evidence['verdict'])}: "
                 f"{_constructed(r.evidence)}{escape(evidence_text(r.evidence))}</p>")
     return out

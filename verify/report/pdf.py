@@ -97,6 +97,7 @@ def summary(report: Report, width):
         *([P(f"<b>{escape(notice)}</b>", "body")] if notice else []),
         P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
           f"{total.get('mismatched', 0)} mismatched, {total.get('inconclusive', 0)} inconclusive, "
+          f"{total.get('robustness', 0)} robustness findings (beyond the input domain; not failures), "
           f"{total.get('skipped', 0)} skipped.", "body"),
         *legend,
         Spacer(1, 4),
@@ -152,7 +153,7 @@ def render(report: Report, bench_figures=(), bench_tables=()) -> bytes:
     for s in report.sections:
         story += [PageBreak(), P(escape(s.title), "h1"), P(escape(verdict_line(s.counts())) + ".", "body"), Spacer(1, 4)]
         story.append(impl_rows(s, width) if s.key == "impl" else claim_rows(s, width))
-        for r in s.mismatches + s.inconclusive if s.key == "impl" else []:
+        for r in s.mismatches + s.inconclusive + s.robustness if s.key == "impl" else []:
             v = r.evidence["verdict"]
             story.append(P(f"<b>{escape(r.id)} [{escape(r.implementation)}]</b> <font color='{VERDICT_COLOURS.get(v, '#000000')}'>"
                            f"<b>{escape(v)}</b></font>: {constructed(r.evidence)}{escape(evidence_text(r.evidence))}", "body"))
