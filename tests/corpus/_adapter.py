@@ -1,4 +1,5 @@
-"""The one piece of glue most adapters share: one-hot ``Y`` to the integer labels the original takes."""
+"""The glue adapters share: one-hot ``Y`` to the integer labels an original takes, and the correct max-shifted
+log-softmax mean cross-entropy that the issue-described cases (no repository named) change one method of."""
 
 import numpy as np
 
@@ -6,3 +7,23 @@ import numpy as np
 def labels(Y) -> np.ndarray:
     """Integer class labels of one-hot rows (the adapter of a labels-only original declares targets="one-hot")."""
     return np.asarray(Y).argmax(axis=1)
+
+
+def log_softmax_rows(W, X) -> np.ndarray:
+    """log softmax(X W) row by row, shifted by each row's largest score (the usual stable form)."""
+    scores = X @ W
+    scores = scores - scores.max(axis=1, keepdims=True)
+    return scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+
+
+class MeanCrossEntropy:
+    """Correct probs, loss and grad of the mean cross-entropy, soft targets; a corpus case overrides one method."""
+
+    def probs(self, W, X):
+        return np.exp(log_softmax_rows(W, X))
+
+    def loss(self, W, X, Y):
+        return -np.sum(Y * log_softmax_rows(W, X)) / X.shape[0]
+
+    def grad(self, W, X, Y):
+        return X.T @ (self.probs(W, X) - Y) / X.shape[0]

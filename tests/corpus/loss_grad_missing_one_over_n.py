@@ -14,6 +14,8 @@ import numpy as np
 
 import impls
 
+from ._adapter import MeanCrossEntropy, log_softmax_rows
+
 CLASSIFICATION = "buggy"
 DEFECT = "loss_grad returns the sum, not the mean: N times too large"
 REFERENCE_FAILS = frozenset({"loss_grad"})
@@ -21,25 +23,10 @@ EXPECTED_FAILING = ("impl.loss_grad",)
 REQUIRES = ()
 
 
-def _log_probs(W, X):
-    scores = X @ W
-    scores = scores - scores.max(axis=1, keepdims=True)
-    return scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
-
-
-class Impl:
+class Impl(MeanCrossEntropy):
     name = "corpus:loss_grad_missing_one_over_n"
     capabilities = impls.Capabilities()
 
-    def probs(self, W, X):
-        return np.exp(_log_probs(W, X))
-
-    def loss(self, W, X, Y):
-        return -np.sum(Y * _log_probs(W, X)) / X.shape[0]
-
-    def grad(self, W, X, Y):
-        return X.T @ (self.probs(W, X) - Y) / X.shape[0]
-
     def loss_grad(self, W, X, Y):
-        log_probs = _log_probs(W, X)
+        log_probs = log_softmax_rows(W, X)
         return -np.sum(Y * log_probs), X.T @ (np.exp(log_probs) - Y)
