@@ -16,6 +16,7 @@ implementation is declared wrong, so a rounding artifact never fails it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -27,7 +28,7 @@ import impls
 from ..numerics import precision
 from ..numerics import rounding
 from ..harness.claims import SKIPPED, CheckContext, Evidence
-from .sources import claim
+from . import sources
 from ..numerics.derivatives import check_gradient, check_hessian, check_hvp_directional
 from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lipschitz_bound, loss_increase_tolerance
 from ..harness.search import Measurement, search, worse
@@ -41,6 +42,27 @@ MAX_N, MAX_D, MAX_K = 6, 4, 5
 EXTREME_LOGIT_SCALES = (1e2, 1e3, 1e4)
 # The targets a one-hot-only implementation (capabilities targets="one-hot") is given.
 ONE_HOT_KINDS = ("one-hot", "separable-one-hot")
+ONE_HOT_NOTE = ("targets: one-hot only, as the implementation declares (capabilities.targets); soft targets and "
+                "targets with zero entries were not drawn")
+
+
+def claim(claim_id: str, **overrides):
+    """:func:`sources.claim`, and on the evidence of a one-hot-only implementation a note of the targets not drawn."""
+
+    def wrap(check):
+        @functools.wraps(check)
+        def with_targets_noted(ctx: CheckContext) -> Evidence:
+            ev = check(ctx)
+            if impls.capabilities_of(ctx.impl).targets == "one-hot" and ev.verdict != SKIPPED:
+                ev.notes.append(ONE_HOT_NOTE)
+            return ev
+
+        sources.claim(claim_id, **overrides)(with_targets_noted)
+        return check
+
+    return wrap
+
+
 # The methods of the interface (impls/softmax/_protocol.py) and the arguments each takes, in order.
 METHOD_ARGUMENTS = {
     "probs": ("W", "X"),
