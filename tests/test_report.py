@@ -133,7 +133,8 @@ def test_a_partial_check_leaves_the_reports_results_alone(tmp_path, monkeypatch)
     assert (tmp_path / "reports" / "results.json").read_text(encoding="utf-8") == "the report's results"
     written = json.loads((tmp_path / "reports" / "check.json").read_text(encoding="utf-8"))
     assert written["selection"] == {"partial": True, "claim_patterns": ["folklore.F13"], "math_claims": True,
-                                    "implementations": "every registered one"}
+                                    "implementations": "every registered one",
+                                    "implementation_specs": list(impls.names())}
 
 
 def test_report_cli_measures_only_when_nothing_was_measured(tmp_path, monkeypatch):

@@ -70,7 +70,7 @@ EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not
 
 
 def status_of(result) -> str:
-    """The last column of the table: ok, skipped, INCONCLUSIVE, UNCONFIRMED, ROBUSTNESS or MISMATCH."""
+    """The last column of the table: ok, skipped (why), INCONCLUSIVE, UNCONFIRMED, ROBUSTNESS or MISMATCH."""
     from .harness.claims import INCONCLUSIVE, SKIPPED, UNCONFIRMED
     from .harness.results import is_robustness_finding
 
@@ -78,12 +78,31 @@ def status_of(result) -> str:
     if result.matches:
         return "ok"
     if verdict == SKIPPED:
-        return "skipped"
+        reason = skip_reason(result.evidence.summary)
+        return f"skipped ({reason})" if reason else "skipped"
     if verdict == INCONCLUSIVE:
         return "INCONCLUSIVE"
     if verdict == UNCONFIRMED:
         return "UNCONFIRMED"
     return "ROBUSTNESS" if is_robustness_finding(result) else "MISMATCH"
+
+
+# The longest skip reason the table shows: "declares hessian=False, hvp=False" fits, a sentence does not.
+SKIP_REASON_WIDTH = 40
+
+
+def skip_reason(summary: str | None) -> str:
+    """A skipped result's evidence summary, shortened for a table cell: "no hessian", "declares hessian=False".
+
+    The claims word their skips as "skipped: the implementation has no hessian",
+    "... does not declare sample weights", "needs scikit-learn: pip install ...";
+    the cell keeps what the implementation lacks, up to the first colon or
+    semicolon after it, and at most ``SKIP_REASON_WIDTH`` characters.
+    """
+    text = re.sub(r"^skipped:\s*", "", (summary or "").strip())
+    text = re.sub(r"^the implementation\s+(has\s+)?", "", text)
+    text = re.split(r"[:;]\s", text, maxsplit=1)[0].strip().rstrip(".")
+    return text if len(text) <= SKIP_REASON_WIDTH else text[: SKIP_REASON_WIDTH - 3].rstrip() + "..."
 
 
 def exit_status(summary: dict) -> int:
@@ -93,18 +112,48 @@ def exit_status(summary: dict) -> int:
     return EXIT_INCONCLUSIVE if summary.get("inconclusive") else EXIT_MATCHED
 
 
+def _neither_match_nor_fail(s: dict) -> str:
+    """", 2 inconclusive, 1 robustness finding (beyond the input domain)": the counts apart from matches and mismatches."""
+    inconclusive = f", {s['inconclusive']} inconclusive" if s.get("inconclusive") else ""
+    robustness = (f", {s['robustness']} robustness finding{'s' if s['robustness'] > 1 else ''} (beyond the input domain)"
+                  if s.get("robustness") else "")
+    return inconclusive + robustness
+
+
 def summary_line(s: dict) -> str:
     """One sentence of a results summary: matched, mismatched (unconfirmed, errors among them), inconclusive, skipped."""
     kinds = [f"{s[k]} {k}" for k in ("unconfirmed", "errors") if s.get(k)]
     mismatched = f"{s['mismatched']} mismatched" + (f" ({', '.join(kinds)})" if kinds else "")
-    inconclusive = f", {s['inconclusive']} inconclusive" if s.get("inconclusive") else ""
-    robustness = (f", {s['robustness']} robustness finding{'s' if s['robustness'] > 1 else ''} (beyond the input domain)"
-                  if s.get("robustness") else "")
-    return (f"{s['matched']} of {s['total']} verdicts match their expectation; {mismatched}{inconclusive}{robustness}, "
+    return (f"{s['matched']} of {s['total']} verdicts match their expectation; {mismatched}{_neither_match_nor_fail(s)}, "
             f"{s['skipped']} skipped.")
 
 
-def print_table(results, stream=sys.stdout) -> None:
+def plugin_summary_line(results, s: dict) -> str:
+    """The closing sentence for a user's implementations: what holds of the claims that apply, and which do not apply.
+
+    "all 9 applicable claims hold; 7 not applicable: impl.hessian (no hessian), ..." when nothing
+    mismatched; with a mismatch, or with a claim that expects anything but holds (math claims, with
+    --with-math), it is :func:`summary_line`.
+    """
+    from .harness.claims import HOLDS, SKIPPED
+
+    if s["mismatched"] or any(r.claim.expected != HOLDS for r in results):
+        return summary_line(s)
+    applicable = s["total"] - s["skipped"]
+    if s["matched"] == applicable:
+        held = ("the one applicable claim holds" if applicable == 1
+                else f"all {applicable} applicable claims hold" if applicable else "no claim applies")
+    else:
+        held = f"{s['matched']} of {applicable} applicable claims hold{_neither_match_nor_fail(s)}"
+    skipped = [r for r in results if r.evidence.verdict == SKIPPED]
+    several = len({r.impl_name for r in results}) > 1
+    named = [r.claim.id + (f" [{r.impl_name}]" if several else "")
+             + (f" ({skip_reason(r.evidence.summary)})" if skip_reason(r.evidence.summary) else "") for r in skipped]
+    return held + (f"; {len(skipped)} not applicable: {', '.join(named)}." if skipped else ".")
+
+
+def print_table(results, stream=None) -> None:
+    stream = sys.stdout if stream is None else stream  # looked up at the call: pytest's capsys replaces it
     rows = [("claim", "implementation", "expected", "verdict", "examples", "worst error / tol", "")]
     for r in results:
         ev = r.evidence
@@ -144,33 +193,153 @@ def _add_parallel_options(p) -> None:
     )
 
 
+def _progress(args):
+    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim) and ``-v`` (and its summary)."""
+    from functools import partial
+
+    from .harness.runner import print_progress
+
+    if args.quiet:
+        return None
+    return partial(print_progress, verbose=True) if args.verbose else print_progress
+
+
+def failed_last_time(entry: dict) -> bool:
+    """A results document's entry that ``--last-failed`` reruns: one that kept ``check`` from exiting 0.
+
+    Skipped claims did not run, and a robustness finding is not a failure (it
+    does not change the exit status), so neither is rerun.
+    """
+    from .harness.claims import SKIPPED
+    from .harness.results import robustness_finding
+
+    verdict = entry["evidence"]["verdict"]
+    return (not entry["matches"] and verdict != SKIPPED
+            and not robustness_finding(entry["claim"].get("kind", ""), entry["matches"], verdict))
+
+
+def _rerun_last_failed(args, progress):
+    """Rerun the (claim, implementation) pairs of the document at ``--json`` that did not match.
+
+    Returns ``(results, implementations, selection, user_implementations)``, or None when
+    nothing failed there. The implementations are those given with ``--impl``, else the
+    ones the document was made with; ``--claim`` narrows the claims further. Each
+    implementation's failed claims run through :func:`verify.harness.runner.run` with
+    their ids as its patterns (one call per set of ids: math claims, then the
+    implementations that failed the same claims).
+    """
+    import glob
+    import os
+
+    from .catalog import all_claims
+    from .harness import results as results_doc
+    from .harness.runner import REFERENCE_IMPL, resolve, run, select
+
+    path = args.json
+    if not os.path.exists(path):
+        raise ValueError(f"--last-failed: no results of a previous check at {path} "
+                         "(run lossproof check first, or name its results file with --json PATH)")
+    last = results_doc.read(path)
+    failed = [(e["claim"]["id"], e["claim"].get("scope"), e["implementation"])
+              for e in last["results"] if failed_last_time(e)]
+    claims = all_claims()
+    known = {c.id for c in claims}
+    gone = sorted({cid for cid, _, _ in failed if cid not in known})
+    if gone:
+        print(f"lossproof: --last-failed: no longer registered, not rerun: {', '.join(gone)}", file=sys.stderr)
+    wanted = {c.id for c in select(claims, args.claim)} if args.claim else known
+    failed = [f for f in failed if f[0] in wanted]
+    if not failed:
+        return None
+
+    chosen_last = last.get("selection", {})
+    user = bool(args.impl) or chosen_last.get("implementations") == "given with --impl"
+    specs = list(args.impl) or list(chosen_last.get("implementation_specs") or impls.names())
+    by_name = {}  # the name a result carries -> (spec, object)
+    for spec in specs:
+        obj = resolve(spec)
+        by_name.setdefault(results_doc.describe_impl(obj)["name"], (spec, obj))
+
+    math_ids = list(dict.fromkeys(cid for cid, scope, _ in failed if scope == "math"))
+    failed_by_name: dict[str, list[str]] = {}
+    for cid, scope, name in failed:
+        if scope != "math":
+            failed_by_name.setdefault(name, []).append(cid)
+    absent = [name for name in failed_by_name if name not in by_name]
+    same_claims: dict[tuple, list[str]] = {}  # failed claim ids -> the specs that failed exactly those
+    for name, ids in failed_by_name.items():
+        if name in by_name:
+            same_claims.setdefault(tuple(ids), []).append(by_name[name][0])
+    batches = ([([], math_ids, True)] if math_ids else []) + [(s, list(ids), False) for ids, s in same_claims.items()]
+    if absent:
+        where = "--impl" if args.impl else f"the implementations {path} was made with"
+        if not batches:
+            raise ValueError(f"--last-failed: {', '.join(absent)} failed last time but is not among {where}; "
+                             "give it with --impl")
+        print(f"lossproof: --last-failed: not among {where}, not rerun: {', '.join(absent)}", file=sys.stderr)
+
+    total = sum(len(ids) * (1 if math else len(batch_specs)) for batch_specs, ids, math in batches)
+    parallel = _parallel(args)
+    results = []
+    for batch_specs, ids, math in batches:
+        offset = len(results)
+        shown = None if progress is None else (lambda done, _, result, offset=offset: progress(offset + done, total, result))
+        results += run(claims, batch_specs, profile=args.hypothesis_profile, include_math=math,
+                       patterns=[glob.escape(i) for i in ids], progress=shown, **parallel)
+    used = list(dict.fromkeys(spec for batch_specs, _, _ in batches for spec in batch_specs))
+    if math_ids and REFERENCE_IMPL not in used:
+        used.append(REFERENCE_IMPL)
+    implementations = [resolve(spec) for spec in used]
+    rerun_ids = list(dict.fromkeys(r.claim.id for r in results))
+    chosen = results_doc.selection(rerun_ids, bool(math_ids), user, used)
+    return results, implementations, chosen, user
+
+
+def _add_verbosity_options(p) -> None:
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="no per-claim progress lines")
+    shown.add_argument("-v", "--verbose", action="store_true",
+                       help="under each claim's progress line, the summary of its evidence")
+
+
 def cmd_check(args) -> int:
     """Run the claims; exit 0 when every verdict matches its expectation, 1 on a mismatch, 3 when only inconclusive."""
     from .harness import results as results_doc
     from .catalog import all_claims
     from .harness.claims import INCONCLUSIVE, UNCONFIRMED, failure_report
-    from .harness.runner import print_progress, resolve, run
+    from .harness.runner import resolve, run
 
-    # Names travel to the workers (registry names, import paths); the objects
-    # here describe the implementations in the results document.
-    specs = list(args.impl) if args.impl else list(impls.names())
-    include_math = not args.impl or args.with_math
-    implementations = [resolve(s) for s in specs]
-    results = run(
-        all_claims(),
-        specs,
-        profile=args.hypothesis_profile,
-        include_math=include_math,
-        patterns=args.claim,
-        progress=None if args.quiet else print_progress,
-        **_parallel(args),
-    )
+    progress = _progress(args)
+    if args.last_failed:
+        rerun = _rerun_last_failed(args, progress)
+        if rerun is None:
+            narrowed = f" among the claims matching {', '.join(args.claim)}" if args.claim else ""
+            print(f"nothing failed last time{narrowed} ({args.json}); nothing to rerun")
+            return EXIT_MATCHED
+        results, implementations, chosen, user = rerun
+    else:
+        # Names travel to the workers (registry names, import paths); the objects
+        # here describe the implementations in the results document.
+        specs = list(args.impl) if args.impl else list(impls.names())
+        include_math = not args.impl or args.with_math
+        user = bool(args.impl)
+        implementations = [resolve(s) for s in specs]
+        results = run(
+            all_claims(),
+            specs,
+            profile=args.hypothesis_profile,
+            include_math=include_math,
+            patterns=args.claim,
+            progress=progress,
+            **_parallel(args),
+        )
+        chosen = results_doc.selection(args.claim, include_math, user, specs)
     print_table(results)
-    chosen = results_doc.selection(args.claim, include_math, bool(args.impl))
     doc = results_doc.build(results, implementations, args.hypothesis_profile, chosen)
     results_doc.write(doc, args.json)
     s = doc["summary"]
-    print(f"\n{summary_line(s)} Results: {args.json}")
+    closing = plugin_summary_line(results, s) if user else summary_line(s)
+    print(f"\n{closing} Results: {args.json}")
     shown = {r.evidence.verdict for r in results if not r.matches} & {UNCONFIRMED, INCONCLUSIVE}
     for verdict in sorted(shown):
         print(f"{verdict}: {results_doc.VERDICT_MEANING[verdict]}")
@@ -213,11 +382,11 @@ def cmd_report(args) -> int:
         print(f"lossproof: using the results in {args.from_results} (no claim is re-run)", file=sys.stderr)
     else:
         from .catalog import all_claims
-        from .harness.runner import print_progress, run
+        from .harness.runner import run
 
         implementations = [impls.get(n) for n in impls.names()]
         print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
-        results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=print_progress, **_parallel(args))
+        results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=_progress(args), **_parallel(args))
         doc = results_doc.build(results, implementations, args.hypothesis_profile)
         out.mkdir(parents=True, exist_ok=True)
         results_doc.write(doc, out / "results.json")
@@ -325,7 +494,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default="reports/check.json", metavar="PATH",
                    help="where to write the results (default: %(default)s; the report's own are reports/results.json, "
                    "which a check never overwrites unless told to)")
-    p.add_argument("--quiet", action="store_true", help="no per-claim progress lines")
+    p.add_argument("--last-failed", "--lf", action="store_true",
+                   help="rerun only the (claim, implementation) pairs that did not match in the results --json names "
+                   "(the last check's; skipped claims and robustness findings are not rerun), with the "
+                   "implementations given with --impl or else those of that run; --claim narrows them further")
+    _add_verbosity_options(p)
     _add_parallel_options(p)
     p.set_defaults(func=cmd_check)
 
@@ -335,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
     )
     p.add_argument("--from", dest="from_results", metavar="RESULTS.JSON", help="build from this results file instead of running the claims")
+    _add_verbosity_options(p)
     p.add_argument("--no-bench", action="store_true", help="do not run the built-in benchmark (its full plan: about 4 minutes on 2 quiet cores without peers, far longer on a busy machine) when neither asv results nor OUT/bench.json are found")
     _add_parallel_options(p)
     p.set_defaults(func=cmd_report)

@@ -10,7 +10,8 @@ Schema ``lossproof.results/1``::
       "environment": {python, platform, cpu, cores, blas, numpy, scipy, sympy, hypothesis, mpmath, lossproof},
       "implementations": [{"name", "capabilities": {...}}],
       "selection": {"partial": bool, "claim_patterns": [glob, ...], "math_claims": bool,
-                    "implementations": "every registered one" | "given with --impl"},
+                    "implementations": "every registered one" | "given with --impl",
+                    "implementation_specs": [registry name or import path, ...]},
       "results": [
         {"claim": {id, title, source{seed, paper, where}, statement, hypotheses,
                    expected, method, scope, missing_hypothesis, reconstructed,
@@ -40,7 +41,10 @@ key; readers take them as 0.
 
 ``selection`` says which claims the run covered; the report warns on its
 first page when ``partial`` is true. Documents written before it existed
-have none and are taken as complete.
+have none and are taken as complete. ``implementation_specs`` are the names
+the run loaded its implementations from, in the order of
+``implementations`` (``lossproof check --last-failed`` loads them again);
+older documents have none.
 """
 
 from __future__ import annotations
@@ -166,17 +170,25 @@ def summarize(results: list[ClaimResult]) -> dict:
 
 def is_robustness_finding(r: ClaimResult) -> bool:
     """A robustness claim (inputs beyond the domain users have) that does not hold: a finding, not a failure."""
-    return (r.claim.kind == "robustness" and not r.matches
-            and r.evidence.verdict not in (SKIPPED, INCONCLUSIVE, ERROR, UNCONFIRMED))
+    return robustness_finding(r.claim.kind, r.matches, r.evidence.verdict)
 
 
-def selection(patterns=(), math_claims: bool = True, user_implementations: bool = False) -> dict:
-    """Which claims a run covered; ``partial`` when it is not every claim against every registered implementation."""
+def robustness_finding(kind: str, matches: bool, verdict: str) -> bool:
+    """:func:`is_robustness_finding` from a result's parts (those a results document's entry holds too)."""
+    return kind == "robustness" and not matches and verdict not in (SKIPPED, INCONCLUSIVE, ERROR, UNCONFIRMED)
+
+
+def selection(patterns=(), math_claims: bool = True, user_implementations: bool = False, specs=None) -> dict:
+    """Which claims a run covered; ``partial`` when it is not every claim against every registered implementation.
+
+    ``specs``: the registry names or import paths the implementations were loaded from (default: the registered names).
+    """
     return {
         "partial": bool(patterns) or not math_claims or user_implementations,
         "claim_patterns": list(patterns),
         "math_claims": bool(math_claims),
         "implementations": "given with --impl" if user_implementations else "every registered one",
+        "implementation_specs": list(impls.names() if specs is None else specs),
     }
 
 

@@ -357,12 +357,14 @@ def run(
     return results
 
 
-def print_progress(done: int, total: int, result: ClaimResult, stream=None) -> None:
-    """One line per finished claim, ``[done/total]`` first, in the order they finish."""
+def print_progress(done: int, total: int, result: ClaimResult, stream=None, verbose: bool = False) -> None:
+    """One line per finished claim, ``[done/total]`` first, in the order they finish; ``verbose``: its evidence summary below it."""
     stream = sys.stderr if stream is None else stream
     mark = "ok " if result.matches else ("-- " if result.evidence.verdict == "skipped" else "XX ")
     stream.write(
         f"[{done:>3}/{total}] {mark}{result.claim.id} [{result.impl_name}] "
         f"{result.evidence.verdict} ({result.evidence.duration_s:.1f}s)\n"
     )
+    if verbose and result.evidence.summary:
+        stream.write("".join(f"          {line}\n" for line in str(result.evidence.summary).splitlines()))
     stream.flush()
