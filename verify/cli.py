@@ -72,7 +72,6 @@ EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not
 def status_of(result) -> str:
     """The last column of the table: ok, skipped (why), INCONCLUSIVE, UNCONFIRMED, ROBUSTNESS or MISMATCH."""
     from .harness.claims import INCONCLUSIVE, SKIPPED, UNCONFIRMED
-    from .harness.results import is_robustness_finding
 
     verdict = result.evidence.verdict
     if result.matches:
@@ -84,7 +83,7 @@ def status_of(result) -> str:
         return "INCONCLUSIVE"
     if verdict == UNCONFIRMED:
         return "UNCONFIRMED"
-    return "ROBUSTNESS" if is_robustness_finding(result) else "MISMATCH"
+    return "ROBUSTNESS" if result.is_robustness_finding else "MISMATCH"
 
 
 # The longest skip reason the table shows: "declares hessian=False, hvp=False" fits, a sentence does not.
@@ -211,7 +210,7 @@ def failed_last_time(entry: dict) -> bool:
     does not change the exit status), so neither is rerun.
     """
     from .harness.claims import SKIPPED
-    from .harness.results import robustness_finding
+    from .harness.claims import robustness_finding
 
     verdict = entry["evidence"]["verdict"]
     return (not entry["matches"] and verdict != SKIPPED

@@ -164,24 +164,30 @@ def _shown(value: np.ndarray, index) -> str:
 
 
 def recheck(impl, method: str, pb, W, sample_weight=None) -> dict:
-    """Call ``method`` of the implementation on (copies of) the problem at ``W`` and compare with the definition.
-
-    Returns ``{"quantity", "wrong", "finding", ...}``: ``wrong`` when the
-    call raised, returned a wrong shape or a non-finite value, or differs
-    from the 50-digit definition by more than the dtype's rounding
-    tolerance; ``finding`` says which, with the value beside the expected
-    one at the worst entry.
-    """
+    """Call ``method`` of the implementation on (copies of) the problem at ``W`` and compare with the definition."""
     kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    call = attempt(getattr(impl, method), *_arguments(method, pb, W), **kwargs)
+    return compared(attempt(getattr(impl, method), *_arguments(method, pb, W), **kwargs), method, pb, W, sample_weight)
+
+
+def compared(call, method: str, pb, W, sample_weight=None) -> dict:
+    """The result of one call of ``method`` at ``W`` against the 50-digit definition.
+
+    Returns ``{"quantity", "wrong", "broken", "finding", "parts", "warnings"}``:
+    ``broken`` when the call raised or returned a wrong shape or a non-finite
+    value; ``wrong`` when broken or when a part (``loss_grad``: its loss and
+    its grad) differs from the definition by more than the dtype's rounding
+    tolerance; ``parts`` the error and tolerance of each part compared;
+    ``finding`` what is wrong, with the value beside the expected one at the
+    worst entry; ``warnings`` what the call emitted.
+    """
+    out = {"quantity": method, "wrong": False, "broken": False, "finding": "", "parts": [], "warnings": list(call.warnings)}
     if call.error:
-        return {"quantity": method, "wrong": True, "broken": True, "finding": call.problem(method)}
-    parts = {"loss": call.value[0], "grad": call.value[1]} if method == "loss_grad" and _is_pair(call.value) else {method: call.value}
-    if method == "loss_grad" and len(parts) == 1:
-        return {"quantity": method, "wrong": True, "broken": True,
+        return {**out, "wrong": True, "broken": True, "finding": call.problem(method)}
+    if method == "loss_grad" and not _is_pair(call.value):
+        return {**out, "wrong": True, "broken": True,
                 "finding": f"loss_grad returned {type(call.value).__name__}, not (loss, grad)"}
+    parts = {"loss": call.value[0], "grad": call.value[1]} if method == "loss_grad" else {method: call.value}
     tols = rounding.agreement_tolerances(pb.X, W, pb.Y, pb.W.dtype, V=pb.V, sample_weight=sample_weight)
-    out = {"quantity": method, "wrong": False, "finding": ""}
     for name, value in parts.items():
         label = f"{method} {name}" if method == "loss_grad" else name
         exact = truth(name, pb, W, sample_weight)
@@ -191,8 +197,7 @@ def recheck(impl, method: str, pb, W, sample_weight=None) -> dict:
         diff = np.abs(arr - exact)
         index = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
         error, tolerance = float(diff.max()), float(tols[name])
-        out[f"{label} error vs exact"] = error
-        out[f"{label} tolerance"] = tolerance
+        out["parts"].append({"quantity": label, "error": error, "tolerance": tolerance})
         if not error <= tolerance:
             where = f"[{', '.join(map(str, index))}]" if index else ""
             out.update(wrong=True, finding=(
@@ -200,6 +205,14 @@ def recheck(impl, method: str, pb, W, sample_weight=None) -> dict:
                 f"(error {error:.3e} > tolerance {tolerance:.3e})" + warned(call.warnings)))
             return out
     return out
+
+
+def measured(check: dict) -> Measurement:
+    """A :func:`compared` result as a Measurement: its worst part, or a broken one if nothing could be compared."""
+    if check["broken"]:
+        return broken(check["quantity"], check["finding"])
+    details = {"finding": check["finding"]} if check["finding"] else {}
+    return worse(*(Measurement(p["error"], p["tolerance"], p["quantity"], details) for p in check["parts"]))
 
 
 def _is_pair(value) -> bool:
@@ -242,13 +255,7 @@ def confirm_against_definition(impl, methods, *, points=None, sample_weight=Fals
 
 def value_vs_definition(impl, pb, method, sample_weight=None) -> Measurement:
     """``method``'s result against the 50-digit definition, as a Measurement (a broken one if it cannot be compared)."""
-    check = recheck(impl, method, pb, pb.W, sample_weight)
-    if check.get("broken"):
-        return broken(method, check["finding"])
-    errors = {k[: -len(" error vs exact")]: v for k, v in check.items() if k.endswith(" error vs exact")}
-    measured = [Measurement(v, check[f"{name} tolerance"], name, {"finding": check["finding"]} if check["finding"] else {})
-                for name, v in errors.items()]
-    return worse(*measured)
+    return measured(recheck(impl, method, pb, pb.W, sample_weight))
 
 
 @claim("impl.loss_value")
@@ -298,10 +305,10 @@ def loss_grad_agrees(ctx: CheckContext) -> Evidence:
     impl = under_test(ctx)
 
     def measure(pb):
-        one_pass = value_vs_definition(impl, pb, "loss_grad")
+        call = attempt(impl.loss_grad, pb.W, pb.X, pb.Y)
+        one_pass = measured(compared(call, "loss_grad", pb, pb.W))
         if one_pass.details.get("problem"):
             return one_pass
-        call = attempt(impl.loss_grad, pb.W, pb.X, pb.Y)
         loss, bad = evaluated(impl.loss, (pb.W, pb.X, pb.Y), (), "loss")
         if bad:
             return bad
@@ -577,23 +584,21 @@ def extreme_logits(ctx: CheckContext) -> Evidence:
     impl = under_test(ctx)
 
     def measure(pb):
-        for method in ("loss", "grad"):
-            call = attempt(getattr(impl, method), pb.W, pb.X, pb.Y)
-            noisy = floating_point_warnings(call)
-            if noisy and not call.error:
-                return broken(method, f"{method} emitted {'; '.join(noisy)}")
-        return worse(value_vs_definition(impl, pb, "loss"), value_vs_definition(impl, pb, "grad"))
+        checks = [recheck(impl, m, pb, pb.W) for m in ("loss", "grad")]
+        for c in checks:  # a call that returned, with warnings: the claim promises none
+            if not c["broken"] and (noisy := floating_point_warnings(c["warnings"])):
+                return broken(c["quantity"], f"{c['quantity']} emitted {'; '.join(noisy)}")
+        return worse(*(measured(c) for c in checks))
 
     recheck_values = confirm_against_definition(impl, ("loss", "grad"))
 
     def confirm(pb):
         """The values against the 50-digit definition, and the warnings of the same calls made again."""
         out = recheck_values(pb)
-        if not out["confirmed"]:
-            noisy = [f"{m} emitted {'; '.join(w)}" for m in ("loss", "grad")
-                     if (w := floating_point_warnings(attempt(getattr(impl, m), pb.W, pb.X, pb.Y)))]
-            if noisy:
-                out.update(confirmed=True, finding="; ".join(noisy) + " (the values are right)")
+        noisy = [f"{c['quantity']} emitted {'; '.join(w)}" for c in out["rechecks"]
+                 if (w := floating_point_warnings(c["warnings"]))]
+        if not out["confirmed"] and noisy:
+            out.update(confirmed=True, finding="; ".join(noisy) + " (the values are right)")
         return out
 
     return searched(ctx, drawn(impl, logit_scales=EXTREME_LOGIT_SCALES), measure,

@@ -52,6 +52,13 @@ SCOPES = ("math", "implementation")
 KINDS = ("correctness", "robustness")
 
 
+def robustness_finding(kind: str, matches: bool, verdict: str) -> bool:
+    """A robustness claim that does not hold (refuted, or another definite verdict than expected): a finding, not a
+    failure. An error, an unconfirmed violation, an inconclusive test or a skip is no finding: it stays what it is.
+    Takes the parts a results document's entry holds, so the report and the command line apply the same rule."""
+    return kind == "robustness" and not matches and verdict in (HOLDS, REFUTED, HOLDS_UNDER)
+
+
 class Verdict(str, Enum):
     holds = HOLDS
     refuted = REFUTED
@@ -225,6 +232,10 @@ class ClaimResult:
     def matches(self) -> bool:
         return self.evidence.verdict == self.claim.expected
 
+    @property
+    def is_robustness_finding(self) -> bool:
+        return robustness_finding(self.claim.kind, self.matches, self.evidence.verdict)
+
     def failure_message(self, *, counterexample: bool = True) -> str:
         """What a person needs when the claim does not match: verdicts, summary, error, counterexample, notes.
 
@@ -263,9 +274,8 @@ def failure_report(results) -> list[str]:
     in the order given; last, the robustness findings (a robustness claim
     that does not hold), labelled as such.
     """
-    findings = [r for r in results if not r.matches and r.claim.kind == "robustness"
-                and r.evidence.verdict in (HOLDS, REFUTED, HOLDS_UNDER)]
-    failing = [r for r in results if not r.matches and r.evidence.verdict != SKIPPED and all(r is not f for f in findings)]
+    findings = [r for r in results if r.is_robustness_finding]
+    failing = [r for r in results if not r.matches and r.evidence.verdict != SKIPPED and not r.is_robustness_finding]
     groups: dict[tuple, list[ClaimResult]] = {}
     for r in failing:
         if r.evidence.counterexample is not None:

@@ -97,9 +97,9 @@ def _texts(caught) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def floating_point_warnings(call: Call) -> tuple[str, ...]:
-    """The warnings of ``call`` that report a floating-point error (overflow, invalid, divide by zero)."""
-    return tuple(t for t in call.warnings if t.startswith("RuntimeWarning") and "underflow" not in t)
+def floating_point_warnings(texts) -> tuple[str, ...]:
+    """The warnings among ``texts`` (a :class:`Call`'s) that report a floating-point error (overflow, invalid, divide)."""
+    return tuple(t for t in texts if t.startswith("RuntimeWarning") and "underflow" not in t)
 
 
 

@@ -155,7 +155,7 @@ def summarize(results: list[ClaimResult]) -> dict:
     matched = sum(r.matches for r in results)
     skipped = verdicts.count(SKIPPED)
     inconclusive = sum(v == INCONCLUSIVE and not r.matches for v, r in zip(verdicts, results))
-    robustness = sum(is_robustness_finding(r) for r in results)
+    robustness = sum(r.is_robustness_finding for r in results)
     return {
         "total": len(results),
         "matched": matched,
@@ -166,16 +166,6 @@ def summarize(results: list[ClaimResult]) -> dict:
         "inconclusive": inconclusive,
         "robustness": robustness,
     }
-
-
-def is_robustness_finding(r: ClaimResult) -> bool:
-    """A robustness claim (inputs beyond the domain users have) that does not hold: a finding, not a failure."""
-    return robustness_finding(r.claim.kind, r.matches, r.evidence.verdict)
-
-
-def robustness_finding(kind: str, matches: bool, verdict: str) -> bool:
-    """:func:`is_robustness_finding` from a result's parts (those a results document's entry holds too)."""
-    return kind == "robustness" and not matches and verdict not in (SKIPPED, INCONCLUSIVE, ERROR, UNCONFIRMED)
 
 
 def selection(patterns=(), math_claims: bool = True, user_implementations: bool = False, specs=None) -> dict:

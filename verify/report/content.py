@@ -11,6 +11,8 @@ import json
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
+from ..harness.claims import robustness_finding
+
 # Section order and titles: one section per source.
 SOURCES = OrderedDict(
     [
@@ -99,7 +101,7 @@ def row_class(row: Row) -> str:
         return ""
     if verdict == "inconclusive":
         return "inconclusive"
-    return "robustness" if row.claim.get("kind") == "robustness" and verdict not in ("error", "unconfirmed") else "mismatch"
+    return "robustness" if robustness_finding(row.claim.get("kind", ""), row.matches, verdict) else "mismatch"
 
 
 @dataclass
