@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..numerics.blas import single_threaded_blas
+from .foreign import DEFAULT_ERROR_MODE
 
 HOLDS = "holds"
 REFUTED = "refuted"
@@ -403,7 +404,7 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
     try:
         # Every run alike: numbers do not depend on how many BLAS threads there are, and the harness computes in
         # NumPy's default floating-point error mode whatever the caller set (np.seterr(all="raise") in a test, say).
-        with single_threaded_blas(), np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+        with single_threaded_blas(), np.errstate(**DEFAULT_ERROR_MODE):
             ev = claim.check(ctx)
     except Exception as exc:  # the check itself broke: report, do not hide
         ev = Evidence(

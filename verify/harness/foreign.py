@@ -23,6 +23,11 @@ import numpy as np
 from .search import Measurement
 
 
+# NumPy's default floating-point error mode: overflow, invalid and divide by zero warn; underflow (exp(-1000) = 0,
+# the right answer) is ignored. Foreign code runs in it, and so does the harness, whatever np.seterr a caller set.
+DEFAULT_ERROR_MODE = dict(over="warn", invalid="warn", divide="warn", under="ignore")
+
+
 def _copied(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
@@ -78,8 +83,7 @@ def attempt(fn, *args, **kwargs) -> Call:
     answer is judged by its answer (``impl.extreme_logits`` alone promises no
     warnings); the warnings are shown beside a wrong or non-finite result.
     """
-    # NumPy's default for underflow (ignore) is kept: exp(-1000) = 0 is the right answer, not an error.
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+    with warnings.catch_warnings(record=True) as caught, np.errstate(**DEFAULT_ERROR_MODE):
         warnings.simplefilter("always")
         try:
             value = fn(*args, **kwargs)
@@ -100,7 +104,6 @@ def _texts(caught) -> tuple[str, ...]:
 def floating_point_warnings(texts) -> tuple[str, ...]:
     """The warnings among ``texts`` (a :class:`Call`'s) that report a floating-point error (overflow, invalid, divide)."""
     return tuple(t for t in texts if t.startswith("RuntimeWarning") and "underflow" not in t)
-
 
 
 def broken(quantity: str, problem: str) -> Measurement:
