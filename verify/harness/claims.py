@@ -171,6 +171,9 @@ class Claim:
     requires: tuple[str, ...] = ()
     family: str = "softmax"
     kind: str = "correctness"
+    # the statement's central formula in LaTeX (typeset by verify.report.math: MathML in HTML, an image in PDF);
+    # empty where the statement has none
+    formula: str = ""
 
     def __post_init__(self):
         if self.expected not in VERDICTS:
@@ -200,6 +203,7 @@ class Claim:
                 requires=list(self.requires),
                 family=self.family,
                 kind=self.kind,
+                formula=self.formula,
             )
         )
 

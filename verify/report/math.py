@@ -1,0 +1,52 @@
+"""Typeset a claim's LaTeX formula offline: MathML for the HTML report, a PNG for the PDF.
+
+MathML comes from latex2mathml (a maintained LaTeX-to-MathML converter; every current browser renders MathML
+Core, so the page needs no script and no remote font). The PDF image comes from matplotlib's mathtext, which
+is already a dependency and typesets the TeX subset our formulas use without a TeX installation.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import xml.etree.ElementTree as ET
+
+_MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be typeset; the message names the formula."""
+
+
+@functools.lru_cache(maxsize=None)
+def to_mathml(latex: str, display: str = "block") -> str:
+    """``latex`` as one ``<math>`` element (a string of well-formed XML holding MathML elements only)."""
+    from latex2mathml.converter import convert
+
+    try:
+        markup = convert(latex, display=display)
+    except Exception as exc:  # latex2mathml raises its own exception types for bad input
+        raise FormulaError(f"formula {latex!r}: latex2mathml cannot convert it ({type(exc).__name__}: {exc})") from exc
+    try:
+        root = ET.fromstring(markup)
+    except ET.ParseError as exc:
+        raise FormulaError(f"formula {latex!r}: the MathML is not well-formed XML ({exc})") from exc
+    for element in root.iter():
+        if not element.tag.startswith("{" + _MATHML_NS + "}"):
+            raise FormulaError(f"formula {latex!r}: the MathML holds a non-MathML element <{element.tag}>")
+    return markup
+
+
+@functools.lru_cache(maxsize=None)
+def formula_png(latex: str, dpi: int = 200, fontsize: float = 11.0) -> bytes:
+    """``latex`` typeset by matplotlib's mathtext, as PNG bytes (tight box, transparent background)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    figure.text(0, 0, f"${latex}$", fontsize=fontsize)
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.02, transparent=True)
+    except ValueError as exc:  # mathtext's parse errors are ValueErrors
+        raise FormulaError(f"formula {latex!r}: matplotlib mathtext cannot typeset it ({exc})") from exc
+    return buffer.getvalue()
