@@ -3,17 +3,27 @@ and ``claim()``, the decorator that registers a check of a claim declared in the
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..harness.claims import Source, declared_claim
 
 SEEDS = {
     "rychlik": Source(
         "000_083a35bfc7a1f8b0.txt",
         "M. Rychlik, A proof of convergence of multi-class logistic regression network, arXiv:1903.12600",
+        title="A proof of convergence of multi-class logistic regression network",
+        authors=("Marek Rychlik",),
+        year=2019,
+        venue="arXiv preprint",
+        arxiv="1903.12600",
     ),
     "nwaigwe-rychlik": Source(
         "000_083a35bfc7a1f8b0.txt",
         "D. Nwaigwe and M. Rychlik, existence of the MLE and rate of gradient descent for multi-class "
         "logistic regression, arXiv:2012.04576",
+        authors=("D. Nwaigwe", "M. Rychlik"),
+        venue="arXiv preprint",
+        arxiv="2012.04576",
     ),
     "folklore": Source(
         "002_465305b0297a7435.txt",
@@ -22,16 +32,31 @@ SEEDS = {
     "song2023": Source(
         "001_96a3fa0a24726cdd.txt",
         "Z. Song, W. Wang, J. Yin, A unified scheme of ResNet and softmax, arXiv:2309.13482",
+        title="A Unified Scheme of ResNet and Softmax",
+        authors=("Zhao Song", "Weixin Wang", "Junze Yin"),
+        year=2023,
+        venue="arXiv preprint",
+        arxiv="2309.13482",
     ),
     "gopalani2023": Source(
         "003_89a87541452a6c66.txt",
         "P. Gopalani, S. Jha, A. Mukherjee, Global convergence of SGD for logistic loss on two layer neural nets, "
         "arXiv:2309.09258",
+        title="Global convergence of SGD for logistic loss on two layer neural nets",
+        authors=("Pulkit Gopalani", "Samyak Jha", "Anirbit Mukherjee"),
+        year=2023,
+        venue="arXiv preprint",
+        arxiv="2309.09258",
     ),
     "li2020": Source(
         "004_42f8b9ad8a0eb077.txt",
         "X. Li, X. Li, D. Pan, D. Zhu, On the learning property of logistic and softmax losses for deep neural "
         "networks, arXiv:2003.02309 (AAAI-20)",
+        title="On the Learning Property of Logistic and Softmax Losses for Deep Neural Networks",
+        authors=("Xiangrui Li", "Xin Li", "Deng Pan", "Dongxiao Zhu"),
+        year=2020,
+        venue="AAAI Conference on Artificial Intelligence (AAAI-20)",
+        arxiv="2003.02309",
     ),
     "conventions": Source("DESIGN.md", "lossproof conventions: properties every implementation must have"),
 }
@@ -40,7 +65,7 @@ SEEDS = {
 def source(key: str, where: str = "") -> Source:
     """The source ``key`` with ``where`` (section, theorem, equation) filled in."""
     base = SEEDS[key]
-    return Source(base.seed, base.paper, where)
+    return dataclasses.replace(base, where=where)
 
 
 def claim(claim_id: str, **overrides):

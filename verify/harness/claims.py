@@ -68,11 +68,22 @@ class Verdict(str, Enum):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a claim comes from: the seed file, the paper, and where in it."""
+    """Where a claim comes from: the seed file, the paper (one citation line), and where in it; with the
+    bibliographic record a reader cites (title, authors, year, venue, arXiv id), empty where there is none."""
 
     seed: str
     paper: str
     where: str = ""
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str = ""
+    arxiv: str = ""
+
+    @property
+    def url(self) -> str:
+        """The arXiv abstract page, or empty."""
+        return f"https://arxiv.org/abs/{self.arxiv}" if self.arxiv else ""
 
     def cite(self) -> str:
         return f"{self.paper}" + (f", {self.where}" if self.where else "") + f" (seed {self.seed})"
