@@ -28,7 +28,7 @@ INTERNAL_WORDS = {
     "'reconstructed form' (the glossary's term is 'reconstructed statement')": re.compile(
         r"reconstructed form|form reconstructed|form,? reconstructed|rebuilt", re.I),
     "'retrieved' (say 'not located in the source text we hold')": re.compile(r"\bretrieved\b", re.I),
-    "evidence tag such as [D] or [3P]": re.compile(r"\[(?:[A-Z0-9]{1,3}|abs|REC|TXT)\]"),
+    "evidence tag such as [D] or [3P]": re.compile(r"(?<!\w)\[(?:[A-Z0-9]{1,3}|abs|REC|TXT)\]"),
     "catalog section such as B.6": re.compile(r"\b[ABCV]\.\d"),
     "flag": re.compile(r"\bflag(?:ged)?\b", re.I),
     "bare catalog label such as F7 or D2 (name a claim by its full id)": re.compile(
@@ -62,7 +62,7 @@ def test_the_internal_word_rules_catch_what_they_are_for():
                  "exact form not retrieved"):
         assert internal_words(text), text
     for text in ("abstract: 'the key equation expressing the gradient'", "claim rychlik.P2-2", "B1 B_x (1 + s)",
-                 "W1 in R^{D x H}", "F(x) = 0", "section 1, 'Notation and definitions'"):
+                 "W1 in R^{D x H}", "F(x) = 0", "H[V] = X^T S V", "section 1, 'Notation and definitions'"):
         assert not internal_words(text), (text, internal_words(text))
 
 
