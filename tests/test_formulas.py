@@ -90,6 +90,19 @@ def test_every_claim_has_a_formula_that_both_typesetters_accept():
     assert failures == {}
 
 
+@pytest.mark.parametrize("latex, typesetter", [
+    (r"\begin{foo} a \end{foo}", to_mathml),  # an environment it does not know
+    (r"\begin{matrix} a \end{matrix}", formula_png),  # mathtext takes no environment at all
+    (r"x^", to_mathml),  # a superscript without its argument
+    (r"\foo x", to_mathml),  # a command latex2mathml does not know (it would pass it through as text)
+    (r"\tfrac{1}{2}", formula_png),  # a command mathtext does not know
+    (r"{a", formula_png),  # an unbalanced brace, which latex2mathml accepts
+])
+def test_a_formula_a_typesetter_cannot_take_is_an_error_that_names_it(latex, typesetter):
+    with pytest.raises(FormulaError, match=re.escape(repr(latex))):
+        typesetter(latex)
+
+
 @pytest.mark.parametrize("key", sorted(SEEDS))
 def test_every_source_has_its_record_and_cites_without_internal_words(key):
     source = SEEDS[key]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import xml.etree.ElementTree as ET
 
 _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 class FormulaError(ValueError):
@@ -23,6 +25,9 @@ def to_mathml(latex: str, display: str = "block") -> str:
     """``latex`` as one ``<math>`` element (a string of well-formed XML holding MathML elements only)."""
     from latex2mathml.converter import convert
 
+    if "\\begin{" in latex:  # latex2mathml drops an environment it does not know, mathtext takes none
+        raise FormulaError(f"formula {latex!r}: environments (\\begin ... \\end) are outside the subset both "
+                           "typesetters take")
     try:
         markup = convert(latex, display=display)
     except Exception as exc:  # latex2mathml raises its own exception types for bad input
@@ -34,6 +39,10 @@ def to_mathml(latex: str, display: str = "block") -> str:
     for element in root.iter():
         if not element.tag.startswith("{" + _MATHML_NS + "}"):
             raise FormulaError(f"formula {latex!r}: the MathML holds a non-MathML element <{element.tag}>")
+        # latex2mathml passes a command it does not know through as text (\foo -> <mi>\foo</mi>)
+        unknown = _COMMAND.search(element.text or "")
+        if unknown:
+            raise FormulaError(f"formula {latex!r}: latex2mathml does not know the command {unknown.group(0)}")
     return markup
 
 
