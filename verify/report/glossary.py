@@ -79,6 +79,13 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
                     "relative error, or a margin for an inequality), next to the tolerance it was held to."),
     ("robustness finding", "An implementation claim of kind robustness (inputs beyond the domain the other "
                            "claims draw from) that does not hold: reported apart, as a finding, not as a failure."),
+    ("partial results", "Results of a check of only some claims (lossproof check --claim ...); a report built from "
+                        "them says so on its first page, and covers only those claims."),
+    # benchmarks
+    ("unreliable timing", "A timing taken while other processes used more of the CPU than the precision of its "
+                          "target allows; it is shown, but no target is judged met or missed from it."),
+    ("benchmark target", "A speed or memory goal stated for given sizes (a ratio to a peer library, say); judged "
+                         "only from reliable timings of the full benchmark plan."),
     ("profile", "The Hypothesis settings a run used: quick (15 examples per search), ci (40, derandomised: the "
                 "default, the same examples on every run) or thorough (1500, and longer experiments)."),
 )
