@@ -332,6 +332,13 @@ def _remove_stale(out: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
+def _new_folder(out: Path) -> Path:
+    """A fresh ``OUT/.report-<pid>-<token>/``, readable as the umask allows (mkdtemp makes it private)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=out))
+    os.chmod(folder, 0o777 & ~_umask())
+    return folder
+
+
 def _adopt_plain_files(out: Path, names) -> None:
     """A report written before the switch existed has plain ``index.html``...: put them behind ``.report`` first.
 
@@ -344,7 +351,7 @@ def _adopt_plain_files(out: Path, names) -> None:
     plain = [n for n in names if (out / n).is_file() and not (out / n).is_symlink()]
     if not plain:
         return
-    folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=out))
+    folder = _new_folder(out)
     for name in plain:
         try:
             os.link(out / name, folder / name)
@@ -370,12 +377,11 @@ def publish_together(out, files: dict[str, bytes], waiting=None) -> list[Path]:
             _remove_stale(out)
             _adopt_plain_files(out, list(files))
             previous = current_folder(out)
-            folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=out))
+            folder = _new_folder(out)
         except OSError as exc:
             raise FileProblem(out, _reason(exc, out, writing=True)) from None
         switched = False
         try:
-            os.chmod(folder, 0o777 & ~umask)  # mkdtemp makes it private; a report is meant to be read
             for name, data in files.items():
                 fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~umask)
                 with os.fdopen(fd, "wb") as fh:
@@ -395,9 +401,14 @@ def publish_together(out, files: dict[str, bytes], waiting=None) -> list[Path]:
             if not switched and current_folder(out) != folder:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
-        pause_at("report:switched")
-        for name in files:
-            _point(out / name, f"{CURRENT}/{name}")
-        if previous is not None and previous != folder:
-            shutil.rmtree(previous, ignore_errors=True)
+        try:
+            pause_at("report:switched")
+        finally:  # the new report is current: finish, interrupted or not, so that no old folder is left
+            if previous is not None and previous != folder:
+                shutil.rmtree(previous, ignore_errors=True)
+            try:
+                for name in files:
+                    _point(out / name, f"{CURRENT}/{name}")
+            except OSError as exc:
+                raise FileProblem(out / name, _reason(exc, out / name, writing=True)) from None
     return [out / name for name in files]
