@@ -488,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="check the claims (math ones, and every implementation's properties)",
         epilog=f"exit status: {EXIT_MATCHED} every verdict matches its expectation; {EXIT_MISMATCHED} some verdict "
         f"does not (refuted where holds was expected, error, unconfirmed, ...); {EXIT_USAGE} a usage or loading error; "
-        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level",
+        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level; "
+        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
     )
     p.add_argument(
         "--impl",

@@ -39,6 +39,12 @@ apart, neither matches nor mismatches. Documents
 written before ``unconfirmed`` and ``inconclusive`` existed have neither
 key; readers take them as 0.
 
+``results.schema.json`` beside this module is the same schema in JSON
+Schema 2020-12: :func:`read` validates every document against it before
+anything uses it, and a document that does not fit is a
+:class:`~verify.harness.files.FileProblem` naming the file, the JSON path
+and what was expected. Change both together.
+
 ``selection`` says which claims the run covered; the report warns on its
 first page when ``partial`` is true. Documents written before it existed
 have none and are taken as complete. ``implementation_specs`` are the names
