@@ -279,3 +279,61 @@ def test_real_documents_fit_the_schema(real_document, results_file):
     every = [ClaimResult(c, "numpy", Evidence(verdict=c.expected, summary="s", examples=1, worst_error=float("inf"),
                                               tolerance=1e-12, figures=figures)) for c in all_claims()]
     results_doc.validate(results_doc.build(every, [impls.get(n) for n in impls.names()], "ci"), "every-claim")
+
+
+FIGURES = [{"title": "lines", "series": [{"label": "a", "x": [1, 2], "y": [1.0, "inf"]}]},
+           {"kind": "matrix", "title": "m", "rows": [[1.0, "nan"]], "row_labels": ["r"], "col_labels": ["a", "b"]},
+           {"kind": "bar", "title": "b", "labels": ["x"], "values": [2.0], "ylabel": "v"}]
+
+
+def _places(value, path=()):
+    """Every place in a JSON value (the first two items of each array), as key paths, deepest first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value[:2]):
+            yield from _places(item, path + (i,))
+    if path:
+        yield path
+
+
+def _other_type(value):
+    return "x" if isinstance(value, (bool, int, float)) else {"a": 1} if value is None else 7
+
+
+def test_what_the_schema_lets_through_the_report_renders(real_document):
+    """The schema is strict where the reader needs it: every field changed to another type, and every property
+    removed, is either refused by the schema or rendered (HTML and PDF) without an error."""
+    from verify.report import content, html, pdf
+
+    with_figures = copy.deepcopy(real_document)
+    with_figures["results"][0]["evidence"]["figures"] = copy.deepcopy(FIGURES)
+    figure_places = [p for p in _places(with_figures) if p[:4] == ("results", 0, "evidence", "figures")]
+    variants = []  # figures are slow to draw: their fields are varied in a document of their own
+    for document, places in ((real_document, list(_places(real_document))), (with_figures, figure_places)):
+        for path in places:
+            for change in ("type", "removed"):
+                variant = copy.deepcopy(document)
+                *parents, last = path
+                node = variant
+                for key in parents:
+                    node = node[key]
+                if change == "type":
+                    node[last] = _other_type(node[last])
+                elif isinstance(node, dict):
+                    del node[last]
+                else:
+                    continue
+                variants.append((path, change, variant))
+    accepted = []
+    for path, change, variant in variants:
+        try:
+            results_doc.validate(variant, "variant")
+        except files.FileProblem:
+            continue
+        accepted.append(path)
+        report = content.build(variant, None)
+        html.render(report, [], [])
+        pdf.render(report, [], [])
+    assert len(accepted) < len(variants) / 2, "the schema refuses almost nothing: is it checked at all?"
