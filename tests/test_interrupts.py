@@ -155,6 +155,17 @@ def test_ctrl_c_during_check_stops_the_workers_and_keeps_the_previous_results(tm
     assert previous.read_text(encoding="utf-8") == '{"previous": true}\n'
 
 
+def test_ctrl_c_while_report_runs_the_claims_keeps_the_previous_report(previous_report, tmp_path):
+    """`report` (no --from) stopped after its first claim: the previous report stays whole, nothing is added."""
+    out, _ = previous_report
+    before = sorted(p.name for p in out.iterdir())
+    proc, seen = start(["report", "--out", str(out), "--no-bench", "--jobs", "1", "-q"], "check:claim-done", tmp_path)
+    code, err = signal_and_wait(proc, seen, signal.SIGINT)
+    assert code == 130 and err.strip().splitlines()[-1] == "lossproof: interrupted", err
+    assert which_run(out) == {FIRST}
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
 def _alive(pid: str) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
