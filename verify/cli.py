@@ -65,7 +65,7 @@ def _format_error(ev) -> str:
 # Exit statuses of `lossproof check` (the README's table quotes them).
 EXIT_MATCHED = 0  # every verdict matches its expectation (skipped claims aside)
 EXIT_MISMATCHED = 1  # some verdict differs from its expectation: refuted, error, unconfirmed, ...
-EXIT_USAGE = 2  # bad arguments or an implementation that cannot be loaded
+EXIT_USAGE = 2  # bad arguments, a file that cannot be read or written, or an implementation that cannot be loaded
 EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not decide at its level
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + the signal's number, as shells report it
 
