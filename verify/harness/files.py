@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -187,13 +188,15 @@ def _temporary_name(name: str) -> str:
     return f".{name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
 
 
-def _is_stale(name: str, prefix: str) -> bool:
-    """A temporary name ``<prefix><pid>-<token>...`` whose process no longer runs (killed before it cleaned up)."""
-    pid = name[len(prefix):].split("-", 1)[0]
-    if not pid.isdigit() or int(pid) == os.getpid():
+_TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.tmp$")  # what _temporary_name makes: .<name>.<pid>-<token>.tmp
+
+
+def _is_stale(pid: int) -> bool:
+    """Whether the process that named a temporary file ``pid`` no longer runs (it was killed before it cleaned up)."""
+    if pid == os.getpid():
         return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # it runs, as another user
@@ -201,18 +204,16 @@ def _is_stale(name: str, prefix: str) -> bool:
     return False
 
 
-def _remove_stale_temporaries(folder: Path, name: str) -> None:
-    prefix = f".{name}."
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files in ``folder`` that a killed ``lossproof`` left (theirs: by name and by dead pid)."""
     try:
         entries = list(folder.iterdir())
     except OSError:
         return
     for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(".tmp") and _is_stale(entry.name, prefix):
-            try:
-                entry.unlink()
-            except OSError:
-                pass
+        match = _TEMPORARY.match(entry.name)
+        if match and _is_stale(int(match.group(1))):
+            _unlink_quietly(entry)
 
 
 def write_bytes(path, data: bytes) -> Path:
@@ -225,7 +226,7 @@ def write_bytes(path, data: bytes) -> Path:
     """
     path = Path(path)
     check_writable(path)
-    _remove_stale_temporaries(path.parent, path.name)
+    _remove_stale_temporaries(path.parent)
     tmp = path.parent / _temporary_name(path.name)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
@@ -257,8 +258,15 @@ def write_json(document, path) -> Path:
 def _unlink_quietly(path: Path) -> None:
     try:
         os.unlink(path)
-    except FileNotFoundError:
+    except OSError:  # gone already, or not ours to remove: nothing to clean up
         pass
+
+
+def _problem(exc: OSError, path) -> FileProblem:
+    """The :class:`FileProblem` of ``exc`` raised while writing; it names the file the call failed on (a rename's
+    target), else ``path``."""
+    failed = exc.filename2 or exc.filename or path
+    return FileProblem(failed, _reason(exc, failed, writing=True))
 
 
 # --------------------------------------------------------------------------
@@ -379,7 +387,7 @@ def publish_together(out, files: dict[str, bytes], waiting=None) -> list[Path]:
             previous = current_folder(out)
             folder = _new_folder(out)
         except OSError as exc:
-            raise FileProblem(out, _reason(exc, out, writing=True)) from None
+            raise _problem(exc, out) from None
         switched = False
         try:
             for name, data in files.items():
@@ -396,7 +404,7 @@ def publish_together(out, files: dict[str, bytes], waiting=None) -> list[Path]:
         except OSError as exc:
             if not switched:
                 shutil.rmtree(folder, ignore_errors=True)
-            raise FileProblem(out, _reason(exc, out, writing=True)) from None
+            raise _problem(exc, out) from None
         except BaseException:
             if not switched and current_folder(out) != folder:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -410,5 +418,5 @@ def publish_together(out, files: dict[str, bytes], waiting=None) -> list[Path]:
                 for name in files:
                     _point(out / name, f"{CURRENT}/{name}")
             except OSError as exc:
-                raise FileProblem(out / name, _reason(exc, out / name, writing=True)) from None
+                raise _problem(exc, out / name) from None
     return [out / name for name in files]
