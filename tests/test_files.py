@@ -113,6 +113,14 @@ def test_report_out_problems(tmp_path, results_file, read_only_folder, capsys, w
         assert line == f"lossproof: error: {out}: {reason}"
 
 
+@pytest.mark.parametrize("name", [".report", "index.html"])
+def test_a_folder_in_the_way_of_the_report_is_named(tmp_path, results_file, capsys, name):
+    out = tmp_path / "out"
+    (out / name).mkdir(parents=True)
+    assert one_error(capsys, ["report", "--from", str(results_file), "--out", str(out), "--no-bench"]) == \
+        f"lossproof: error: {out / name}: is a folder, not a file"
+
+
 def test_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     target = tmp_path / "index.html"
     target.write_bytes(b"old")

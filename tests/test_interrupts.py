@@ -226,3 +226,27 @@ def test_a_report_folder_of_plain_files_is_taken_over_whole(tmp_path, real_docum
     write_report(document_of(real_document, SECOND), None, out)
     assert which_run(out) == {SECOND} and leftovers(out) == []
     assert all(os.readlink(out / name) == f".report/{name}" for name in ("index.html", "report.pdf", "results.json"))
+
+
+def test_leftovers_of_killed_runs_are_removed_by_the_next_report(previous_report, tmp_path, real_document):
+    """A dead process's report folder, switch link and temporary file, and an older version's temporary files
+    (``.index.html.<random>.tmp``), go; a live process's temporary file for another file stays."""
+    out, _ = previous_report
+    dead = _a_dead_pid()
+    (out / f".report-{dead}-0123abcd").mkdir()
+    (out / f".report-{dead}-0123abcd" / "index.html").write_text("half")
+    os.symlink(f".report-{dead}-0123abcd", out / f".report.switch-{dead}-0123abcd")
+    (out / f".results.json.{dead}-0123abcd.tmp").write_text("half")
+    (out / ".index.html.k2j4_x9q.tmp").write_text("half")  # the name tempfile.mkstemp gave before
+    live = out / f".check.json.{os.getpid()}-0123abcd.tmp"
+    live.write_text("being written")
+    write_report(document_of(real_document, SECOND), None, out)
+    assert which_run(out) == {SECOND}
+    assert leftovers(out) == [live.name]
+
+
+def _a_dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

@@ -329,11 +329,16 @@ def _point(link: Path, target: str) -> None:
         raise
 
 
-def _remove_stale(out: Path) -> None:
-    """Under the lock: every report folder but the current one, and every half-made switch link, is a leftover."""
+def _remove_stale(out: Path, names) -> None:
+    """Under the lock: every report folder but the current one, every half-made switch link, and the temporary
+    files of the report's names that versions before the switch left (``.index.html.<random>.tmp``) are leftovers."""
     current = current_folder(out)
+    _remove_stale_temporaries(out)
     for entry in out.iterdir():
         if entry.name.startswith(_SWITCH_PREFIX) and entry.is_symlink():
+            _unlink_quietly(entry)
+        elif (entry.name.endswith(".tmp") and not _TEMPORARY.match(entry.name)
+              and any(entry.name.startswith(f".{name}.") for name in names)):
             _unlink_quietly(entry)
         elif entry.name.startswith(_FOLDER_PREFIX) and entry.is_dir() and not entry.is_symlink():
             if current is None or entry.name != current.name:
@@ -382,7 +387,7 @@ def publish_together(out, files: dict[str, bytes], waiting=None) -> list[Path]:
     umask = _umask()
     with _Lock(out, waiting):
         try:
-            _remove_stale(out)
+            _remove_stale(out, list(files))
             _adopt_plain_files(out, list(files))
             previous = current_folder(out)
             folder = _new_folder(out)
