@@ -167,7 +167,7 @@ def _cannot_create_in(folder) -> str:
 def check_writable(path) -> None:
     """Raise :class:`FileProblem` now if a file could not be written at ``path`` (before hours of work, not after).
 
-    Its folder is created if need be; no file is written.
+    Its folder is created if need be; a probe file is created there and removed, nothing is left.
     """
     if os.path.isdir(path):
         raise FileProblem(path, "is a folder, not a file")
