@@ -345,3 +345,25 @@ def test_what_the_schema_lets_through_the_report_renders(real_document):
         html.render(report, [], [])
         pdf.render(report, [], [])
     assert len(accepted) < len(variants) / 2, "the schema refuses almost nothing: is it checked at all?"
+
+
+def test_a_report_that_cannot_be_built_keeps_the_results_of_its_claims(tmp_path, capsys, monkeypatch):
+    """`report` ran the claims and then rendering broke: no report is switched in, the results are kept."""
+    from verify import cli
+    from verify.harness import runner
+    from verify.report import build
+
+    claim = next(c for c in all_claims() if c.id == "folklore.F13")
+    monkeypatch.setattr(runner, "run", lambda *a, **k: [ClaimResult(claim, "numpy", Evidence(verdict=claim.expected))])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the PDF renderer broke")
+
+    monkeypatch.setattr(build.pdf, "render", broken)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="the PDF renderer broke"):
+        main(["report", "--out", str(out), "--no-bench", "--jobs", "1", "-q"])
+    kept = out / cli.UNREPORTED_RESULTS
+    assert f"the results of the claims are kept in {kept}" in capsys.readouterr().err
+    assert [r["claim"]["id"] for r in results_doc.read(kept)["results"]] == ["folklore.F13"]
+    assert not (out / "index.html").exists()

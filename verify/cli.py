@@ -380,12 +380,16 @@ def _report_benchmarks(out, measure: bool) -> dict | None:
     return doc
 
 
+# Where `report` keeps the results of the claims it ran when no report could be built from them.
+UNREPORTED_RESULTS = "results.unreported.json"
+
+
 def cmd_report(args) -> int:
     """Run the claims (or read a results file), gather benchmarks, write the HTML and PDF reports."""
     from pathlib import Path
 
     from .harness import results as results_doc
-    from .harness.files import make_folder
+    from .harness.files import FileProblem, make_folder
     from .report import write_report
 
     out = make_folder(Path(args.out))  # a folder that cannot be written fails now, not after the claims ran
@@ -400,9 +404,19 @@ def cmd_report(args) -> int:
         print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
         results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=_progress(args), **_parallel(args))
         doc = results_doc.build(results, implementations, args.hypothesis_profile)
-    bench = _report_benchmarks(out, measure=not args.no_bench)
-    html_path, pdf_path = write_report(
-        doc, bench, out, waiting=lambda: print(f"lossproof: waiting for another report into {out} to finish", file=sys.stderr))
+    try:
+        bench = _report_benchmarks(out, measure=not args.no_bench)
+        html_path, pdf_path = write_report(
+            doc, bench, out, waiting=lambda: print(f"lossproof: waiting for another report into {out} to finish", file=sys.stderr))
+    except Exception:
+        if not args.from_results:  # the claims ran: keep what they found for `report --from`
+            kept = out / UNREPORTED_RESULTS
+            try:
+                results_doc.write(doc, kept)
+                print(f"lossproof: no report was written; the results of the claims are kept in {kept}", file=sys.stderr)
+            except FileProblem as problem:
+                print(f"lossproof: no report was written, and the results could not be kept: {problem}", file=sys.stderr)
+        raise
     s = doc["summary"]
     print(summary_line(s))
     print(f"Wrote {html_path}, {pdf_path} and {out / 'results.json'} (replaced together)")
