@@ -65,8 +65,9 @@ def _format_error(ev) -> str:
 # Exit statuses of `lossproof check` (the README's table quotes them).
 EXIT_MATCHED = 0  # every verdict matches its expectation (skipped claims aside)
 EXIT_MISMATCHED = 1  # some verdict differs from its expectation: refuted, error, unconfirmed, ...
-EXIT_USAGE = 2  # bad arguments or an implementation that cannot be loaded
+EXIT_USAGE = 2  # bad arguments, a file that cannot be read or written, or an implementation that cannot be loaded
 EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not decide at its level
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + the signal's number, as shells report it
 
 
 def status_of(result) -> str:
@@ -193,14 +194,23 @@ def _add_parallel_options(p) -> None:
 
 
 def _progress(args):
-    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim) and ``-v`` (and its summary)."""
+    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim) and ``-v`` (and its summary).
+
+    Each call passes the test hook ``check:claim-done`` (:func:`verify.harness.files.pause_at`).
+    """
     from functools import partial
 
+    from .harness.files import pause_at
     from .harness.runner import print_progress
 
-    if args.quiet:
-        return None
-    return partial(print_progress, verbose=True) if args.verbose else print_progress
+    shown = None if args.quiet else partial(print_progress, verbose=True) if args.verbose else print_progress
+
+    def progress(done, total, result):
+        if shown is not None:
+            shown(done, total, result)
+        pause_at("check:claim-done")
+
+    return progress
 
 
 def failed_last_time(entry: dict) -> bool:
@@ -306,8 +316,10 @@ def cmd_check(args) -> int:
     from .harness import results as results_doc
     from .catalog import all_claims
     from .harness.claims import INCONCLUSIVE, UNCONFIRMED, failure_report
+    from .harness.files import check_writable
     from .harness.runner import resolve, run
 
+    check_writable(args.json)  # a path that cannot be written fails now, not after the claims ran
     progress = _progress(args)
     if args.last_failed:
         rerun = _rerun_last_failed(args, progress)
@@ -368,14 +380,19 @@ def _report_benchmarks(out, measure: bool) -> dict | None:
     return doc
 
 
+# Where `report` keeps the results of the claims it ran when no report could be built from them.
+UNREPORTED_RESULTS = "results.unreported.json"
+
+
 def cmd_report(args) -> int:
     """Run the claims (or read a results file), gather benchmarks, write the HTML and PDF reports."""
     from pathlib import Path
 
     from .harness import results as results_doc
+    from .harness.files import FileProblem, make_folder
     from .report import write_report
 
-    out = Path(args.out)
+    out = make_folder(Path(args.out))  # a folder that cannot be written fails now, not after the claims ran
     if args.from_results:
         doc = results_doc.read(args.from_results)
         print(f"lossproof: using the results in {args.from_results} (no claim is re-run)", file=sys.stderr)
@@ -387,13 +404,22 @@ def cmd_report(args) -> int:
         print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
         results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=_progress(args), **_parallel(args))
         doc = results_doc.build(results, implementations, args.hypothesis_profile)
-        out.mkdir(parents=True, exist_ok=True)
-        results_doc.write(doc, out / "results.json")
-    bench = _report_benchmarks(out, measure=not args.no_bench)
-    html_path, pdf_path = write_report(doc, bench, out)
+    try:
+        bench = _report_benchmarks(out, measure=not args.no_bench)
+        html_path, pdf_path = write_report(
+            doc, bench, out, waiting=lambda: print(f"lossproof: waiting for another report into {out} to finish", file=sys.stderr))
+    except Exception:
+        if not args.from_results:  # the claims ran: keep what they found for `report --from`
+            kept = out / UNREPORTED_RESULTS
+            try:
+                results_doc.write(doc, kept)
+                print(f"lossproof: no report was written; the results of the claims are kept in {kept}", file=sys.stderr)
+            except FileProblem as problem:
+                print(f"lossproof: no report was written, and the results could not be kept: {problem}", file=sys.stderr)
+        raise
     s = doc["summary"]
     print(summary_line(s))
-    print(f"Wrote {html_path} and {pdf_path}")
+    print(f"Wrote {html_path}, {pdf_path} and {out / 'results.json'} (replaced together)")
     return 0
 
 
@@ -429,7 +455,9 @@ def cmd_claims(args) -> int:
 def cmd_bench(args) -> int:
     """Run the built-in benchmarks (the asv suite's measurements, once) and write the JSON results."""
     from . import bench
+    from .harness.files import check_writable
 
+    check_writable(args.json)  # before minutes of measuring
     plan = bench.QUICK if args.quick else bench.FULL
     if args.repeats is not None:
         if args.repeats < 1:
@@ -474,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="check the claims (math ones, and every implementation's properties)",
         epilog=f"exit status: {EXIT_MATCHED} every verdict matches its expectation; {EXIT_MISMATCHED} some verdict "
         f"does not (refuted where holds was expected, error, unconfirmed, ...); {EXIT_USAGE} a usage or loading error; "
-        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level",
+        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level; "
+        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
     )
     p.add_argument(
         "--impl",
@@ -536,14 +565,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_workers() -> None:
+    """End the worker processes of ``--jobs`` (they ignore SIGINT: the command stops them, not Ctrl-C)."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=5)
+
+
 def main(argv=None) -> int:
+    """Run one command; its errors end as one line on stderr: ``lossproof: error: ...`` (exit 2), or ``lossproof: interrupted`` (130)."""
+    import signal
+
+    from .harness.files import FileProblem
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ImportError, AttributeError, TypeError, ValueError, KeyError) as exc:
+    except (FileProblem, ImportError, AttributeError, TypeError, ValueError, KeyError) as exc:
         print(f"lossproof: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # A second Ctrl-C must not cut the clean-up short; the files were never half-written (files.py).
+        try:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # main() called from a thread other than the main one: no handler to change
+            previous = None
+        try:
+            _stop_workers()
+            print("lossproof: interrupted", file=sys.stderr)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
