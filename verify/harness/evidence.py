@@ -30,11 +30,14 @@ MAX_FIGURE_POINTS = 200
 
 def problem_to_dict(pb) -> dict:
     """A drawn SoftmaxProblem (or any object with array attributes) as plain JSON data."""
-    out = {}
+    out, dtypes = {}, {}
     for name in ("X", "W", "Y", "V", "sample_weight"):
         value = getattr(pb, name, None)
         if value is not None:
             out[name] = np.asarray(value).tolist()
+            dtypes[name] = str(np.asarray(value).dtype)
+    if dtypes:  # JSON numbers carry no dtype; the report shows it and builds the arrays again with it
+        out["dtypes"] = dtypes
     if getattr(pb, "tags", None):
         out["tags"] = dict(pb.tags)
     if hasattr(pb, "X") and hasattr(pb, "W"):
