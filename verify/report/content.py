@@ -14,6 +14,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from ..harness.claims import robustness_finding
+from ..harness.evidence import MEASURE_KEY, P_VALUE
 
 # Section order and titles: one section per source.
 SOURCES = OrderedDict(
@@ -433,6 +434,10 @@ ERROR_MEASURES = OrderedDict(
                     "a signed quantity (the measured side minus its bound, in the quantity's own unit) that is "
                     "negative: the inequality holds with that margin on the example closest to violating it; "
                     "it is violated when the quantity exceeds its tolerance")),
+        ("p-value", ("p-value (level beside it)",
+                     "a statistical test's p-value (the smallest over the data sets, after the stated correction) "
+                     "beside the test's level: at or below the level the data reject the statement, above it "
+                     "they do not")),
         ("exact", ("measured value (tolerance 0)",
                    "a property that admits no rounding (arguments written, results in another dtype, a "
                    "disagreement flag, a distance that must be 0): the measured value itself, in the quantity's "
@@ -470,6 +475,9 @@ def error_cell(ev: dict) -> ErrorCell:
     """What the error column shows for one result, and under which meaning (see ERROR_MEASURES)."""
     err, tol = _as_float(ev.get("worst_error")), _as_float(ev.get("tolerance"))
     quantity = ev.get("quantity") or "error"
+    declared = (ev.get("measurements") or {}).get(MEASURE_KEY)
+    if declared == P_VALUE and err is not None and tol is not None:
+        return ErrorCell("p-value", f"{err:.3g}", f"{quantity}: p = {err:.6g} at level {tol:g}")
     if err is not None and tol is not None:
         detail = f"{quantity}: {err:.6g} against tolerance {tol:.6g}"
         if tol == 0:
@@ -607,3 +615,26 @@ def counterexample_origin_line(ev: dict) -> str:
         return ""
     recheck = recheck_text(ev)
     return counterexample_origin(ev) + (f"; {recheck}" if recheck else "")
+
+
+def result_anchor(row) -> str:
+    """The HTML id of one result (a claim's result for one implementation)."""
+    return f"result-{slug(row.id)}-{slug(row.implementation)}"
+
+
+def result_groups(rows) -> list:
+    """A claim's results with the ones that say the same thing merged (same verdict and evidence, no
+    counterexample, no figure: three implementations that hold alike are said once), in the order given."""
+    groups, by_text = [], {}
+    for r in rows:
+        ev = r.evidence
+        plain = ev.get("counterexample") is None and not ev.get("figures")
+        key = (ev.get("verdict"), ev.get("summary"), row_class(r), error_cell(ev)) if plain else None
+        if key is not None and key in by_text:
+            by_text[key].append(r)
+            continue
+        group = [r]
+        groups.append(group)
+        if key is not None:
+            by_text[key] = group
+    return groups
