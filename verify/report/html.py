@@ -36,10 +36,23 @@ MATHML_ATTRIBUTES = frozenset({
 })
 
 
+# The MathML elements a typeset formula may hold (MathML Core and the presentation elements latex2mathml
+# writes). An element in the MathML namespace is not enough: latex2mathml copies markup in \text{...} through
+# as elements, which inherit the namespace (``\text{<script>...</script>}`` gives a MathML-namespaced script).
+MATHML_ELEMENTS = frozenset({
+    "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
+    "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+    "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "mlabeledtr", "semantics", "annotation",
+    "mfenced",
+})
+
+
 def _mathml_markup(element) -> str:
-    """``element`` (an ElementTree MathML element) written again as HTML: tag names from the MathML namespace,
-    allowed attributes only, every text and attribute value escaped."""
-    tag = element.tag.split("}", 1)[1]
+    """``element`` (an ElementTree MathML element) written again as HTML: MATHML_ELEMENTS only (FormulaError
+    for any other), allowed attributes only, every text and attribute value escaped."""
+    namespace, _, tag = element.tag.rpartition("}")
+    if namespace != "{" + _MATHML_NS or tag not in MATHML_ELEMENTS:
+        raise FormulaError(f"the MathML holds an element <{tag}> that is not typesetting")
     attrs = "".join(f' {name}="{escape(value)}"' for name, value in sorted(element.attrib.items())
                     if name in MATHML_ATTRIBUTES)
     inner = str(escape(element.text or "")) + "".join(
@@ -51,12 +64,12 @@ def mathml(latex) -> Markup:
     """A claim's LaTeX formula as inline MathML; the LaTeX itself (escaped, as code) when it cannot be typeset."""
     try:
         root = ET.fromstring(to_mathml(str(latex)))
+        if root.tag != f"{{{_MATHML_NS}}}math":
+            raise FormulaError("the MathML is not one <math> element")
+        markup = _mathml_markup(root)
     except (FormulaError, ET.ParseError) as exc:
         return Markup('<code class="latex" title="{}">{}</code>').format(str(exc), str(latex))
-    if root.tag != f"{{{_MATHML_NS}}}math":
-        return Markup('<code class="latex">{}</code>').format(str(latex))
-    tag_free = _mathml_markup(root)
-    return Markup(tag_free.replace("<math", f'<math xmlns="{_MATHML_NS}"', 1))
+    return Markup(markup.replace("<math", f'<math xmlns="{_MATHML_NS}"', 1))
 
 
 def safe_url(url) -> str:
