@@ -272,7 +272,7 @@ def slug(text: str) -> str:
     import hashlib
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")
-    if safe == text:
+    if safe and safe == text:
         return safe
     return (safe[:60] or "id") + "-" + hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:8]
 
