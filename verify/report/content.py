@@ -576,45 +576,63 @@ def clauses(text: str) -> list:
 
 @dataclass(frozen=True)
 class EvidenceText:
-    """A row's evidence as the report prints it: its own clauses, and the numbers (1-based) of the section's
-    shared clauses (:func:`shared_clauses`) that it also says, printed once at the head of the section."""
+    """A row's evidence as the report prints it: its own clauses of the summary, the clauses on how its
+    counterexample came about (``origin``), and the numbers (1-based) of the section's shared clauses
+    (:func:`shared_clauses`) that it also says, printed once at the head of the section."""
 
     own: tuple
     notes: tuple = ()
+    origin: tuple = ()
 
     @property
     def text(self) -> str:
         return "; ".join(self.own)
 
 
+def origin_clauses(ev: dict) -> list:
+    """How the counterexample came about and how it was re-checked, as clauses, less what the summary
+    already says word for word (a search's summary names both); [] without a counterexample."""
+    if ev.get("counterexample") is None:
+        return []
+    if ev.get("found_by_search"):
+        found = "counterexample shrunk by Hypothesis"
+    else:
+        found = "constructed counterexample: " + (ev.get("construction") or "built, not searched for")
+    summary = str(ev.get("summary", ""))
+    return [c for c in (found, recheck_text(ev)) if c and c not in summary]
+
+
+def said(row) -> list:
+    """Everything a row says in words, clause by clause: its summary, then how its counterexample came about."""
+    return clauses(str(row.evidence.get("summary", ""))) + origin_clauses(row.evidence)
+
+
 def shared_clauses(rows) -> list:
-    """Clauses of the evidence summaries that two or more rows say word for word (a row's first clause, what
-    it checked, is its own): said once per section instead of in every row."""
+    """Clauses that two or more rows say word for word (a row's first clause, what it checked, is its own):
+    said once per section instead of in every row."""
     seen = Counter()
     for r in rows:
-        seen.update(set(clauses(r.evidence.get("summary", ""))[1:]))
+        seen.update(set(said(r)[1:]))
     ordered = OrderedDict()
     for r in rows:
-        for c in clauses(r.evidence.get("summary", ""))[1:]:
+        for c in said(r)[1:]:
             if seen[c] >= 2:
                 ordered.setdefault(c, None)
     return list(ordered)
 
 
 def evidence_of(row, shared: list) -> EvidenceText:
-    """``row``'s summary with the ``shared`` clauses taken out and referred to by number."""
-    parts = clauses(row.evidence.get("summary", ""))
-    own = tuple(c for i, c in enumerate(parts) if i == 0 or c not in shared)
-    notes = tuple(sorted({shared.index(c) + 1 for c in parts[1:] if c in shared}))
-    return EvidenceText(own, notes)
+    """``row``'s words with the ``shared`` clauses taken out and referred to by number."""
+    summary = clauses(str(row.evidence.get("summary", "")))
+    origin = origin_clauses(row.evidence)
+    own = tuple(c for i, c in enumerate(summary) if i == 0 or c not in shared)
+    notes = tuple(sorted({shared.index(c) + 1 for c in summary[1:] + origin if c in shared}))
+    return EvidenceText(own, notes, tuple(c for c in origin if c not in shared))
 
 
 def counterexample_origin_line(ev: dict) -> str:
-    """How the counterexample came about and how it was re-checked, one line (empty without a counterexample)."""
-    if ev.get("counterexample") is None:
-        return ""
-    recheck = recheck_text(ev)
-    return counterexample_origin(ev) + (f"; {recheck}" if recheck else "")
+    """:func:`origin_clauses` as one line."""
+    return "; ".join(origin_clauses(ev))
 
 
 def result_anchor(row) -> str:

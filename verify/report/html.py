@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_origin_line, counterexample_view,
+from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_view,
                       error_cell, glossary, glossary_anchor, glossary_terms, is_constructed, partial_notice,
                       result_anchor, result_groups, row_class, slug, verdict_legend, verdict_line)
 from .figures import render_png
@@ -95,7 +95,7 @@ def environment() -> Environment:
     env.filters.update(slug=slug, mathml=mathml, safe_url=safe_url, plain=plain)
     env.globals.update(
         error_cell_of=error_cell, counterexample_view=counterexample_view, is_constructed=is_constructed,
-        counterexample_origin_line=counterexample_origin_line, row_class=row_class, verdict_line=verdict_line,
+        row_class=row_class, verdict_line=verdict_line,
         result_groups=result_groups, result_anchor=result_anchor, png_data_uri=png_data_uri,
         glossary_anchor=glossary_anchor, shown_rows=SHOWN_ROWS, shown_columns=SHOWN_COLUMNS,
         summary_verdicts=SUMMARY_VERDICTS,
