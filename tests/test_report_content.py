@@ -80,6 +80,8 @@ def test_a_search_summary_says_what_a_zero_tolerance_or_a_negative_value_means()
     assert "exact: tolerance 0" in worst_in_words(Measurement(0.0, 0.0, "arguments written"))
     assert "holds with that margin" in worst_in_words(Measurement(-0.1, 1e-15, "bound ratio - 1"))
     assert "0.00e+00" not in worst_in_words(Measurement(0.0, 0.0, "q"))
+    assert "7.1e-322" not in worst_in_words(Measurement(0.0, 7.1e-322, "q"))  # a tolerance that says nothing
+    assert "7.1e-322" not in content.error_cell({"worst_error": 0.0, "tolerance": 7.1e-322}).detail
 
 
 def test_clauses_split_at_top_level_only():

@@ -152,6 +152,8 @@ def worst_in_words(m) -> str:
     0 is an exact property, a negative value an inequality holding with that margin."""
     if m.tolerance == 0:
         return f"worst {m.quantity} {m.error:.3g}; exact: tolerance 0"
+    if m.error == 0:  # the largest error / tolerance is 0: the tolerance of an arbitrary example says nothing
+        return f"worst {m.quantity} 0: no example measured above 0"
     if m.error < 0:
         return f"worst {m.quantity} {m.error:.3g}: below its bound, the inequality holds with that margin"
     return f"worst {m.quantity} error {m.error:.2e}, tolerance {m.tolerance:.2e}"

@@ -486,6 +486,8 @@ def error_cell(ev: dict) -> ErrorCell:
             return ErrorCell("ratio", "nan", detail)
         if err < 0:
             return ErrorCell("margin", f"{err:.3g}", detail)
+        if err == 0:  # every example measured 0: the tolerance of whichever example is 'worst' says nothing
+            return ErrorCell("ratio", "0", f"{quantity}: 0, no example measured above 0")
         ratio = err / tol if tol > 0 else math.inf
         return ErrorCell("ratio", f"{ratio:.3g}", detail)
     measured = ev.get("measurements") or {}
