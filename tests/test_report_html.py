@@ -235,3 +235,11 @@ def test_no_table_is_wider_than_a_1400_px_window(page, tmp_path):
     assert browser.scroll_width(path, tmp_path) <= browser.VIEWPORT[0]
     shot = browser.screenshot(path, tmp_path / "report-1400.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_figure_that_cannot_be_drawn_costs_its_picture_not_the_report(doc):
+    broken = {**doc, "results": [dict(doc["results"][0])]}
+    broken["results"][0]["evidence"] = {**broken["results"][0]["evidence"],
+                                        "figures": [{"title": "bad", "hlines": [{"y": "not a number"}]}]}
+    page = html.render(content.build(broken))
+    assert "the figure could not be drawn (ValueError" in page and "Figure 1. li2020.G2: bad" in page

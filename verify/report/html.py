@@ -14,7 +14,7 @@ import json
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_view,
@@ -84,19 +84,23 @@ def plain(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
 
 
-def png_data_uri(spec: dict) -> str:
-    return "data:image/png;base64," + base64.b64encode(render_png(spec)).decode("ascii")
+def figure_png(spec) -> tuple[str, str]:
+    """(a data URI of the figure's PNG, '') or ('', why it could not be drawn): a malformed figure in a results
+    file costs its picture, not the report."""
+    try:
+        return "data:image/png;base64," + base64.b64encode(render_png(spec)).decode("ascii"), ""
+    except Exception as exc:  # noqa: BLE001 - matplotlib raises many types for bad data (ValueError, TypeError...)
+        return "", f"the figure could not be drawn ({type(exc).__name__}: {exc})"
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("verify.report", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
+    env = Environment(loader=PackageLoader("verify.report", "templates"), autoescape=True,
+                      keep_trailing_newline=True)
     env.filters.update(slug=slug, mathml=mathml, safe_url=safe_url, plain=plain)
     env.globals.update(
         error_cell_of=error_cell, counterexample_view=counterexample_view, is_constructed=is_constructed,
         row_class=row_class, verdict_line=verdict_line,
-        result_groups=result_groups, result_anchor=result_anchor, png_data_uri=png_data_uri,
+        result_groups=result_groups, result_anchor=result_anchor, figure_png=figure_png,
         glossary_anchor=glossary_anchor, shown_rows=SHOWN_ROWS, shown_columns=SHOWN_COLUMNS,
         summary_verdicts=SUMMARY_VERDICTS,
     )
