@@ -213,11 +213,14 @@ def test_the_page_needs_nothing_remote(tree, page):
 
 def test_verdict_words_link_to_the_glossary_when_it_exists(doc, monkeypatch):
     module = types.ModuleType("verify.report.glossary")
-    module.GLOSSARY = (("refuted", "a counterexample was found"), ("holds-under", "true once a hypothesis is added"))
+    module.GLOSSARY = (("refuted", "a counterexample was found"), ("holds-under", "true once a hypothesis is added"),
+                       ("reconstructed statement", "the precise form, derived by us"))
     monkeypatch.setitem(sys.modules, "verify.report.glossary", module)
     page = html.render(content.build(doc))
     assert '<dt id="glossary-refuted">refuted</dt>' in page
     assert 'href="#glossary-refuted">refuted</a>' in page
+    anchor = content.glossary_anchor("reconstructed statement")  # our own words link to their explanation too
+    assert f'<dt id="{anchor}">' in page and f'href="#{anchor}">reconstructed statement</a>' in page
     monkeypatch.setitem(sys.modules, "verify.report.glossary", None)  # the module absent: no section, no link
     page = html.render(content.build(doc))
     assert 'id="glossary"' not in page and "#glossary-" not in page
