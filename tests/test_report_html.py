@@ -246,3 +246,13 @@ def test_a_figure_that_cannot_be_drawn_costs_its_picture_not_the_report(doc):
                                         "figures": [{"title": "bad", "hlines": [{"y": "not a number"}]}]}
     page = html.render(content.build(broken))
     assert "the figure could not be drawn (ValueError" in page and "Figure 1. li2020.G2: bad" in page
+
+
+def test_without_chromium_the_browser_tests_skip_or_under_require_fail(monkeypatch):
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.delenv("LOSSPROOF_REQUIRE_CHROMIUM", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        browser.chromium()
+    monkeypatch.setenv("LOSSPROOF_REQUIRE_CHROMIUM", "1")
+    with pytest.raises(pytest.fail.Exception, match="LOSSPROOF_REQUIRE_CHROMIUM=1 requires it"):
+        browser.chromium()
