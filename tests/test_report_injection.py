@@ -101,7 +101,7 @@ class Structure(HTMLParser):
         if self._math:
             self.math_tags.add(tag)
             self.attrs += [(tag, name, value) for name, value in attrs]
-        else:
+        elif tag != "wbr":  # a line-break opportunity after each '.' and '_' of an id: as many as the id has
             self.elements.append((tag, tuple(sorted(name for name, _ in attrs))))
             self.attrs += [(tag, name, value) for name, value in attrs]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
@@ -79,6 +80,12 @@ def safe_url(url) -> str:
     return text if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+def breakable(text) -> Markup:
+    """``text`` escaped, with a line-break opportunity (<wbr>) after each '.' and '_': a long claim id wraps
+    at its parts (li2020.break.<wbr>label_smoothing), not in the middle of a word."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[._])", str(text)))
+
+
 def plain(value) -> str:
     """A value as plain text: strings as they are, anything else as compact JSON."""
     return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
@@ -96,7 +103,7 @@ def figure_png(spec) -> tuple[str, str]:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("verify.report", "templates"), autoescape=True,
                       keep_trailing_newline=True)
-    env.filters.update(slug=slug, mathml=mathml, safe_url=safe_url, plain=plain)
+    env.filters.update(slug=slug, mathml=mathml, safe_url=safe_url, plain=plain, breakable=breakable)
     env.globals.update(
         error_cell_of=error_cell, counterexample_view=counterexample_view, is_constructed=is_constructed,
         row_class=row_class, verdict_line=verdict_line,
