@@ -37,6 +37,11 @@ def test_counterexample_view_shapes_rounds_and_keeps_the_exact_values():
     assert views["text"].cells[0][0] == "t " * 50  # never cut
 
 
+def test_arrays_of_different_shapes_are_shown_one_by_one_and_sizes_beside_arrays_dropped():
+    views = content.counterexample_view({"counterexample": {"A": [[[2.0]], [[1.0, 1.0]]], "shape (n, d)": [2, 1]}})
+    assert [(v.name, v.shape) for v in views] == [("A[0]", (1, 1)), ("A[1]", (1, 2))]
+
+
 def test_a_large_array_is_elided_in_the_table_but_whole_in_the_exact_values():
     big = np.arange(200.0).reshape(20, 10)
     (view,) = content.counterexample_view({"counterexample": {"A": big.tolist()}})

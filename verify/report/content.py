@@ -368,6 +368,8 @@ def _value_views(prefix: str, value, dtypes: dict) -> list:
     shape = _shape(value)
     if shape:
         return [_array_view(name, value, shape, str(dtypes.get(prefix, "")))]
+    if isinstance(value, list) and value and all(_shape(v) for v in value):  # arrays of different shapes (layers)
+        return [_array_view(f"{name}[{i}]", v, _shape(v), "") for i, v in enumerate(value)]
     return [ValueView(name, "list", json.dumps(value), cells=((json.dumps(value),),))]
 
 
@@ -377,7 +379,11 @@ def counterexample_view(ev: dict) -> list:
     if cx is None:
         return []
     dtypes = cx.get("dtypes", {}) if isinstance(cx, dict) and isinstance(cx.get("dtypes"), dict) else {}
-    return _value_views("", cx, dtypes)
+    views = _value_views("", cx, dtypes)
+    if any(v.kind == "array" and not v.name.startswith("shape (") for v in views):
+        # a problem's sizes ('shape (n, d)': [2, 1]) beside its arrays, which show their shapes themselves
+        views = [v for v in views if not v.name.startswith("shape (")]
+    return views
 
 
 _NUMPY_DTYPES = {"float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "bool"}
