@@ -24,7 +24,7 @@ def test_slug_keeps_catalog_ids_and_never_merges_two_ids():
 def test_counterexample_view_shapes_rounds_and_keeps_the_exact_values():
     X = np.random.default_rng(0).standard_normal((2, 3, 4))
     ev = {"counterexample": {"X": X.tolist(), "dtypes": {"X": "float64"}, "tags": {"k": 1}, "label": 3,
-                             "nested": {"y": [1, 2], "ragged": [[1], [2, 3]]}, "w": "nan", "text": "t " * 50}}
+                             "nested": {"y": [1, 2], "ragged": [1, "a"]}, "w": "nan", "text": "t " * 50}}
     views = {v.name: v for v in content.counterexample_view(ev)}
     assert set(views) == {"X", "label", "nested / y", "nested / ragged", "w", "text"}  # tags, dtypes dropped
     x = views["X"]
