@@ -110,3 +110,13 @@ def test_results_that_say_the_same_are_merged_and_those_with_a_counterexample_ar
     rows = [_row("a", "s", "loops"), _row("a", "s", "numpy"), _row("a", "s", "sympy", counterexample={"x": 1})]
     groups = content.result_groups(rows)
     assert [[r.implementation for r in g] for g in groups] == [["loops", "numpy"], ["sympy"]]
+
+
+def test_the_reproduction_names_the_plug_in_as_it_was_loaded_and_a_profile_other_than_the_default():
+    row = content.Row({"id": "impl.gradient", "scope": "implementation"}, "MyLoss", {"verdict": "holds"}, True)
+    results = {"profile": "thorough", "implementations": [{"name": "numpy"}, {"name": "MyLoss"}],
+               "selection": {"implementation_specs": ["numpy", "my pkg/mod.py:MyLoss"]}}
+    assert content.reproduction(row, results).command == (
+        "lossproof check --claim impl.gradient --impl 'my pkg/mod.py:MyLoss' --hypothesis-profile thorough")
+    math_row = content.Row({"id": "rychlik.S1", "scope": "math"}, "numpy", {"verdict": "refuted"}, True)
+    assert content.reproduction(math_row, {"profile": "ci"}).command == "lossproof check --claim rychlik.S1"
