@@ -345,7 +345,7 @@ def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
 @claim("gopalani2023.D3")
 def trained_outer_threshold(ctx: CheckContext) -> Evidence:
     exact = searched(ctx, balanced_trained_rays(), d3_measure,
-                     what="V_s on the trained ray equals the exact quadratic of gopalani2023.D3", to_dict=ray_to_dict)
+                     what="V_s on the trained ray equals the exact quadratic in t", to_dict=ray_to_dict)
     sufficient = searched(ctx, above_sufficient_threshold(), d3_sufficient_measure,
                           what="V_s above the sufficient lower bound (lambda > B1 B_x (1 + sqrt(s)/2))", to_dict=ray_to_dict)
     # catalog V-A4 (2): XOR data, s = 0.1, lambda = 0.9 and 1.1 times lambda*

@@ -422,10 +422,10 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
             ostrowski_cases.append(pb.X.shape[0])
         return worse(*found)
 
-    general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="eigenvalue bounds of rychlik.P2-4 on K-perp",
+    general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="eigenvalue bounds on K-perp",
                        confirm=certificates.confirm_f7_violation)
     out = search(square_problems(), measure, settings=ctx.settings)
-    square = search_evidence(out, what="eigenvalue bounds of rychlik.P2-4 and Ostrowski's interval, N = D",
+    square = search_evidence(out, what="eigenvalue bounds and Ostrowski's interval, N = D",
                              confirm=certificates.confirm_f7_violation,
                              measurements={"examples with X invertible (Ostrowski checked)": len(ostrowski_cases)})
     return all_parts_hold("eigenvalue bounds", {"all shapes": general, "N = D": square})
