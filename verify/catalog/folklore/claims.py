@@ -270,8 +270,9 @@ def check_f12(ctx) -> Evidence:
         "(a) not unique: W* and W* + c 1^T": Search("(a) uniqueness of the minimizer", strategies.minimizer_shifts(),
                                                    measures.shifted_minimizer(impl),
                                                    certificates.shifted_minimizer(impl),
-                                                   construction="the second minimizer is built, W2 = W* + c 1^T (folklore.F16), "
-                                                   "beside Newton's W*: the search draws only the data and c").run(ctx),
+                                                   construction="the second minimizer is built, "
+                                                   "W2 = W* + c 1^T (folklore.F16), beside Newton's W*: "
+                                                   "the search draws only the data and c").run(ctx),
         "(b) no minimizer": Search("(b) existence of a minimizer", strategies.small_problems(),
                                    measures.no_minimizer(impl), certificates.no_minimizer(impl)).run(ctx),
     }

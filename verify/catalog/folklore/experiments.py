@@ -104,5 +104,6 @@ def descent_at_three_steps(impl, steps) -> tuple[dict, list]:
         curves.append(series(f"step {m:g}/L ({res.n_increases} increases)", res.history["iteration"],
                              res.history["loss"]))
     fig = figure("Loss along gradient descent (N=11, D=3, K=3, overlapping one-hot classes)", "step", "L(W_t)", curves)
-    return {"data": f"X ~ N(0, 1) of shape (11, 3), labels uniform in {{0, 1, 2}}, numpy random seed {CATALOG_SEED}", **meas}, [fig]
+    return {"data": f"X ~ N(0, 1) of shape (11, 3), labels uniform in {{0, 1, 2}}, numpy random seed {CATALOG_SEED}",
+            **meas}, [fig]
 

@@ -95,7 +95,8 @@ THIN_SET_EXAMPLES_BUDGET = 80
 @claim("gopalani2023.A1")
 def villani_above_threshold(ctx: CheckContext) -> Evidence:
     under = searched(ctx, fixed_outer_rays(), villani_ray_measure,
-                     what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the bound of gopalani2023.D1 along random rays",
+                     what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the bound of gopalani2023.D1 "
+                          "along random rays",
                      to_dict=ray_to_dict)
     without = search_evidence(search(trained_outer_rays(), trained_villani_measure,
                                      settings=settings_with_examples(ctx, THIN_SET_EXAMPLES_BUDGET, factor=2)),
@@ -244,7 +245,8 @@ def exponential_convergence(ctx: CheckContext) -> Evidence:
 def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(max_n=5, max_d=3, max_p=32, x_scale=(-3.0, 3.0), duplicates=True)
     drawn = searched(ctx, strategy, villani_ray_measure,
-                     what="any width (p <= 32), any data (scales 1e-3..1e3, conflicting duplicates): the ray bound of gopalani2023.D1",
+                     what="any width (p <= 32), any data (scales 1e-3..1e3, conflicting duplicates): "
+                          "the ray bound of gopalani2023.D1",
                      to_dict=ray_to_dict)
     if not datasets.available():
         return drawn
@@ -255,8 +257,10 @@ def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
         pb = depth2.Depth2Problem(X, y, lam=1e-4, activation="sigmoid", a=depth2.alternating_outer_weights(p, A))
         m = villani_ray_measure(RayExample(pb, rng.standard_normal(pb.dim), 0.1, {}))
         real[name] = {"violated": m.violated, **m.details}
-    on_real_data = experiment_evidence("real data (lambda=1e-4, s=0.1, the nets of the gopalani2023.A6 multistart): the ray bound of gopalani2023.D1",
-                                       {f"{name}: V_s within the ray bound of gopalani2023.D1": not r["violated"] for name, r in real.items()},
+    on_real_data = experiment_evidence("real data (lambda=1e-4, s=0.1, the nets of the gopalani2023.A6 multistart): "
+                                       "the ray bound of gopalani2023.D1",
+                                       {f"{name}: V_s within the ray bound of gopalani2023.D1": not r["violated"]
+                                        for name, r in real.items()},
                                        examples=len(real), measurements={"rays": real})
     return all_parts_hold("no width or data assumption", {"drawn problems": drawn, "real data": on_real_data})
 

@@ -289,7 +289,8 @@ def local_rate_runs(ctx) -> Evidence:
         rho_hat = (kappa_hat - 1) / (kappa_hat + 1)
         checks[f"{tag}: eta = 2/(m_hat + M_hat) contracts by at most (kappa_hat-1)/(kappa_hat+1)"] = \
             bool(np.all(ratios <= rho_hat + slacks))
-        extra[tag] = {"m": m, "M": M, "kappa": kappa, "m_hat (rychlik.P2-4)": m_hat, "M_hat (rychlik.P2-4)": M_hat, "kappa_hat": kappa_hat,
+        extra[tag] = {"m": m, "M": M, "kappa": kappa,
+                      "m_hat (rychlik.P2-4)": m_hat, "M_hat (rychlik.P2-4)": M_hat, "kappa_hat": kappa_hat,
                       "restricted eigenvalues at W*": evals.tolist(),
                       "earlier run (sum loss, other data)": "m = 0.25779 >= 0.11201, M = 1.39283 <= 2.04802, "
                                                         "kappa = 5.40 <= 18.28"}
