@@ -37,13 +37,16 @@ import os
 import pickle
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from hypothesis import settings as hsettings
 
 import impls
 
-from .claims import CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
+from .claims import ERROR, REFUTED, CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
+from .evidence import problem_to_dict
 from .strategies import DEFAULT_PROFILE, PROFILES
+from .workers import Failure, SupervisedPool
 
 # Math claims are statements about the mathematics; they are computed once,
 # through this implementation (the vectorized one, float64).
@@ -211,27 +214,50 @@ def _run_serial(tasks, profile, on_result):
         on_result(task, run_claim(task.claim, ctx))
 
 
-def _run_processes(tasks, profile, jobs, on_result):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+def failure_evidence(failure: Failure) -> Evidence:
+    """The evidence of a claim whose worker timed out or crashed in a call of the implementation, or whose check raised.
 
+    A call that did not return within its limit, or that took its process
+    down, gave no answer for inputs of the claim's domain: the interface
+    requires one, so the claim is ``refuted``, with that call's arguments as
+    the counterexample that reproduces it and ``measurements["foreign
+    failure"]`` saying which of the two it was (the report and the table show
+    the summary, which begins with it). The check's own exception is an
+    ``error``, as :func:`run_claim` makes it.
+    """
+    if failure.kind == "harness":
+        return Evidence(ERROR, summary=failure.finding, notes=[failure.details] if failure.details else [],
+                        duration_s=failure.duration_s)
+    label = {"kind": failure.kind, "method": failure.method, "limit_s": failure.limit_s, "signal": failure.signal}
+    ev = Evidence(REFUTED, summary=f"{failure.finding}: the call gave no answer, so the check could not complete",
+                  quantity=failure.method or "", measurements={"foreign failure": label}, duration_s=failure.duration_s)
+    if failure.arguments:
+        ev.counterexample = problem_to_dict(SimpleNamespace(**failure.arguments))
+        ev.found_by_search = True
+        ev.notes.append(f"counterexample: the arguments of the {failure.method} call in progress, as the search (or a "
+                        f"re-check) passed them; calling {failure.method} with them reproduces the failure")
+    else:
+        ev.notes.append("the arguments of the call were not kept (not float arrays, or too large for the call slot)")
+    ev.notes.append("the worker process was replaced by a fresh one for the next claim")
+    return ev
+
+
+def _run_supervised(tasks, profile, jobs, call_timeout, on_result):
+    """The tasks in ``jobs`` supervised worker processes (:mod:`verify.harness.workers`)."""
     blas_threads = 1  # see the module's docstring
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=prepare_worker,
-        initargs=(blas_threads,),
-    )
-    try:
-        futures = {pool.submit(run_in_worker, t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads): t for t in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            name, evidence = future.result()
+    by_index = {t.index: t for t in tasks}
+
+    def done(index, value, failure):
+        task = by_index[index]
+        if failure is not None:
+            on_result(task, ClaimResult(task.claim, _display_name(task.impl), failure_evidence(failure)))
+        else:
+            name, evidence = value
             on_result(task, ClaimResult(task.claim, name, evidence))
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+
+    work = [(t.index, run_in_worker, (t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads)) for t in tasks]
+    with SupervisedPool(jobs, call_limit_s=call_timeout, initializer=prepare_worker, initargs=(blas_threads,)) as pool:
+        pool.run(work, done)
 
 
 def dask_client(address: str, n_workers: int):
@@ -289,6 +315,7 @@ def run(
     jobs: int = 1,
     dask: str | None = None,
     notice=None,
+    call_timeout: float | None = None,
 ) -> list[ClaimResult]:
     """Run the math claims of ``claims`` once (reference implementation) and its implementation claims per implementation.
 
@@ -302,9 +329,21 @@ def run(
 
     ``progress(done, total, result)`` is called after each claim, in the
     order they finish.
+
+    Implementation claims against a named implementation run in supervised
+    worker processes (:mod:`verify.harness.workers`; one with ``jobs=1``),
+    every call into the implementation under a time limit: ``call_timeout``
+    seconds, or by default :func:`verify.harness.foreign.call_time_limit` of
+    the call's problem size. A call past its limit, or a worker that crashes,
+    is that claim's finding (:func:`failure_evidence`) and the other claims
+    still run. Math claims (the reference implementation) run in this process
+    with ``jobs=1``; an implementation given as an object runs in this process,
+    without a time limit or crash isolation (``notice`` says so).
     """
     if jobs < 1:
         raise ValueError(f"--jobs: must be at least 1, got {jobs}")
+    if call_timeout is not None and not call_timeout > 0:
+        raise ValueError(f"--call-timeout: must be a positive number of seconds, got {call_timeout}")
     # A pattern may name math claims, implementation claims or both; it is an
     # error only when it names none of the claims that would run.
     chosen = select([c for c in claims if include_math or c.scope == "implementation"], patterns)
@@ -338,21 +377,24 @@ def run(
             progress(done, len(tasks), result)
 
     parallel = dask is not None or jobs > 1
-    local = [t for t in tasks if t.spec is None] if parallel else tasks
-    remote = [t for t in tasks if t.spec is not None] if parallel else []
-    if parallel and local and notice:
-        unnamed = sorted({_display_name(t.impl) for t in local})
+    if parallel:
+        local = [t for t in tasks if t.spec is None]
+    else:  # serially: the math claims here, the implementation claims in one supervised worker
+        local = [t for t in tasks if t.spec is None or t.claim.scope == "math"]
+    remote = [t for t in tasks if t not in local]
+    unnamed = [t for t in local if t.spec is None]
+    if unnamed and notice:
+        names = sorted({_display_name(t.impl) for t in unnamed})
         notice(
-            f"lossproof: {', '.join(unnamed)} is an object, not a registry name or an import path "
-            f"(pkg.mod:Attr): a worker cannot rebuild it, so its {len(local)} claim(s) run serially in this process"
+            f"lossproof: {', '.join(names)} is an object, not a registry name or an import path "
+            f"(pkg.mod:Attr): a worker cannot rebuild it, so its {len(unnamed)} claim(s) run serially in this process, "
+            f"without a time limit on its calls or protection from a crash"
         )
-    if len(remote) == 1 and dask is None:  # one claim: a pool would only add its start-up
-        local, remote = tasks, []
     if remote:
         if dask is not None:
             _run_dask(remote, profile, dask, jobs, on_result)
         else:
-            _run_processes(remote, profile, min(jobs, len(remote)), on_result)
+            _run_supervised(remote, profile, min(jobs, len(remote)), call_timeout, on_result)
     _run_serial(local, profile, on_result)
     return results
 
