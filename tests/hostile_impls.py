@@ -138,3 +138,15 @@ class Float32Probs(CorrectSoftmaxCE):
 
     def probs(self, W, X):
         return super().probs(W, X).astype(np.float32)
+
+
+def call_watched(spec: str, method: str, N: int = 2, D: int = 2, K: int = 3):
+    """Call ``method`` of the plug-in at ``spec`` through the harness's watch (in a supervised worker, for the tests of
+    verify/harness/workers.py): what a claim's call does, without the claim."""
+    import impls
+    from verify.harness.foreign import Watched
+
+    rng = np.random.default_rng(0)
+    W, X = rng.standard_normal((D, K)), rng.standard_normal((N, D))
+    Y = np.eye(K)[rng.integers(0, K, N)]
+    return getattr(Watched(impls.load(spec)), method)(W, X, Y)
