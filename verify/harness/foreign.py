@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import inspect
 import math
 import time
@@ -275,6 +276,9 @@ class CallSlot:
     NAMES = ("W", "X", "Y", "V", "sample_weight")
     _FIXED = 5  # start, limit, method, number of arguments kept (-1: none), sequence number
     _PER_ARG = 5  # name, dtype, ndim, shape[0], shape[1]
+    _DTYPE_CODES = {t: i for i, t in enumerate(FLOAT_DTYPES)}
+    _NAME_CODES = {n: i for i, n in enumerate(NAMES)}
+    _METHOD_CODES = {m: i for i, m in enumerate(METHOD_ARGUMENTS)}
 
     def __init__(self, header=None, data=None):
         import multiprocessing
@@ -283,30 +287,35 @@ class CallSlot:
         self.data_raw = data if data is not None else multiprocessing.RawArray("B", self.CAPACITY)
         self._header = np.frombuffer(self.header_raw, dtype=np.float64)
         self._data = np.frombuffer(self.data_raw, dtype=np.uint8)
+        self._data_address = ctypes.addressof(self.data_raw)
 
     def __reduce__(self):  # travels to a spawned worker as the same shared memory
         return CallSlot, (self.header_raw, self.data_raw)
 
     def enter(self, method: str, named: dict, limit: float) -> None:
-        h = self._header
+        # Plain ctypes stores and one memmove per argument: this runs before every call of the implementation.
+        h = self.header_raw
         h[0] = 0.0
         kept, offset = 0, 0
         for name, value in named.items():
-            if not (isinstance(value, np.ndarray) and value.dtype.type in self.FLOAT_DTYPES and value.ndim <= 2
-                    and offset + value.nbytes <= self.CAPACITY):
+            code = self._DTYPE_CODES.get(value.dtype.type) if isinstance(value, np.ndarray) else None
+            if code is None or value.ndim > 2 or offset + value.nbytes > self.CAPACITY:
                 kept = -1
                 break
             base = self._FIXED + self._PER_ARG * kept
-            shape = value.shape + (1,) * (2 - value.ndim)
-            h[base:base + 5] = (self.NAMES.index(name), self.FLOAT_DTYPES.index(value.dtype.type), value.ndim, *shape)
-            self._data[offset:offset + value.nbytes] = np.ascontiguousarray(value).view(np.uint8).ravel()
+            h[base], h[base + 1], h[base + 2] = self._NAME_CODES[name], code, value.ndim
+            h[base + 3] = value.shape[0] if value.ndim > 0 else 1
+            h[base + 4] = value.shape[1] if value.ndim > 1 else 1
+            if not value.flags.c_contiguous:
+                value = np.ascontiguousarray(value)
+            ctypes.memmove(self._data_address + offset, value.ctypes.data, value.nbytes)
             offset += value.nbytes
             kept += 1
-        h[1:5] = (limit, list(METHOD_ARGUMENTS).index(method), kept, h[4] + 1)
+        h[1], h[2], h[3], h[4] = limit, self._METHOD_CODES[method], kept, h[4] + 1
         h[0] = time.monotonic()
 
     def leave(self) -> None:
-        self._header[0] = 0.0
+        self.header_raw[0] = 0.0
 
     def running(self):
         """``(method, seconds since it started, limit)`` of the call in progress, or None."""
