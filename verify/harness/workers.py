@@ -59,6 +59,9 @@ def signal_name(number: int) -> str:
 
 
 def _worker_main(conn, slot, call_limit_s, initializer, initargs):
+    # Ctrl-C reaches the whole process group; the parent handles it and stops its workers, which must not print
+    # a KeyboardInterrupt traceback each, nor answer it as a task that raised.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     supervise_calls(slot, call_limit_s)
     if initializer is not None:
         initializer(*initargs)
