@@ -127,7 +127,7 @@ def test_a_pool_survives_a_hang_a_crash_and_a_raise_and_runs_the_next_task():
     tasks = [
         ("sleeps", hostile_impls.call_watched, (HOSTILE + "SleepingLoss", "loss")),
         ("spins", hostile_impls.call_watched, (HOSTILE + "SpinningLoss", "loss")),
-        ("segfaults", hostile_impls.call_watched, (HOSTILE + "NullPointerHessian", "hessian")),
+        ("segfaults", hostile_impls.call_watched, (HOSTILE + "SegfaultingHessian", "hessian")),
         ("raises", hostile_impls.call_watched, (HOSTILE + "ReturnsNaN", "loss")),
         ("answers", hostile_impls.call_watched, (HOSTILE + "SleepingLoss", "grad")),
     ]
@@ -145,10 +145,10 @@ def test_a_pool_survives_a_hang_a_crash_and_a_raise_and_runs_the_next_task():
 def test_check_reports_a_hanging_a_raising_and_a_crashing_plug_in_and_runs_every_other_claim(tmp_path):
     """`lossproof check --impl ... --call-timeout 1`: each finding on its claim, every other claim its normal verdict."""
     out = tmp_path / "check.json"
-    plugins = ["SleepingLoss", "SegfaultingHessian", "NullPointerHessian", "RaisingGrad"]
+    plugins = ["SleepingLoss", "NullPointerHessian", "RaisingGrad"]  # SegfaultingHessian: in the pool's test
     claims = ["impl.loss_value", "impl.gradient", "impl.hessian_symmetric"]
     command = [sys.executable, "-m", "verify.cli", "check", "--call-timeout", "1", "--jobs", "2", "--quiet",
-               "--hypothesis-profile", "ci", "--json", str(out)]
+               "--hypothesis-profile", "quick", "--json", str(out)]
     command += [a for p in plugins for a in ("--impl", HOSTILE + p)] + [a for c in claims for a in ("--claim", c)]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # mismatches, not a crash of the harness (nor 2)
@@ -158,7 +158,6 @@ def test_check_reports_a_hanging_a_raising_and_a_crashing_plug_in_and_runs_every
     expected_findings = {
         ("hostile:sleeping-loss", "impl.loss_value"): "timed out after 1 s in loss",
         ("hostile:sleeping-loss", "impl.gradient"): "timed out after 1 s in loss",
-        ("hostile:segfaulting-hessian", "impl.hessian_symmetric"): segv,
         ("hostile:null-pointer-hessian", "impl.hessian_symmetric"): segv,
         ("hostile:raising-grad", "impl.gradient"): "grad raised TypeError",
     }

@@ -4,8 +4,11 @@ The runner knows no paper: the caller (the CLI, a test) gathers the claims
 from :mod:`verify.catalog` and hands them over.
 
 Claims are independent of each other, so they can run in worker processes
-(``jobs=N``, :mod:`concurrent.futures` with the ``spawn`` context: fork after
-BLAS and Hypothesis have started threads is unsafe) or on a Dask cluster
+(``jobs=N``: :mod:`verify.harness.workers`, supervised workers started with
+``spawn``, since fork after BLAS and Hypothesis have started threads is
+unsafe; the implementation claims run in one such worker with ``jobs=1``, so
+that every call into the implementation has a time limit and a crash takes
+only its worker down, see :func:`run`) or on a Dask cluster
 (``dask="tcp://scheduler:8786"`` or ``dask="local"``). What travels to a
 worker is small and named, never a pickled closure: the claim id and the
 module that registers it (the module of its check; importing it registers
@@ -46,7 +49,7 @@ import impls
 from .claims import ERROR, REFUTED, CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
 from .evidence import problem_to_dict
 from .strategies import DEFAULT_PROFILE, PROFILES
-from .workers import Failure, SupervisedPool
+from .workers import Failure, close_shared_pool, shared_pool
 
 # Math claims are statements about the mathematics; they are computed once,
 # through this implementation (the vectorized one, float64).
@@ -256,8 +259,12 @@ def _run_supervised(tasks, profile, jobs, call_timeout, on_result):
             on_result(task, ClaimResult(task.claim, name, evidence))
 
     work = [(t.index, run_in_worker, (t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads)) for t in tasks]
-    with SupervisedPool(jobs, call_limit_s=call_timeout, initializer=prepare_worker, initargs=(blas_threads,)) as pool:
+    pool = shared_pool(jobs, call_limit_s=call_timeout, initializer=prepare_worker, initargs=(blas_threads,))
+    try:
         pool.run(work, done)
+    except BaseException:  # Ctrl-C, or on_result raised: stop the workers rather than keep them busy for the next run
+        close_shared_pool()
+        raise
 
 
 def dask_client(address: str, n_workers: int):

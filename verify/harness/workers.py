@@ -24,6 +24,7 @@ nothing per task.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import signal
 import time
@@ -204,3 +205,33 @@ class SupervisedPool:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_SHARED: dict = {"key": None, "pool": None}
+
+
+def shared_pool(size: int, *, call_limit_s: float | None = None, initializer=None, initargs=()) -> SupervisedPool:
+    """A :class:`SupervisedPool` kept for the next run of this process with the same arguments (closed at exit).
+
+    A worker takes about two seconds to start (NumPy, SciPy, Hypothesis,
+    mpmath and the catalog imported); a process that runs the claims several
+    times (the tests, ``--last-failed`` batches) starts them once. A worker
+    keeps what it imported and the implementations it built, as this process
+    keeps the modules :func:`impls.load` loaded. Another size or limit closes
+    the kept pool and starts a new one.
+    """
+    key = (size, call_limit_s, initializer, tuple(initargs))
+    if _SHARED["key"] != key:
+        close_shared_pool()
+        _SHARED["pool"] = SupervisedPool(size, call_limit_s=call_limit_s, initializer=initializer, initargs=initargs)
+        _SHARED["key"] = key
+    return _SHARED["pool"]
+
+
+def close_shared_pool() -> None:
+    pool, _SHARED["pool"], _SHARED["key"] = _SHARED["pool"], None, None
+    if pool is not None:
+        pool.close()
+
+
+atexit.register(close_shared_pool)
