@@ -173,3 +173,11 @@ def test_check_reports_a_hanging_a_raising_and_a_crashing_plug_in_and_runs_every
     assert timed_out["counterexample"]["shape (N, D, K)"]  # the inputs of the call that hung: the reproducer
     crashed = found[("hostile:null-pointer-hessian", "impl.hessian_symmetric")]["measurements"]["foreign failure"]
     assert crashed["kind"] == "crash" and crashed["signal"] == int(signal.SIGSEGV)
+
+
+def test_a_call_timeout_must_be_a_positive_number_of_seconds():
+    from verify.harness.runner import run as run_claims
+
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="--call-timeout: must be a positive number of seconds"):
+            run_claims(all_claims(), ["numpy"], include_math=False, patterns=["impl.probs"], call_timeout=bad)

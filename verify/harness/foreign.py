@@ -260,6 +260,15 @@ def call_time_limit(N: int, D: int, K: int) -> float:
     return CALL_TIME_FLOOR_S + N * D * K * (1 + D * K) / CONSERVATIVE_OPERATIONS_PER_S
 
 
+def _default_limit(args) -> float:
+    """:func:`call_time_limit` of a call's ``(W, X, ...)``; the floor when they are not the interface's 2-d arrays."""
+    try:
+        (N, D), (_, K) = np.shape(args[1]), np.shape(args[0])
+    except (ValueError, IndexError):
+        return CALL_TIME_FLOOR_S
+    return call_time_limit(N, D, K)
+
+
 class CallSlot:
     """What the implementation is doing now, in shared memory: the method, when it started, its limit, its arguments.
 
@@ -372,11 +381,8 @@ class Watched:
             slot = _SLOT["slot"]
             if slot is not None:
                 named = dict(zip(METHOD_ARGUMENTS[name], args))
-                named.update((k, v) for k, v in kwargs.items() if k in CallSlot.NAMES)
-                limit = _SLOT["limit"]
-                if limit is None:
-                    (N, D), K = np.shape(args[1]), np.shape(args[0])[1]
-                    limit = call_time_limit(N, D, K)
+                named.update((k, v) for k, v in kwargs.items() if k in CallSlot.NAMES and v is not None)
+                limit = _SLOT["limit"] or _default_limit(args)
                 slot.enter(name, named, limit)
                 try:
                     value = attr(*args, **kwargs)
