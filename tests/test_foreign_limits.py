@@ -181,3 +181,15 @@ def test_a_call_timeout_must_be_a_positive_number_of_seconds():
     for bad in (0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="--call-timeout: must be a positive number of seconds"):
             run_claims(all_claims(), ["numpy"], include_math=False, patterns=["impl.probs"], call_timeout=bad)
+
+
+def test_serially_too_the_implementation_claims_run_in_a_supervised_worker():
+    """`--jobs 1`: a hang is stopped at the limit, and the next claim runs in a fresh worker and holds."""
+    from verify.harness.runner import run as run_claims
+
+    results = run_claims(all_claims(), [HOSTILE + "SleepingLoss"], include_math=False,
+                         patterns=["impl.loss_value", "impl.probs"], jobs=1, call_timeout=0.5)
+    verdicts = {r.claim.id: (r.evidence.verdict, r.evidence.summary) for r in results}
+    assert verdicts["impl.loss_value"][0] == REFUTED
+    assert verdicts["impl.loss_value"][1].startswith("timed out after 0.5 s in loss")
+    assert verdicts["impl.probs"][0] == HOLDS
