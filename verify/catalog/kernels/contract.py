@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -227,6 +228,12 @@ def classify(exc: Exception, case: KernelCase) -> str:
 
 def interpreter_limit_meaning(error: str) -> str:
     return next((why for m, why in INTERPRETER_LIMITS if m in error), "")
+
+
+def unsupported_keyword(error: str) -> str:
+    """The keyword a TypeError says the kernel does not take ("label_smoothing"), or empty."""
+    found = re.search(UNSUPPORTED_KEYWORD + r" '([^']+)'", error)
+    return found.group(1) if found else ""
 
 
 def load_kernel(spec: str, contract: str, device: str) -> KernelUnderTest:
