@@ -60,8 +60,10 @@ class Probe:
     (``None``): the claim is then reported as skipped, with that reason and the kernel's message.
     """
 
-    def __init__(self, kernel, magnitude: bool = False):
+    def __init__(self, kernel, magnitude: bool = False, judge=None):
         self.kernel, self.magnitude = kernel, magnitude
+        # judge(kernel, case, call, ref=None, magnitude=False) -> Measurement: compare, unless a claim says otherwise
+        self.judge = judge or compare
         self.skip: tuple[str, str] | None = None
         self.notes: list[str] = []
 
@@ -76,17 +78,18 @@ class Probe:
 
     def measure(self, case: KernelCase, backward: bool = True) -> Measurement | None:
         call = self.call(case, backward)
-        return None if call is None else compare(self.kernel, case, call, magnitude=self.magnitude)
+        return None if call is None else self.judge(self.kernel, case, call, magnitude=self.magnitude)
 
     def confirm(self, case: KernelCase) -> dict:
         """The counterexample again: a second call, against the reference in 50-digit mpmath."""
         call = self.kernel.call(case, backward=True)
         if call.failed or call.loss is None:
-            m = compare(self.kernel, case, call, magnitude=self.magnitude)
+            m = self.judge(self.kernel, case, call, magnitude=self.magnitude)
             return {"method": "a second call", "confirmed": True, "finding": m.details.get("problem", call.error)}
         exact = reference.evaluate(case, MPMATH)
-        m = compare(self.kernel, case, call, ref=exact, magnitude=self.magnitude)
-        return {"method": reference.MPMATH.name, "confirmed": m.violated, "finding": m.details.get("finding", ""),
+        m = self.judge(self.kernel, case, call, ref=exact, magnitude=self.magnitude)
+        return {"method": reference.MPMATH.name, "confirmed": m.violated,
+                "finding": m.details.get("finding") or m.details.get("problem", ""),
                 "error": m.error, "tolerance": m.tolerance}
 
     def evidence(self, outcome, what: str, to_dict=KernelCase.to_dict) -> Evidence:
@@ -145,9 +148,12 @@ def compare(kernel, case: KernelCase, call, ref=None, magnitude: bool = False) -
     return worse(*parts)
 
 
-def _run(ctx: CheckContext, strategy, what: str, backward: bool = True, measure=None, magnitude=False) -> Evidence:
-    probe = Probe(ctx.impl, magnitude)
-    how = measure(probe) if measure else (lambda case: probe.measure(case, backward))
+def _run(ctx: CheckContext, strategy, what: str, backward: bool = True, magnitude=False, judge=None) -> Evidence:
+    probe = Probe(ctx.impl, magnitude, judge)
+
+    def how(case):
+        return probe.measure(case, backward)
+
     outcome = search(strategy, how, settings=ctx.settings)
     return probe.evidence(outcome, what)
 
@@ -194,10 +200,11 @@ def check_ignore_index(ctx: CheckContext) -> Evidence:
     return _run(ctx, strategies.cases(ctx.impl, ignored="some"), "ignore_index (-100 or a real class)")
 
 
-def _all_ignored_mean(kernel, case: KernelCase, call) -> Measurement:
-    """reduction="mean", every row ignored: loss NaN or 0; gradients all zero or all NaN (ALL_IGNORED_MEAN)."""
-    if call.failed:
-        return broken("call", f"the kernel raised {call.error}")
+def _all_ignored(kernel, case: KernelCase, call, ref=None, magnitude=False) -> Measurement:
+    """Every row ignored: sum and none against the reference (0, zero gradients); mean: the loss NaN or 0, the
+    gradients all zero or all NaN (ALL_IGNORED_MEAN)."""
+    if case.reduction != "mean" or call.failed:
+        return compare(kernel, case, call, ref, magnitude)
     loss = np.asarray(call.loss, dtype=np.float64)
     if loss.shape != ():
         return broken("loss", f"loss: shape {list(loss.shape)}, expected a scalar")
@@ -214,17 +221,8 @@ def _all_ignored_mean(kernel, case: KernelCase, call) -> Measurement:
 
 @claim("kernel.all_ignored")
 def check_all_ignored(ctx: CheckContext) -> Evidence:
-    def measure(probe):
-        def one(case):
-            if case.reduction != "mean":
-                return probe.measure(case)
-            call = probe.call(case)
-            return None if call is None else _all_ignored_mean(probe.kernel, case, call)
-
-        return one
-
     return _run(ctx, strategies.cases(ctx.impl, ignored="all"), f"every row ignored (mean: {ALL_IGNORED_MEAN})",
-                measure=measure)
+                judge=_all_ignored)
 
 
 @claim("kernel.label_smoothing")
@@ -305,9 +303,22 @@ def check_grad_subsets(ctx: CheckContext) -> Evidence:
 
         return checked
 
-    ev = _run(ctx, strategies.cases(ctx.impl), "gradients for every subset of inputs requiring grad",
-              measure=to_every_subset)
-    return ev
+    def confirm_every_subset(probe):
+        def confirm(case):  # the re-check of each subset's case; confirmed where one is
+            present = [n for n in GRAD_INPUTS[case.contract] if n != "bias" or case.bias is not None]
+            found = {}
+            for subset in subsets(present):
+                found = probe.confirm(KernelCase(**{**vars(case), "requires_grad": subset}))
+                if found.get("confirmed"):
+                    return {**found, "finding": f"requires_grad {list(subset) or 'none'}: {found.get('finding', '')}"}
+            return found
+
+        return confirm
+
+    probe = Probe(ctx.impl)
+    outcome = search(strategies.cases(ctx.impl), to_every_subset(probe), settings=ctx.settings)
+    probe.confirm_case = confirm_every_subset(probe)
+    return probe.evidence(outcome, "gradients for every subset of inputs requiring grad")
 
 
 @claim("kernel.square_shapes")
@@ -319,21 +330,13 @@ def check_square_shapes(ctx: CheckContext) -> Evidence:
 def check_inputs_unchanged(ctx: CheckContext) -> Evidence:
     written: set[str] = set()
 
-    def measure(probe):
-        def one(case):
-            call = probe.call(case)
-            if call is None:
-                return None
-            if call.wrote_into:
-                written.update(call.wrote_into)
-                if not probe.kernel.inplace_input:
-                    return broken("inputs", f"wrote into {', '.join(call.wrote_into)} (not declared: "
-                                            f"inplace_input = True)")
-            return compare(probe.kernel, case, call)
+    def unchanged(kernel, case, call, ref=None, magnitude=False):
+        written.update(call.wrote_into)
+        if call.wrote_into and not kernel.inplace_input:
+            return broken("inputs", f"wrote into {', '.join(call.wrote_into)} (not declared: inplace_input = True)")
+        return compare(kernel, case, call, ref, magnitude)
 
-        return one
-
-    ev = _run(ctx, strategies.cases(ctx.impl), "inputs unchanged unless declared", measure=measure)
+    ev = _run(ctx, strategies.cases(ctx.impl), "inputs unchanged unless declared", judge=unchanged)
     if ctx.impl.inplace_input:
         ev.notes.append(f"declares inplace_input = True; handed fresh tensors; wrote into: "
                         f"{', '.join(sorted(written)) or 'nothing'}; its loss and gradients were checked")
