@@ -59,6 +59,9 @@ SEEDS = {
         arxiv="2003.02309",
     ),
     "conventions": Source("DESIGN.md", "lossproof conventions: properties every implementation must have"),
+    # the framework-kernel contracts (verify/catalog/kernels): torch's documented semantics, asked for by issue 14
+    "torch": Source("issue 14", "PyTorch documentation: torch.nn.functional.cross_entropy and torch.nn.CrossEntropyLoss",
+                    title="torch.nn.CrossEntropyLoss", venue="PyTorch documentation"),
 }
 
 

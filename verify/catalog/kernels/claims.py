@@ -18,33 +18,14 @@ import itertools
 import numpy as np
 from hypothesis import strategies as st
 
-from ...harness.claims import SKIPPED, CheckContext, Evidence, Source, declared_claim
+from ...harness.claims import SKIPPED, CheckContext, Evidence
 from ...harness.evidence import search_evidence
 from ...harness.search import Measurement, search, worse
+from ..sources import claim
 from . import reference, strategies
 from .contract import interpreter_limit_meaning, unsupported_keyword
 from .reference import ALL_IGNORED_MEAN, GRAD_INPUTS, MPMATH, KernelCase
 from .tolerances import bounds
-
-SOURCES = {
-    "torch": Source(
-        "issue 14",
-        "PyTorch documentation: torch.nn.functional.cross_entropy and torch.nn.CrossEntropyLoss (2.x)",
-        title="torch.nn.CrossEntropyLoss", venue="PyTorch documentation",
-    ),
-}
-
-
-def _source(key: str, where: str) -> Source:
-    import dataclasses
-
-    return dataclasses.replace(SOURCES[key], where=where)
-
-
-def claim(claim_id: str, **overrides):
-    """Register the check of ``claim_id``, declared in claims.toml beside this module."""
-    return declared_claim(claim_id, make_source=_source, **overrides)
-
 
 SKIP_WHY = {
     "unsupported": "unsupported option",
