@@ -302,3 +302,28 @@ needs_liger = pytest.mark.skipif(not LIGER, reason="set LOSSPROOF_LIGER_TESTS=1 
 def test_liger_0_8_5_has_exactly_its_defect(contract, spec, defect):
     results = kernel_check(spec, contract)
     assert failing(results) == [defect]
+
+
+OLD_LIGER = {"0.5.8": ("torch-ce", "tests.corpus.liger_kernels:LigerCrossEntropy"),
+             "0.7.0": ("torch-linear-ce", "tests.corpus.liger_kernels:liger_fused_linear_cross_entropy")}
+
+
+@needs_liger
+@pytest.mark.parametrize("version", sorted(OLD_LIGER))
+def test_old_liger_is_rejected_by_the_gradient_claim(version, tmp_path):
+    """Liger-Kernel 0.5.8 (issue 678) and 0.7.0 (issue 968), installed with pip install --no-deps --target DIR into
+    the folder LOSSPROOF_LIGER_<version with underscores> names: kernel.vjp refutes each, in a fresh process."""
+    folder = os.environ.get("LOSSPROOF_LIGER_" + version.replace(".", "_"))
+    if not folder:
+        pytest.skip(f"LOSSPROOF_LIGER_{version.replace('.', '_')} does not name a folder holding liger-kernel=={version}")
+    contract, spec = OLD_LIGER[version]
+    out = tmp_path / "check.json"
+    env = {**os.environ, "LOSSPROOF_LIGER": folder}
+    done = subprocess.run([sys.executable, "-m", "verify.cli", "check", "--contract", contract, "--impl", spec,
+                           "--device", "cpu", "--claim", "kernel.vjp", "--json", str(out), "-q"],
+                          env=env, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert done.returncode == 1, done.stderr[-2000:]
+    import json
+
+    (entry,) = json.loads(out.read_text())["results"]
+    assert entry["claim"]["id"] == "kernel.vjp" and entry["evidence"]["verdict"] == "refuted"
