@@ -327,3 +327,35 @@ def test_old_liger_is_rejected_by_the_gradient_claim(version, tmp_path):
 
     (entry,) = json.loads(out.read_text())["results"]
     assert entry["claim"]["id"] == "kernel.vjp" and entry["evidence"]["verdict"] == "refuted"
+
+
+# --------------------------------------------------------------------------
+# jax-ce: optax (each new shape compiles: the claims here run a few quick examples)
+
+HAVE_OPTAX = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
+needs_optax = pytest.mark.skipif(not HAVE_OPTAX, reason="jax and optax are not installed (pip install jax optax)")
+
+
+@needs_optax
+@pytest.mark.parametrize("name,labels", [("softmax_cross_entropy", "probabilities"),
+                                         ("softmax_cross_entropy_with_integer_labels", "integer")])
+def test_optax_labels_are_detected_and_the_gradient_holds(name, labels):
+    from verify.catalog.kernels.contract_jax import JaxKernelUnderTest, prepare_jax
+
+    prepare_jax("cpu", say=lambda line: None)
+    import optax
+
+    assert JaxKernelUnderTest(getattr(optax, name)).labels == labels
+    results = kernel_check(f"tests.corpus.optax_cross_entropy:{name}", "jax-ce",
+                           claims=["kernel.vjp", "kernel.ignore_index"], profile="quick")
+    assert results["kernel.vjp"].evidence.verdict == "holds", results["kernel.vjp"].failure_message()
+    assert "not part of the jax-ce contract" in results["kernel.ignore_index"].evidence.summary
+
+
+@needs_optax
+def test_optax_integer_labels_lose_precision_at_a_large_offset():
+    """optax 0.2.8 subtracts the label's logit from logsumexp(logits) without the shift ("we avoid subtracting the
+    normalizer from all values"): float32 [1e4, 1e4 + 0.5] errs by 4.4e-4; kernel.large_offset reports it."""
+    result = kernel_check("tests.corpus.optax_cross_entropy:softmax_cross_entropy_with_integer_labels", "jax-ce",
+                          claims=["kernel.large_offset"], profile="quick")["kernel.large_offset"]
+    assert result.evidence.verdict == "refuted" and result.evidence.high_precision["confirmed"] is True

@@ -65,7 +65,7 @@ def _format_error(ev) -> str:
 # The contracts `lossproof check --contract` checks an --impl against: the softmax-ce interface (impls/), or a
 # framework kernel (verify/catalog/kernels).
 SOFTMAX_CONTRACT = "softmax-ce"
-CONTRACTS = (SOFTMAX_CONTRACT, "torch-ce", "torch-linear-ce")
+CONTRACTS = (SOFTMAX_CONTRACT, "torch-ce", "torch-linear-ce", "jax-ce")
 
 # Exit statuses of `lossproof check` (the README's table quotes them).
 EXIT_MATCHED = 0  # every verdict matches its expectation (skipped claims aside)
@@ -502,8 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-math", action="store_true", help="with --impl, run the math claims too")
     p.add_argument("--contract", default=SOFTMAX_CONTRACT, choices=CONTRACTS,
                    help="what --impl is: a softmax-ce implementation (the default), or a framework kernel with "
-                   "torch.nn.functional.cross_entropy's signature (torch-ce) or the fused linear one (torch-linear-ce); "
-                   "the kernel contracts need torch")
+                   "torch.nn.functional.cross_entropy's signature (torch-ce), the fused linear one (torch-linear-ce), "
+                   "or optax's f(logits, labels) (jax-ce); these need torch or jax")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None,
                    help="with a kernel contract: where its tensors live (default: cuda where available); on cpu, "
                    "TRITON_INTERPRET=1 is set before triton is imported unless the environment sets it")

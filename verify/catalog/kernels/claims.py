@@ -145,6 +145,9 @@ def _not_for(ctx, contract: str, why: str) -> Evidence | None:
     return None
 
 
+NO_OPTIONS = "f(logits, labels) takes no options (no reduction, ignore_index, smoothing or class weights)"
+
+
 # --------------------------------------------------------------------------
 # The claims, in the order of claims.toml
 
@@ -178,6 +181,9 @@ def check_vjp(ctx: CheckContext) -> Evidence:
 
 @claim("kernel.ignore_index")
 def check_ignore_index(ctx: CheckContext) -> Evidence:
+    skip = _not_for(ctx, "jax-ce", NO_OPTIONS)
+    if skip:
+        return skip
     return _run(ctx, strategies.cases(ctx.impl, ignored="some"), "ignore_index (-100 or a real class)")
 
 
@@ -202,12 +208,18 @@ def _all_ignored(kernel, case: KernelCase, call, ref=None, magnitude=False) -> M
 
 @claim("kernel.all_ignored")
 def check_all_ignored(ctx: CheckContext) -> Evidence:
+    skip = _not_for(ctx, "jax-ce", NO_OPTIONS)
+    if skip:
+        return skip
     return _run(ctx, strategies.cases(ctx.impl, ignored="all"), f"every row ignored (mean: {ALL_IGNORED_MEAN})",
                 judge=_all_ignored)
 
 
 @claim("kernel.label_smoothing")
 def check_label_smoothing(ctx: CheckContext) -> Evidence:
+    skip = _not_for(ctx, "jax-ce", NO_OPTIONS)
+    if skip:
+        return skip
     strategy = st.sampled_from(("none", "some")).flatmap(
         lambda ignored: strategies.cases(ctx.impl, smoothing=True, ignored=ignored))
     return _run(ctx, strategy, "label smoothing over all K classes")
@@ -215,6 +227,9 @@ def check_label_smoothing(ctx: CheckContext) -> Evidence:
 
 @claim("kernel.class_weights")
 def check_class_weights(ctx: CheckContext) -> Evidence:
+    skip = _not_for(ctx, "jax-ce", NO_OPTIONS)
+    if skip:
+        return skip
     skip = _not_for(ctx, "torch-linear-ce", "its signature has no class weights")
     if skip:
         return skip

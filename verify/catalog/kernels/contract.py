@@ -30,7 +30,7 @@ import numpy as np
 
 import impls
 
-from .reference import CONTRACTS, GRAD_INPUTS, KernelCase
+from .reference import CONTRACTS, GRAD_INPUTS, REDUCTIONS, KernelCase
 from .tolerances import DTYPES, UNIT_ROUNDOFF
 
 DEVICES = ("cpu", "cuda")
@@ -136,6 +136,8 @@ class KernelUnderTest:
         if self.accumulates_in is not None and self.accumulates_in not in UNIT_ROUNDOFF:
             raise ValueError(f"{self.name}.accumulates_in: must be one of {DTYPES}, got {self.accumulates_in!r}")
         self.dtypes = declared
+        self.reductions = REDUCTIONS
+        self.options = True  # takes torch's keywords (reduction, ignore_index, label_smoothing, weight)
 
     def declarations(self) -> list[str]:
         out = [f"dtypes: {', '.join(self.dtypes)}"]
@@ -150,7 +152,7 @@ class KernelUnderTest:
         import torch
 
         dtype = getattr(torch, case.dtype)
-        names = ("input",) if case.contract == "torch-ce" else ("hidden", "weight", "bias")
+        names = ("input",) if not case.fused else ("hidden", "weight", "bias")
         arrays = {"input": case.logits, "hidden": case.hidden, "weight": case.weight, "bias": case.bias}
         tensors = {}
         for n in names:
@@ -168,7 +170,7 @@ class KernelUnderTest:
         return tensors, target, options
 
     def _forward(self, tensors, target, options):
-        if self.contract == "torch-ce":
+        if not self.contract == "torch-linear-ce":
             args = (tensors["input"], target)
         else:
             args = (tensors["hidden"], tensors["weight"], target)

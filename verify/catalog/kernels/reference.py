@@ -32,12 +32,14 @@ import numpy as np
 from ...numerics.precision import HIGH_PRECISION_DIGITS, workdps
 
 REDUCTIONS = ("none", "mean", "sum")
-CONTRACTS = ("torch-ce", "torch-linear-ce")
+CONTRACTS = ("torch-ce", "torch-linear-ce", "jax-ce")
+# The fused contract computes its logits from hidden and weight; the others take logits.
+FUSED = "torch-linear-ce"
 # What the contract accepts for reduction="mean" when every row is ignored (0 / 0): torch's NaN, or the 0 that
 # fused kernels return by dividing by max(count, 1). The gradient is then all zeros or all NaN, consistently.
 ALL_IGNORED_MEAN = "NaN (torch: 0/0) or 0; the gradient all zeros or all NaN"
 # The gradient inputs of each contract, in the order of the callable's arguments.
-GRAD_INPUTS = {"torch-ce": ("input",), "torch-linear-ce": ("hidden", "weight", "bias")}
+GRAD_INPUTS = {"torch-ce": ("input",), "torch-linear-ce": ("hidden", "weight", "bias"), "jax-ce": ("input",)}
 
 
 @dataclass
@@ -72,12 +74,16 @@ class KernelCase:
             raise ValueError(f"reduction: must be one of {REDUCTIONS}, got {self.reduction!r}")
 
     @property
+    def fused(self) -> bool:
+        return self.contract == FUSED
+
+    @property
     def probability_targets(self) -> bool:
         return np.asarray(self.target).ndim == 2
 
     @property
     def shape(self) -> dict:
-        if self.contract == "torch-ce":
+        if not self.fused:
             n, k = self.logits.shape
             return {"N": int(n), "K": int(k)}
         n, h = self.hidden.shape
@@ -147,7 +153,7 @@ class Reference:
 
 def logits_of(case: KernelCase, backend: Backend = FLOAT64) -> np.ndarray:
     """The contract's logits: the input (torch-ce), or hidden @ weight.T + bias (torch-linear-ce)."""
-    if case.contract == "torch-ce":
+    if not case.fused:
         return backend.array(case.logits)
     z = backend.array(case.hidden) @ backend.array(case.weight).T
     return z + backend.array(case.bias)[None, :] if case.bias is not None else z
@@ -205,11 +211,11 @@ def _evaluate(case: KernelCase, backend: Backend) -> Reference:
             scale = np.ones(n, dtype=object if backend.digits else np.float64) * (g / denominator)
     a = np.sum(c, axis=1)
     dz = scale[:, None] * (a[:, None] * p - c)
-    grads = {"input": dz} if case.contract == "torch-ce" else {
+    grads = {"input": dz} if not case.fused else {
         "hidden": dz @ backend.array(case.weight),
         "weight": dz.T @ backend.array(case.hidden),
     }
-    if case.contract == "torch-linear-ce" and case.bias is not None:
+    if case.fused and case.bias is not None:
         grads["bias"] = np.sum(dz, axis=0)
     f = _as_float
     return Reference(loss=f(loss), grads={k: f(v) for k, v in grads.items()}, logits=f(z), log_probs=f(logp),

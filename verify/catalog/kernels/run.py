@@ -1,4 +1,4 @@
-"""Running the kernel claims against one kernel: what ``lossproof check --contract torch-ce|torch-linear-ce`` does.
+"""Running the kernel claims against one kernel: what ``lossproof check --contract torch-ce|torch-linear-ce|jax-ce`` does.
 
 The claims run one after another in this process (a kernel is an object in a torch process; its import is
 the slow part, and a Triton kernel under the interpreter must see TRITON_INTERPRET set before triton is
@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...harness.claims import registered, run_claim
 from ...harness.runner import context, select
 from .contract import load_kernel, prepare_device
+from .contract_jax import CONTRACT as CONTRACT_JAX, JaxKernelUnderTest, prepare_jax
 
 
 def kernel_claims():
@@ -21,8 +22,14 @@ def check(contract: str, spec: str, *, device: str | None = None, profile: str =
           say=print):
     """Load the kernel ``spec`` under ``contract`` on ``device`` and run the kernel claims (those ``patterns``
     select) against it; returns the ClaimResults in the claims' order."""
-    device = prepare_device(device, say)
-    kernel = load_kernel(spec, contract, device)
+    if contract == CONTRACT_JAX:
+        import impls
+
+        device = prepare_jax(device, say)
+        kernel = JaxKernelUnderTest(impls.load_attribute(spec), device, name=spec)
+    else:
+        device = prepare_device(device, say)
+        kernel = load_kernel(spec, contract, device)
     say(f"lossproof: {spec} under the {contract} contract on {device}; " + "; ".join(kernel.declarations()))
     chosen = select(kernel_claims(), patterns)
     ctx = context(kernel, profile)

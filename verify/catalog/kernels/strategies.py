@@ -65,18 +65,22 @@ def cases(draw, kernel, *, reductions=REDUCTIONS, scales=ORDINARY_SCALES, offset
     ``square``: K == H (torch-linear-ce) or N == K (torch-ce), the shapes where a transposed gradient fits.
     """
     contract = kernel.contract
+    fused = contract == "torch-linear-ce"
+    if not kernel.options:  # f(logits, labels) (jax-ce): no smoothing, no class weights, nothing ignored
+        smoothing, class_weights, ignored = False, False, "none"
     dtype = draw(st.sampled_from(tuple(dtypes or kernel.dtypes)))
-    reduction = draw(st.sampled_from(tuple(reductions)))
+    # a kernel that returns per-row losses only (jax-ce) is drawn reduction "none" whatever the claim asks
+    reduction = draw(st.sampled_from(tuple(r for r in reductions if r in kernel.reductions) or kernel.reductions))
     k = draw(st.integers(2, MAX_K))
-    n = k if square and contract == "torch-ce" else draw(st.integers(1 if ignored != "some" else 2, MAX_N))
-    h = k if square and contract == "torch-linear-ce" else draw(st.integers(1, MAX_H))
+    n = k if square and not fused else draw(st.integers(1 if ignored != "some" else 2, MAX_N))
+    h = k if square and fused else draw(st.integers(1, MAX_H))
     scale = draw(st.sampled_from(tuple(scales)))
     offset = draw(st.sampled_from(tuple(offsets)))
     tags = {"logit scale": scale}
     if offset:
         tags["common offset"] = offset
     fields = {}
-    if contract == "torch-ce":
+    if not fused:
         fields["logits"] = round_to(offset + scale * draw(_unit((n, k))), dtype)
     else:
         hidden = draw(_unit((n, h)))
@@ -109,9 +113,9 @@ def cases(draw, kernel, *, reductions=REDUCTIONS, scales=ORDINARY_SCALES, offset
     eps = draw(st.floats(0.05, 0.95, allow_nan=False)) if smoothing else 0.0
     w = round_to(draw(hnp.arrays(np.float64, (k,), elements=st.floats(0.1, 3, allow_nan=False))), dtype) \
         if class_weights else None
-    grads = tuple(n_ for n_ in (("input",) if contract == "torch-ce" else ("hidden", "weight", "bias"))
+    grads = tuple(n_ for n_ in (("input",) if not fused else ("hidden", "weight", "bias"))
                   if n_ != "bias" or "bias" in fields) if requires_grad is None else tuple(requires_grad)
-    if contract == "torch-linear-ce" and "bias" not in fields:
+    if fused and "bias" not in fields:
         grads = tuple(g for g in grads if g != "bias")
     g = draw(cotangents(reduction, n, dtype))
     return KernelCase(contract=contract, dtype=dtype, target=target, reduction=reduction, ignore_index=ignore_index,

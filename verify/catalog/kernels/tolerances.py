@@ -56,8 +56,8 @@ def computing_roundoff(dtype: str, accumulates_in: str | None = None) -> float:
 
 
 def _logit_rounding(case: KernelCase, u_c: float) -> np.ndarray:
-    """(N,): the largest rounding of a row's logits; 0 for torch-ce, whose logits are the input itself."""
-    if case.contract == "torch-ce":
+    """(N,): the largest rounding of a row's logits; 0 where the logits are the input itself."""
+    if not case.fused:
         return np.zeros(case.shape["N"])
     scale = np.abs(case.hidden) @ np.abs(case.weight).T
     if case.bias is not None:
@@ -102,7 +102,7 @@ def bounds(case: KernelCase, ref: Reference, accumulates_in: str | None = None,
                      + gamma(k + 3, u_c) * (a[:, None] * p + c))
                 + gamma(n + 1, u_c) * dz)
     out = {"loss": loss_tol}
-    if case.contract == "torch-ce":
+    if not case.fused:
         out["input"] = AGREEMENT_SAFETY * dz_error + u_out * dz + tiny_out
         return out
     w, h = np.abs(case.weight), np.abs(case.hidden)
