@@ -1,5 +1,5 @@
 """The framework-kernel contracts (verify/catalog/kernels): the reference, its tolerances, the claims against torch,
-the planted bugs of tests/kernels_planted.py, and (LOSSPROOF_LIGER_TESTS=1) Liger-Kernel under the Triton
+the planted bugs of tests/kernels_planted.py, and (LOSSPROOF_SLOW_KERNEL_TESTS=1) Liger-Kernel under the Triton
 interpreter.
 
 The reference and tolerance tests need no torch. The others skip with the reason where torch is not installed
@@ -286,11 +286,11 @@ def test_check_command_with_a_contract(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------
-# Liger-Kernel under the Triton interpreter (about a minute a kernel on 2 busy cores): LOSSPROOF_LIGER_TESTS=1
+# Liger-Kernel under the Triton interpreter (about a minute a kernel on 2 busy cores): LOSSPROOF_SLOW_KERNEL_TESTS=1
 
-LIGER = os.environ.get("LOSSPROOF_LIGER_TESTS") == "1" and all(
+LIGER = os.environ.get("LOSSPROOF_SLOW_KERNEL_TESTS") == "1" and all(
     importlib.util.find_spec(m) is not None for m in ("torch", "triton", "liger_kernel"))
-needs_liger = pytest.mark.skipif(not LIGER, reason="set LOSSPROOF_LIGER_TESTS=1 with torch, triton and liger-kernel "
+needs_liger = pytest.mark.skipif(not LIGER, reason="set LOSSPROOF_SLOW_KERNEL_TESTS=1 with torch, triton and liger-kernel "
                                                    "installed (Triton's interpreter: about a minute per kernel)")
 
 
@@ -334,25 +334,33 @@ def test_old_liger_is_rejected_by_the_gradient_claim(version, tmp_path):
 
 HAVE_OPTAX = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
 needs_optax = pytest.mark.skipif(not HAVE_OPTAX, reason="jax and optax are not installed (pip install jax optax)")
+SLOW = os.environ.get("LOSSPROOF_SLOW_KERNEL_TESTS") == "1"
+needs_slow_optax = pytest.mark.skipif(not (HAVE_OPTAX and SLOW), reason="set LOSSPROOF_SLOW_KERNEL_TESTS=1 with jax and "
+                                      "optax installed (every new shape and dtype compiles: about a minute a claim)")
+OPTAX_LABELS = [("softmax_cross_entropy", "probabilities"), ("softmax_cross_entropy_with_integer_labels", "integer")]
 
 
 @needs_optax
-@pytest.mark.parametrize("name,labels", [("softmax_cross_entropy", "probabilities"),
-                                         ("softmax_cross_entropy_with_integer_labels", "integer")])
-def test_optax_labels_are_detected_and_the_gradient_holds(name, labels):
+@pytest.mark.parametrize("name,labels", OPTAX_LABELS)
+def test_optax_labels_are_detected(name, labels):
     from verify.catalog.kernels.contract_jax import JaxKernelUnderTest, prepare_jax
 
     prepare_jax("cpu", say=lambda line: None)
     import optax
 
     assert JaxKernelUnderTest(getattr(optax, name)).labels == labels
+
+
+@needs_slow_optax
+@pytest.mark.parametrize("name,labels", OPTAX_LABELS)
+def test_optax_gradient_holds(name, labels):
     results = kernel_check(f"tests.corpus.optax_cross_entropy:{name}", "jax-ce",
                            claims=["kernel.vjp", "kernel.ignore_index"], profile="quick")
     assert results["kernel.vjp"].evidence.verdict == "holds", results["kernel.vjp"].failure_message()
     assert "not part of the jax-ce contract" in results["kernel.ignore_index"].evidence.summary
 
 
-@needs_optax
+@needs_slow_optax
 def test_optax_integer_labels_lose_precision_at_a_large_offset():
     """optax 0.2.8 subtracts the label's logit from logsumexp(logits) without the shift ("we avoid subtracting the
     normalizer from all values"): float32 [1e4, 1e4 + 0.5] errs by 4.4e-4; kernel.large_offset reports it."""
