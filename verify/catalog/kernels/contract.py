@@ -35,10 +35,14 @@ from .tolerances import DTYPES, UNIT_ROUNDOFF
 
 DEVICES = ("cpu", "cuda")
 # Failures of the Triton interpreter (TRITON_INTERPRET=1) on code that runs on a GPU, as (what the message
-# contains, what it means). Python float arguments are not converted to tensors (class weights in
-# Liger-Kernel), and the libdevice math functions (tanh: softcapping) are not provided.
+# contains, what it means), each seen here with triton 3.x: Python float arguments are not converted to tensors
+# (class weights and softcapping in Liger-Kernel: "'float' object has no attribute 'to'"), and the libdevice
+# math functions are not provided (a four-line kernel calling libdevice.tanh raises "cannot convert None of
+# type <class 'NoneType'> to tensor"; importing tanh from triton.language.math fails).
 INTERPRETER_LIMITS = (
     ("object has no attribute 'to'", "a Python float argument is not converted to a tensor"),
+    ("cannot convert None of type <class 'NoneType'> to tensor", "libdevice math functions are not provided"),
+    ("cannot import name 'tanh'", "libdevice math functions are not provided"),
     ("libdevice", "libdevice math functions are not provided"),
 )
 UNSUPPORTED_KEYWORD = "unexpected keyword argument"
