@@ -127,7 +127,8 @@ class KernelUnderTest:
         if torch is None:
             raise ImportError(f"--contract {contract}: needs torch")
         if not callable(kernel):
-            raise TypeError(f"--impl: {kernel!r} is not callable (a function or a torch.nn.Module class)")
+            raise TypeError(f"--impl {name or ''}: a {type(kernel).__name__}, not a callable (a function or a "
+                            "torch.nn.Module class)")
         self.kernel, self.contract, self.device = kernel, contract, device
         self.is_module_class = inspect.isclass(kernel) and issubclass(kernel, torch.nn.Module)
         self.name = name or getattr(kernel, "__qualname__", None) or type(kernel).__name__

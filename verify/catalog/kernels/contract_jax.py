@@ -79,7 +79,7 @@ class JaxKernelUnderTest:
 
     def __init__(self, kernel, device: str = "cpu", name: str | None = None):
         if not callable(kernel):
-            raise TypeError(f"--impl: {kernel!r} is not callable")
+            raise TypeError(f"--impl {name or ''}: a {type(kernel).__name__}, not a callable f(logits, labels)")
         self.kernel, self.device = kernel, device
         self.name = name or getattr(kernel, "__qualname__", type(kernel).__name__)
         self.accumulates_in = getattr(kernel, "accumulates_in", None)
