@@ -47,7 +47,9 @@ UNCONFIRMED = "unconfirmed"
 INCONCLUSIVE = "inconclusive"
 
 METHODS = ("search", "symbolic", "experiment")
-SCOPES = ("math", "implementation")
+# kernel: a property of a framework kernel under a contract (verify/catalog/kernels), run against the kernel a
+# user names with --contract torch-ce|torch-linear-ce, never by the softmax-ce runs
+SCOPES = ("math", "implementation", "kernel")
 # A robustness claim probes inputs beyond the domain a claim's users have (overflow at the domain's edge): its
 # failure is reported as a robustness finding, apart from the correctness claims, and does not fail a check.
 KINDS = ("correctness", "robustness")
