@@ -267,3 +267,56 @@ def test_pages_render_to_png(built, poppler, tmp_path):
     for png in pngs:
         extrema = Image.open(png).convert("L").getextrema()
         assert extrema[0] < 128 < extrema[1], f"{png.name} looks blank: {extrema}"
+
+
+def _uri_links(page) -> list[str]:
+    return [ref.get_object()["/A"]["/URI"] for ref in page.get("/Annots") or []
+            if ref.get_object().get("/Subtype") == "/Link" and "/URI" in (ref.get_object().get("/A") or {})]
+
+
+def test_each_source_opens_with_its_record_and_each_claim_shows_its_place(built):
+    """Title, authors, year, venue, arXiv id with its link at the section's start; 'In the source: <where>' by each claim."""
+    report, reader, _, _ = built
+    texts = _page_texts(reader)
+    outline = _outline(reader)
+    start = {title: page for title, page, _ in outline}
+    pages = {t.split()[0]: p for _, _, children in outline for t, p in children}
+    records = 0
+    for section in report.sections:
+        page = start[section.title]
+        opening = texts[page - 1]
+        for src in pdf.source_records(section):
+            if not src.get("title"):
+                continue
+            records += 1
+            assert " ".join(src["title"].split()) in opening
+            for author in src.get("authors") or []:
+                assert author in opening
+            if src.get("year"):
+                assert str(src["year"]) in opening
+            if src.get("arxiv"):
+                assert f"arXiv:{src['arxiv']}" in opening
+                assert f"https://arxiv.org/abs/{src['arxiv']}" in _uri_links(reader.pages[page - 1])
+        for row in section.rows:
+            where = " ".join((row.claim["source"].get("where") or "").split())
+            if where:
+                near = " ".join(texts[pages[row.id] - 1:pages[row.id] + 1])
+                assert "In the source: " + where[:40] in near, row.id
+    assert records, "no source in the fixture has a bibliographic record: the test checked nothing"
+
+
+def test_glossary_is_rendered_when_the_module_exists(results, monkeypatch):
+    """verify/report/glossary.py's GLOSSARY (math15's) becomes a section with every term; without it, no section."""
+    import sys
+    import types
+
+    fake = types.ModuleType("verify.report.glossary")
+    fake.GLOSSARY = (("holds-under", "renderer test: the statement holds once the added hypothesis is assumed"),
+                     ("reconstructed statement", "renderer test: <our> reading & wording"))
+    monkeypatch.setitem(sys.modules, "verify.report.glossary", fake)
+    small = dict(results, results=results["results"][:2])
+    reader = pypdf.PdfReader(__import__("io").BytesIO(pdf.render(content.build(small))))
+    text = " ".join(_page_texts(reader))
+    for term, meaning in fake.GLOSSARY:
+        assert term in text and meaning in text
+    assert "Glossary" in [title for title, _, _ in _outline(reader)]

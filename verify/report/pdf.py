@@ -155,7 +155,7 @@ def statement(claim: dict, width: float):
 
 
 # The verdict table's narrow columns, in points (the evidence takes the rest of the width).
-VERDICT_COLUMNS = {"implementation": 64, "observed (expected)": 66, "examples": 40, "worst error / tol": 72}
+VERDICT_COLUMNS = {"implementation": 64, "verdict": 66, "examples": 40, "worst error / tol": 72}
 
 
 def verdict_table(rows, width, per_implementation: bool):
@@ -167,7 +167,8 @@ def verdict_table(rows, width, per_implementation: bool):
     for i, r in enumerate(rows, start=1):
         ev = r.evidence
         body.append(([P(escape(r.implementation))] if per_implementation else []) + [
-            P(f"{verdict(ev['verdict'])}<br/>(expected {verdict(r.claim['expected'])})"), P(str(ev.get("examples", 0))),
+            P(verdict(ev["verdict"]) + ("<br/><font color='#444444'>as expected</font>" if ev["verdict"] == r.claim["expected"]
+                                        else f"<br/>expected {verdict(r.claim['expected'])}")), P(str(ev.get("examples", 0))),
             P(escape(format_error(ev))), evidence(ev)])
         shade = ROW_COLOURS.get(row_class(r))
         if shade:
