@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from reportlab.platypus import Spacer
+from reportlab.platypus import KeepTogether, Spacer
 
 from .content import Report
 from .pdf_layout import P, heading, table
@@ -96,9 +96,9 @@ def section(report: Report, width) -> list:
                                             for k, v in _pairs(report.results.get("hypothesis", {}), SEARCH_LABELS)]
     profile = str(report.results.get("profile", "ci"))
     return [
-        heading("Environment", "h1", "environment", 0),
-        P("Where these results were made: the commit of the claims, the versions and the machine.", "meta"),
-        table(env, [width * 0.25, width * 0.75]), Spacer(1, 8),
+        KeepTogether([heading("Environment", "h1", "environment", 0),
+                      P("Where these results were made: the commit of the claims, the versions and the machine.", "meta"),
+                      table(env, [width * 0.25, width * 0.75])]), Spacer(1, 8),
         P("Search settings", "h2"), table(search, [width * 0.25, width * 0.75]), Spacer(1, 8),
         P("Implementations checked: declared capabilities", "h2"), capability_table(report, width), Spacer(1, 6),
         P(f"Reproduce: <font face='Courier'>lossproof report --hypothesis-profile {escape(profile)}</font> at the "

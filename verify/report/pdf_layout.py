@@ -69,7 +69,8 @@ def heading(text: str, style: str, key: str, level: int, outline_text: str | Non
 
 def table(rows, widths, style=(), header: bool = True) -> Table:
     """A table whose columns add up to at most the given widths (so never wider than the frame it is sized for)."""
-    t = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0)
+    # splitInRow: a row taller than a page (a long evidence cell) breaks inside the row rather than failing the build
+    t = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, splitInRow=1)
     t.setStyle(TableStyle(TABLE_STYLE + list(style) if header else TABLE_STYLE[:1] + TABLE_STYLE[2:] + list(style)))
     return t
 
