@@ -115,7 +115,7 @@ def test_report_cli_from_a_real_results_file(tmp_path):
     assert json.loads(path.read_text())["schema"] == results_doc.SCHEMA
     # A partial run says so on the first page of both, before any section.
     notice = "This report is built from a partial run (only the claims matching impl.gradient, impl.loss_value; no math claims)"
-    assert html.index(notice) < html.index("id='summary'") + 200
+    assert html.index(notice) < html.index('id="summary"') + 200
     from pypdf import PdfReader
 
     opening = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(tmp_path / "out" / "report.pdf").pages[:2])
