@@ -177,12 +177,14 @@ def test_environment_and_capabilities_are_tables_of_words(built, results):
         assert i["name"] in text
 
 
-@pytest.mark.xfail(strict=True, reason="counterexamples are compact JSON until the report model (content.py) gives "
-                                       "their tables; this test turns green with it")
 def test_no_raw_json_in_the_text(built):
+    """No JSON object (a brace before a quoted key, a quoted key before a colon) anywhere; the counterexample's
+    entries are tables, its exact values written as name = [...] (a NumPy literal)."""
     _, reader, _, _ = built
     text = " ".join(_page_texts(reader))
-    assert not re.search(r"\{\s*\"|\"\s*:\s|\[\[", text), re.search(r".{40}(\{\s*\"|\"\s*:\s|\[\[).{40}", text)
+    json_object = r"\{\s*\"|\"\s*:\s"
+    assert not re.search(json_object, text), re.search(".{40}(" + json_object + ").{40}", text)
+    assert "Counterexample" in text and "shape 1 × 3" in text and "z = [[0.0, 1.5, -2.25]]" in text
 
 
 def test_formula_is_an_image_at_its_natural_size_on_its_claims_page(built, results):
@@ -285,18 +287,18 @@ def test_each_source_opens_with_its_record_and_each_claim_shows_its_place(built)
     for section in report.sections:
         page = start[section.title]
         opening = texts[page - 1]
-        for src in pdf.source_records(section):
-            if not src.get("title"):
+        for src in section.sources:
+            if src.title == src.paper:
                 continue
             records += 1
-            assert " ".join(src["title"].split()) in opening
-            for author in src.get("authors") or []:
+            assert " ".join(src.title.split()) in opening
+            for author in src.authors:
                 assert author in opening
-            if src.get("year"):
-                assert str(src["year"]) in opening
-            if src.get("arxiv"):
-                assert f"arXiv:{src['arxiv']}" in opening
-                assert f"https://arxiv.org/abs/{src['arxiv']}" in _uri_links(reader.pages[page - 1])
+            if src.year:
+                assert str(src.year) in opening
+            if src.arxiv:
+                assert f"arXiv:{src.arxiv}" in opening
+                assert f"https://arxiv.org/abs/{src.arxiv}" in _uri_links(reader.pages[page - 1])
         for row in section.rows:
             where = " ".join((row.claim["source"].get("where") or "").split())
             if where:

@@ -18,16 +18,14 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer
 
 from . import pdf_environment
-from .content import (Report, evidence_text, format_error, is_constructed, partial_notice, row_class, verdict_legend,
-                      verdict_line)
+from .content import Figure, Report, glossary, glossary_anchor, partial_notice, row_class, verdict_legend, verdict_line
 from .figures import STYLE as FIGURE_STYLE, render_png
+from .html import safe_url
 from .math import formula_png
+from .pdf_evidence import (GREY, ROW_COLOURS, claim_results, error_legend, error_markup, shared_notes,
+                           verdict)
 from .pdf_layout import FRAME_HEIGHT, FRAME_WIDTH, P, build, contents, heading, png_image, table
 
-VERDICT_COLOURS = {"holds": "#176f2c", "refuted": "#b3261e", "holds-under": "#8a5a00", "unconfirmed": "#8e1b6f",
-                   "inconclusive": "#2f5f8a", "skipped": "#666666", "error": "#666666"}
-# Row shading, as in the HTML page's classes of the same names.
-ROW_COLOURS = {"mismatch": "#fde8e8", "inconclusive": "#e8f0fa", "robustness": "#fff4dc"}
 FIGURES_PER_ROW = 2
 # A claim's text and its one figure side by side only when the pair takes at most this share of a page (a table
 # row cannot break across pages).
@@ -49,26 +47,13 @@ def anchor(kind: str, name: str) -> str:
     return f"{kind}-" + re.sub(r"[^A-Za-z0-9._-]+", "-", name)
 
 
-def verdict(v: str) -> str:
-    return f"<font color='{VERDICT_COLOURS.get(v, '#000000')}'><b>{escape(v)}</b></font>"
-
-
-def constructed(ev: dict) -> str:
-    """The 'constructed counterexample' label (ReportLab markup) for a counterexample built rather than searched for."""
-    return "<font color='#8a5a00'><b>[constructed counterexample]</b></font> " if is_constructed(ev) else ""
-
-
-def evidence(ev: dict):
-    return P(constructed(ev) + escape(evidence_text(ev)))
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The first page: summary, legend, glossary.
 
 
 def summary(report: Report, width) -> list:
     rows = [[P(h) for h in ("source", "claims", "hold", "refuted", "hold under an added hypothesis", "unconfirmed (fails)",
-                            "inconclusive", "reconstructed", "verdict ≠ expected")]]
+                            "inconclusive", "reconstructed statements", "verdict ≠ expected")]]
     for s in report.sections:
         c = s.counts()
         rows.append([P(f"<a href='#{anchor('source', s.key)}' color='#1a4f8a'>{escape(s.title)}</a>"),
@@ -92,13 +77,14 @@ def summary(report: Report, width) -> list:
     ]
 
 
-def glossary(width) -> list:
-    """The glossary section, from verify/report/glossary.py's GLOSSARY where that module exists."""
-    try:
-        from .glossary import GLOSSARY
-    except ImportError:  # not written yet on this branch: no section rather than a copy of our own
+def glossary_section(width) -> list:
+    """The glossary (content.glossary(): verify/report/glossary.py's terms), each term a link target of its verdict
+    words; nothing where that module is absent."""
+    terms = glossary()
+    if not terms:
         return []
-    rows = [[P("term"), P("meaning")]] + [[P(f"<b>{escape(term)}</b>"), P(escape(meaning))] for term, meaning in GLOSSARY]
+    rows = [[P("term"), P("meaning")]] + [[P(f"<a name='{glossary_anchor(term)}'/><b>{escape(term)}</b>"), P(escape(text))]
+                                         for term, text in terms]
     return [Spacer(1, 8), heading("Glossary", "h2", "glossary", 0), table(rows, [width * 0.2, width * 0.8])]
 
 
@@ -106,31 +92,16 @@ def glossary(width) -> list:
 # A source's section: its record, then one block per claim.
 
 
-def source_records(section) -> list:
-    """The distinct bibliographic records of a section's claims, in order (a section may cite two papers)."""
-    seen = {}
-    for r in section.rows:
-        src = r.claim.get("source") or {}
-        key = (src.get("title") or src.get("paper", ""), src.get("arxiv", ""))
-        seen.setdefault(key, src)
-    return list(seen.values())
-
-
-def citation(src: dict) -> str:
-    """One source as ReportLab markup: title, authors, year, venue, arXiv id with its link (what the record has)."""
-    title = src.get("title") or src.get("paper", "")
-    parts = [f"<b>{escape(title)}</b>"]
-    authors = ", ".join(src.get("authors") or [])
-    if authors or src.get("year"):
-        parts.append(escape(authors) + (f" ({src['year']})" if src.get("year") else ""))
-    if src.get("venue"):
-        parts.append(f"<i>{escape(src['venue'])}</i>")
-    url = src.get("url") or (f"https://arxiv.org/abs/{src['arxiv']}" if src.get("arxiv") else "")
-    if src.get("arxiv"):
-        parts.append(f"arXiv:<a href='{escape(url)}' color='#1a4f8a'>{escape(src['arxiv'])}</a>")
+def citation(src) -> str:
+    """A source (content.SourceView) as ReportLab markup: title, byline, arXiv id with its link (http(s) only)."""
+    url = safe_url(src.url)
+    out = f"<b>{escape(src.title)}</b>" + (f". {escape(src.byline)}" if src.byline else "")
+    if src.arxiv:
+        arxiv = escape(src.arxiv)
+        out += f" arXiv:<a href='{escape(url)}' color='#1a4f8a'>{arxiv}</a>" if url else f" arXiv:{arxiv}"
     elif url:
-        parts.append(f"<a href='{escape(url)}' color='#1a4f8a'>{escape(url)}</a>")
-    return ". ".join(parts) + "."
+        out += f" <a href='{escape(url)}' color='#1a4f8a'>{escape(url)}</a>"
+    return out
 
 
 def formula_block(latex: str, max_width: float):
@@ -154,28 +125,6 @@ def statement(claim: dict, width: float):
                  style=[("GRID", (0, 0), (-1, -1), 0, colors.white), ("VALIGN", (1, 0), (1, 0), "MIDDLE")])
 
 
-# The verdict table's narrow columns, in points (the evidence takes the rest of the width).
-VERDICT_COLUMNS = {"implementation": 64, "verdict": 66, "examples": 40, "worst error / tol": 72}
-
-
-def verdict_table(rows, width, per_implementation: bool):
-    head = [h for h in VERDICT_COLUMNS if per_implementation or h != "implementation"]
-    widths = [VERDICT_COLUMNS[h] for h in head]
-    head.append("evidence")
-    widths.append(width - sum(widths))
-    body, style = [[P(h) for h in head]], []
-    for i, r in enumerate(rows, start=1):
-        ev = r.evidence
-        body.append(([P(escape(r.implementation))] if per_implementation else []) + [
-            P(verdict(ev["verdict"]) + ("<br/><font color='#444444'>as expected</font>" if ev["verdict"] == r.claim["expected"]
-                                        else f"<br/>expected {verdict(r.claim['expected'])}")), P(str(ev.get("examples", 0))),
-            P(escape(format_error(ev))), evidence(ev)])
-        shade = ROW_COLOURS.get(row_class(r))
-        if shade:
-            style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor(shade)))
-    return table(body, widths, style=style)
-
-
 def figure_rows(figures, width) -> list:
     """The figures, FIGURES_PER_ROW to a row, each scaled to its share of the width and kept with its caption."""
     cell = (width - FIGURE_GAP * (FIGURES_PER_ROW - 1)) / FIGURES_PER_ROW
@@ -184,7 +133,7 @@ def figure_rows(figures, width) -> list:
         row = []
         for f in figures[start:start + FIGURES_PER_ROW]:
             image = png_image(render_png(f.spec), FIGURE_STYLE["figure.dpi"], cell)
-            row.append([image, P(escape(f.caption), "caption")])
+            row.append([image, P(escape(figure_caption(f)), "caption")])
         row += [""] * (FIGURES_PER_ROW - len(row))
         widths = []
         for i in range(FIGURES_PER_ROW):
@@ -197,22 +146,26 @@ def figure_rows(figures, width) -> list:
     return out
 
 
-def claim_block(claim_id: str, rows: list, figures: list, width: float, frame_height: float) -> list:
+def figure_caption(f: Figure) -> str:
+    return f"Figure {f.number}. {f.caption}" if f.claim_id else f.caption
+
+
+def claim_block(section, report: Report, claim_id: str, width: float, frame_height: float) -> list:
     """One claim: its heading (an outline entry), its place in the source, statement and formula, verdicts and
     evidence (one row per implementation for an implementation claim), then its figures: a single figure stands
     beside the text when the text fits beside it on one page, more go in rows of FIGURES_PER_ROW below."""
+    rows = [r for r in section.rows if r.id == claim_id]
+    figures = section.figures_of(claim_id)
     claim = rows[0].claim
     place = (claim.get("source") or {}).get("where", "")
     tags = [t for t in ("reconstructed statement" if claim.get("reconstructed") else "",
                         "robustness claim" if claim.get("kind") == "robustness" else "") if t]
     meta = "; ".join(([f"<b>In the source:</b> {escape(place)}"] if place else []) + [f"<i>{t}</i>" for t in tags])
-    head = heading(f"{escape(claim_id)} <font color='#444444'>{escape(claim['title'])}</font>", "claim",
+    head = heading(f"{escape(claim_id)} <font color='{GREY}'>{escape(claim['title'])}</font>", "claim",
                    anchor("claim", claim_id), 1, outline_text=f"{claim_id}  {claim['title']}")
-    per_implementation = claim.get("scope") == "implementation"
 
     def text(w):
-        return ([P(meta, "meta")] if meta else []) + [statement(claim, w), Spacer(1, 3),
-                                                      verdict_table(rows, w, per_implementation)]
+        return ([P(meta, "meta")] if meta else []) + [statement(claim, w), Spacer(1, 3)] + claim_results(section, report, rows, w)
 
     if len(figures) == 1:
         figure_width = (width - FIGURE_GAP) / FIGURES_PER_ROW
@@ -221,7 +174,7 @@ def claim_block(claim_id: str, rows: list, figures: list, width: float, frame_he
         image = png_image(render_png(figures[0].spec), FIGURE_STYLE["figure.dpi"], figure_width)
         height = max(sum(f.wrap(text_width, frame_height)[1] for f in beside), image.drawHeight + 12)
         if height < SIDE_BY_SIDE_HEIGHT * frame_height:
-            pair = table([[beside, "", [image, P(escape(figures[0].caption), "caption")]]],
+            pair = table([[beside, "", [image, P(escape(figure_caption(figures[0])), "caption")]]],
                          [text_width, FIGURE_GAP, figure_width], header=False, style=FIGURE_CELLS)
             return [head, pair, Spacer(1, 4)]
     return [head] + text(width) + ([Spacer(1, 4)] + figure_rows(figures, width) if figures else [])
@@ -240,8 +193,8 @@ def implementation_matrix(section, width):
             if r is None:
                 cells.append(P(""))
                 continue
-            cells.append(P(f"{verdict(r.evidence['verdict'])} {r.evidence.get('examples', 0)} ex. "
-                           f"{escape(format_error(r.evidence))}"))
+            cells.append(P(f"{verdict(r.evidence['verdict'])} {r.evidence.get('examples', 0)} ex.<br/>"
+                           + error_markup(r.evidence)))
             shade = ROW_COLOURS.get(row_class(r))
             if shade:
                 style.append(("BACKGROUND", (j, n), (j, n), colors.HexColor(shade)))
@@ -251,18 +204,17 @@ def implementation_matrix(section, width):
     return table(rows, [width * first_w] + [width * (1 - first_w) / max(1, len(impls))] * len(impls), style=style)
 
 
-def source_section(section, width, frame_height) -> list:
+def source_section(section, report: Report, width, frame_height) -> list:
+    """A source: its bibliographic records, its verdicts, the error column's legend, the clauses several results
+    say (once), the implementations' matrix for the implementation claims, then a block per claim."""
     story = [heading(escape(section.title), "h1", anchor("source", section.key), 0, outline_text=section.title)]
-    story += [P(citation(src), "body") for src in source_records(section)]
+    story += [P(citation(src), "body") for src in section.sources]
     story += [P(escape(verdict_line(section.counts())) + ".", "meta"), Spacer(1, 4)]
+    story += error_legend(section, width) + shared_notes(section, width)
     if section.key == "impl":
         story += [implementation_matrix(section, width), Spacer(1, 4)]
-    figures_of = {}
-    for f in section.figures:
-        figures_of.setdefault(f.claim_id, []).append(f)
     for cid in section.claim_ids:
-        rows = [r for r in section.rows if r.id == cid]
-        story += claim_block(cid, rows, figures_of.get(cid, []), width, frame_height)
+        story += claim_block(section, report, cid, width, frame_height)
     return story
 
 
@@ -279,8 +231,6 @@ def benchmarks(report: Report, bench_figures, bench_tables, width) -> list:
         story += [P(escape(t["title"]), "h2"), table([[P(escape(str(c))) for c in t["columns"]]] +
                                                      [[P(escape(str(v))) for v in row] for row in t["rows"]],
                                                      [width / columns] * columns)]
-    from .content import Figure
-
     figures = [Figure("", spec, spec.get("title", "")) for spec in bench_figures]
     return story + ([Spacer(1, 6)] + figure_rows(figures, width) if figures else [])
 
@@ -299,13 +249,13 @@ def story(report: Report, bench_figures=(), bench_tables=(), width: float = FRAM
           + (f", claims at commit {escape(str(report.environment['commit']))}" if report.environment.get("commit") else "")
           + ".", "body"),
         *summary(report, width),
-        *glossary(width),
+        *glossary_section(width),
         NextPageTemplate("contents"), PageBreak(),
         P("Contents", "h1"), contents(),
         NextPageTemplate("main"), PageBreak(),
     ]
     for n, s in enumerate(report.sections):
-        out += ([section_break()] if n else []) + source_section(s, width, FRAME_HEIGHT)
+        out += ([section_break()] if n else []) + source_section(s, report, width, FRAME_HEIGHT)
     out += [section_break(), *benchmarks(report, bench_figures, bench_tables, width)]
     out += [section_break(), *pdf_environment.section(report, width)]
     return out
