@@ -322,3 +322,40 @@ def test_glossary_is_rendered_when_the_module_exists(results, monkeypatch):
     for term, meaning in fake.GLOSSARY:
         assert term in text and meaning in text
     assert "Glossary" in [title for title, _, _ in _outline(reader)]
+
+
+def test_each_figure_and_its_caption_share_a_page(built):
+    """On every page, as many figure images drawn (the figure module's pixel size; an image drawn twice, such as
+    two implementations' equal figures, is stored once and drawn twice) as 'Figure N.' captions."""
+    from verify.report.figures import STYLE
+
+    _, reader, _, _ = built
+    size = tuple(round(v * STYLE["figure.dpi"]) for v in STYLE["figure.figsize"])
+    total = 0
+    for n, page in enumerate(reader.pages, start=1):
+        stream = page.get_contents().get_data() if page.get_contents() is not None else b""
+        names = [im.name.rsplit(".", 1)[0] for im in page.images if (im.image.width, im.image.height) == size]
+        images = sum(len(re.findall(rb"/" + re.escape(name.encode()) + rb"\s+Do\b", stream)) for name in names)
+        captions = len(re.findall(r"Figure \d+\. ", " ".join(page.extract_text().split())))
+        assert images == captions, f"page {n}: {images} figures, {captions} captions"
+        total += images
+    assert total == sum(len(s.figures) for s in built[0].sections)
+
+
+def test_a_figure_row_near_the_page_foot_moves_whole_to_the_next_page():
+    """A figure row that does not fit where it falls goes to the next page with its caption (never split)."""
+    import io
+
+    from reportlab.platypus import Spacer
+
+    from verify.report.content import Figure
+    from verify.report.pdf_layout import FRAME_HEIGHT
+
+    rows = pdf.figure_rows([Figure("x.1", FIGURE, "renderer test caption")], FRAME_WIDTH)
+    _, height = rows[0].wrap(FRAME_WIDTH, FRAME_HEIGHT)
+    story = [Spacer(1, FRAME_HEIGHT - height + 8)] + rows  # room for the image, not for its caption too
+    data, _ = __import__("verify.report.pdf_layout", fromlist=["build"]).build(story)
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 2
+    assert not reader.pages[0].images and "renderer test caption" not in reader.pages[0].extract_text()
+    assert len(reader.pages[1].images) == 1 and "renderer test caption" in reader.pages[1].extract_text()

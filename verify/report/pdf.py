@@ -27,11 +27,12 @@ from .pdf_evidence import (GREY, ROW_COLOURS, claim_results, error_legend, error
 from .pdf_layout import FRAME_HEIGHT, FRAME_WIDTH, P, build, contents, heading, png_image, table
 
 FIGURES_PER_ROW = 2
-# A claim's text and its one figure side by side only when the pair takes at most this share of a page (a table
-# row cannot break across pages).
-SIDE_BY_SIDE_HEIGHT = 0.8
+# A claim's text and its one figure stand side by side only when the text is at most this many times the figure's
+# height: the pair is one table row, which moves whole to the next page when it does not fit, so it must stay
+# about a figure tall (half a page) for the page it leaves to stay more than half full.
+SIDE_BY_SIDE_TEXT = 1.15
 # Cells holding figures: no grid, no padding at the sides (the gap column keeps them apart).
-FIGURE_CELLS = [("GRID", (0, 0), (-1, -1), 0, colors.white), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+FIGURE_CELLS = [("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 0)]
 # A section starts on the page where the last one ended when this share of the page is still free.
 SECTION_ROOM = 0.35
@@ -121,8 +122,8 @@ def statement(claim: dict, width: float):
         return text
     image.hAlign = "CENTER"
     image_width = image.drawWidth + 12
-    return table([[text, image]], [width - image_width, image_width], header=False,
-                 style=[("GRID", (0, 0), (-1, -1), 0, colors.white), ("VALIGN", (1, 0), (1, 0), "MIDDLE")])
+    return table([[text, image]], [width - image_width, image_width], header=False, grid=False,
+                 style=[("VALIGN", (1, 0), (1, 0), "MIDDLE")])
 
 
 def figure_rows(figures, width) -> list:
@@ -141,7 +142,7 @@ def figure_rows(figures, width) -> list:
         cells = []
         for i, item in enumerate(row):
             cells += [item] + ([""] if i < FIGURES_PER_ROW - 1 else [])
-        out.append(table([cells], widths, header=False, style=FIGURE_CELLS + [("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+        out.append(table([cells], widths, header=False, grid=False, style=FIGURE_CELLS + [("ALIGN", (0, 0), (-1, -1), "CENTER")]))
         out.append(Spacer(1, 4))
     return out
 
@@ -153,7 +154,8 @@ def figure_caption(f: Figure) -> str:
 def claim_block(section, report: Report, claim_id: str, width: float, frame_height: float) -> list:
     """One claim: its heading (an outline entry), its place in the source, statement and formula, verdicts and
     evidence (one row per implementation for an implementation claim), then its figures: a single figure stands
-    beside the text when the text fits beside it on one page, more go in rows of FIGURES_PER_ROW below."""
+    beside the text when the text is about as tall as the figure, otherwise figures go in rows of FIGURES_PER_ROW
+    below the text."""
     rows = [r for r in section.rows if r.id == claim_id]
     figures = section.figures_of(claim_id)
     claim = rows[0].claim
@@ -172,10 +174,10 @@ def claim_block(section, report: Report, claim_id: str, width: float, frame_heig
         text_width = width - figure_width - FIGURE_GAP
         beside = text(text_width)
         image = png_image(render_png(figures[0].spec), FIGURE_STYLE["figure.dpi"], figure_width)
-        height = max(sum(f.wrap(text_width, frame_height)[1] for f in beside), image.drawHeight + 12)
-        if height < SIDE_BY_SIDE_HEIGHT * frame_height:
+        text_height = sum(f.wrap(text_width, frame_height)[1] for f in beside)
+        if text_height <= SIDE_BY_SIDE_TEXT * image.drawHeight:
             pair = table([[beside, "", [image, P(escape(figure_caption(figures[0])), "caption")]]],
-                         [text_width, FIGURE_GAP, figure_width], header=False, style=FIGURE_CELLS)
+                         [text_width, FIGURE_GAP, figure_width], header=False, grid=False, style=FIGURE_CELLS)
             return [head, pair, Spacer(1, 4)]
     return [head] + text(width) + ([Spacer(1, 4)] + figure_rows(figures, width) if figures else [])
 

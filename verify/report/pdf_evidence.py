@@ -94,6 +94,32 @@ def _array_table(view, width):
     return t
 
 
+def _side_by_side(tables, width, gap: float = 6) -> list:
+    """Small tables in rows across the width (as many as fit, left to right) instead of one under another."""
+    rows, current, used = [], [], 0.0
+    for t in tables:
+        w = t._colWidths and sum(t._colWidths)
+        if current and used + gap + w > width:
+            rows.append(current)
+            current, used = [], 0.0
+        current.append((t, w))
+        used += w + (gap if len(current) > 1 else 0)
+    if current:
+        rows.append(current)
+    out = []
+    for row in rows:
+        cells, widths = [], []
+        for t, w in row:
+            cells += [t, ""]
+            widths += [w, gap]
+        holder = table([cells[:-1]], widths[:-1], header=False, grid=False, style=[
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)])
+        holder.hAlign = "LEFT"
+        out += [holder, Spacer(1, 3)]
+    return out
+
+
 def counterexample(row, report, width) -> list:
     """The counterexample (when there is one) as a reader reproduces it: how it came about, its scalar entries
     and its arrays as small tables (rounded), every value exact beneath; then the reproduction line."""
@@ -111,14 +137,13 @@ def counterexample(row, report, width) -> list:
             t.hAlign = "LEFT"
             out += [t, Spacer(1, 3)]
         arrays = [v for v in views if v.kind == "array"]
-        for v in arrays:
-            out += [_array_table(v, width), Spacer(1, 2)]
-            if v.elided:
-                out.append(P(f"{escape(v.name)}: the first {SHOWN_ROWS} rows and {SHOWN_COLUMNS} columns are shown; "
-                             "every value is in the exact values below.", "meta"))
+        out += _side_by_side([_array_table(v, width) for v in arrays], width)
+        out += [P(f"{escape(v.name)}: the first {SHOWN_ROWS} rows and {SHOWN_COLUMNS} columns are shown; every value "
+                  "is in the exact values below.", "meta") for v in arrays if v.elided]
         if views:
-            out.append(P("Exact values (every float as the shortest text that reads back to the same double):", "meta"))
-            out += [P(f"{escape(v.name)} = {escape(v.exact)}", "code") for v in views]
+            out.append(P("Exact values (every float as the shortest text that reads back to the same double): "
+                         + "; ".join(f"<font face='Courier'>{escape(v.name)} = {escape(v.exact)}</font>" for v in views),
+                         "code"))
     repro = report.reproduction(row)
     line = f"<b>Reproduce:</b> <font face='Courier'>{escape(repro.command)}</font>"
     out.append(P(line, "meta"))

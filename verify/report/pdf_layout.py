@@ -22,6 +22,8 @@ PAGE_SIZE = landscape(A4)
 MARGIN = 1.3 * cm
 FOOTER_HEIGHT = 0.5 * cm  # the band under the frame that holds the page number
 COLUMN_GAP = 0.8 * cm
+# Frames without inner padding: the margins are the only white border, and FRAME_WIDTH is the width a flowable has.
+NO_PADDING = dict(leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
 # The main frame (ReportDoc's 'main' page template): what every table and image is sized to.
 FRAME_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
 FRAME_HEIGHT = PAGE_SIZE[1] - 2 * MARGIN - FOOTER_HEIGHT  # between the two columns of the contents pages
@@ -67,11 +69,15 @@ def heading(text: str, style: str, key: str, level: int, outline_text: str | Non
     return paragraph
 
 
-def table(rows, widths, style=(), header: bool = True) -> Table:
-    """A table whose columns add up to at most the given widths (so never wider than the frame it is sized for)."""
-    # splitInRow: a row taller than a page (a long evidence cell) breaks inside the row rather than failing the build
-    t = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, splitInRow=1)
-    t.setStyle(TableStyle(TABLE_STYLE + list(style) if header else TABLE_STYLE[:1] + TABLE_STYLE[2:] + list(style)))
+def table(rows, widths, style=(), header: bool = True, grid: bool = True) -> Table:
+    """A table with the given column widths (sized by its caller to fit the frame); ``header``: the first row is
+    shaded and repeated on each page; ``grid``: lines between the cells (a layout table, holding figures or
+    other tables, has none)."""
+    # splitInRow: a row of text taller than a page (a long evidence cell) breaks inside the row rather than failing
+    # the build; a layout row (a figure and its caption, a claim beside its figure) stays whole
+    t = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, splitInRow=1 if grid else 0)
+    base = [c for c in TABLE_STYLE if (grid or c[0] != "GRID") and (header or c[0] != "BACKGROUND")]
+    t.setStyle(TableStyle(base + list(style)))
     return t
 
 
@@ -100,7 +106,7 @@ class Layout:
     """What the last build of a document did: its pages (in order) and the width of its widest table."""
 
     pages: list = field(default_factory=list)
-    tables: list = field(default_factory=list)  # (page, table width, frame width)
+    tables: list = field(default_factory=list)  # (page, table width, width the frame had for it)
 
     def last_pages_of_sections(self) -> set:
         """The page numbers that end a section: the page before each section start, and the last page."""
@@ -125,11 +131,12 @@ class ReportDoc(BaseDocTemplate):
         self._section_pages = set()
         column = (self.width - COLUMN_GAP) / 2
         self.addPageTemplates([
-            PageTemplate("main", [Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")],
-                         onPageEnd=self._footer),
+            PageTemplate("main", [Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
+                                        **NO_PADDING)], onPageEnd=self._footer),
             PageTemplate("contents", [
-                Frame(self.leftMargin, self.bottomMargin, column, self.height, id="left"),
-                Frame(self.leftMargin + column + COLUMN_GAP, self.bottomMargin, column, self.height, id="right"),
+                Frame(self.leftMargin, self.bottomMargin, column, self.height, id="left", **NO_PADDING),
+                Frame(self.leftMargin + column + COLUMN_GAP, self.bottomMargin, column, self.height, id="right",
+                      **NO_PADDING),
             ], onPageEnd=self._footer),
         ])
 
@@ -170,7 +177,7 @@ class ReportDoc(BaseDocTemplate):
     def afterFlowable(self, flowable):
         """Outline entries and contents lines for the headings, and the width of every table drawn."""
         if isinstance(flowable, Table):
-            self.layout.tables.append((self.page, flowable._width, self.frame._width))
+            self.layout.tables.append((self.page, flowable._width, self.frame._aW))
         outline = getattr(flowable, "outline", None)
         if outline is None:
             return
@@ -201,18 +208,17 @@ def build(story: list, **info) -> tuple[bytes, Layout]:
 
     ReportLab's multiBuild repeats passes until the contents are stable; the footer's M is then the page count
     of the pass before the last, which is the last pass's count when the contents did not move. Where it is
-    not, one more pass runs with the contents as they are.
+    not (or there was a single pass), another round of passes starts from the last one's M and contents.
     """
     buffer = io.BytesIO()
     doc = ReportDoc(buffer, **info)
     doc.multiBuild(story)
-    if doc.totals_drawn != {doc.page_total}:
-        for indexing in doc._indexingFlowables:
-            indexing.beforeBuild()
+    if doc.totals_drawn != {doc.page_total}:  # another round of passes, starting from this one's M and contents
         buffer.seek(0)
         buffer.truncate()
-        doc._doSave = 1
-        doc.build(story[:])
+        for flowable in story:  # the mark of a flowable moved to the next page, which multiBuild clears only between passes
+            flowable.__dict__.pop("_postponed", None)
+        doc.multiBuild(story)
     if doc.totals_drawn != {doc.page_total}:
         raise RuntimeError(f"the page count did not settle: footers showed {sorted(map(str, doc.totals_drawn))}, "
                            f"the document has {doc.page_total} pages")
