@@ -18,12 +18,11 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer
 
 from . import pdf_environment
-from .content import Figure, Report, glossary, glossary_anchor, partial_notice, row_class, verdict_legend, verdict_line
+from .content import Figure, Report, error_cell, glossary, glossary_anchor, partial_notice, row_class, verdict_legend, verdict_line
 from .figures import STYLE as FIGURE_STYLE, render_png
 from .html import safe_url
 from .math import formula_png
-from .pdf_evidence import (GREY, ROW_COLOURS, claim_results, error_legend, error_markup, shared_notes,
-                           verdict)
+from .pdf_evidence import GREY, ROW_COLOURS, claim_results, error_legend, shared_notes, verdict
 from .pdf_layout import FRAME_HEIGHT, FRAME_WIDTH, P, build, contents, heading, png_image, table
 
 FIGURES_PER_ROW = 2
@@ -39,7 +38,7 @@ SECTION_ROOM = 0.35
 FIGURE_GAP = 0.4 * cm
 # The resolution formula_png draws at (its default): the image's natural size in the PDF is pixels / FORMULA_DPI inches.
 FORMULA_DPI = 200
-# A formula wider than this share of the frame is scaled down to it (the statement keeps the rest).
+# A formula at most this share of the width wide stands beside the statement; a wider one goes under it.
 FORMULA_SHARE = 0.45
 
 
@@ -105,25 +104,24 @@ def citation(src) -> str:
     return out
 
 
-def formula_block(latex: str, max_width: float):
-    if not latex:
-        return None
-    return png_image(formula_png(latex, dpi=FORMULA_DPI), FORMULA_DPI, max_width)
-
-
-def statement(claim: dict, width: float):
-    """The statement with its hypotheses, and the typeset formula beside it (when the claim has one)."""
+def statement(claim: dict, width: float) -> list:
+    """The statement with its hypotheses and the typeset formula (when the claim has one): beside the text when the
+    formula at its natural size takes at most FORMULA_SHARE of the width, else under it (scaled down to the width
+    if wider, never up)."""
     hyp = escape("; ".join(claim.get("hypotheses") or []) or "none")
     added = (f"<br/><b>Hypothesis the source left out:</b> {escape(claim['missing_hypothesis'])}"
              if claim.get("missing_hypothesis") else "")
-    text = P(f"{escape(claim['statement'])}<br/><font color='#444444'><b>Hypotheses:</b> {hyp}{added}</font>", "body")
-    image = formula_block(claim.get("formula", ""), width * FORMULA_SHARE)
-    if image is None:
-        return text
+    text = P(f"{escape(claim['statement'])}<br/><font color='{GREY}'><b>Hypotheses:</b> {hyp}{added}</font>", "body")
+    if not claim.get("formula"):
+        return [text]
+    image = png_image(formula_png(claim["formula"], dpi=FORMULA_DPI), FORMULA_DPI, width - 12)
+    if image.drawWidth > FORMULA_SHARE * width:
+        image.hAlign = "CENTER"
+        return [text, Spacer(1, 3), image]
     image.hAlign = "CENTER"
     image_width = image.drawWidth + 12
-    return table([[text, image]], [width - image_width, image_width], header=False, grid=False,
-                 style=[("VALIGN", (1, 0), (1, 0), "MIDDLE")])
+    return [table([[text, image]], [width - image_width, image_width], header=False, grid=False,
+                  style=[("VALIGN", (1, 0), (1, 0), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)])]
 
 
 def figure_rows(figures, width) -> list:
@@ -167,7 +165,7 @@ def claim_block(section, report: Report, claim_id: str, width: float, frame_heig
                    anchor("claim", claim_id), 1, outline_text=f"{claim_id}  {claim['title']}")
 
     def text(w):
-        return ([P(meta, "meta")] if meta else []) + [statement(claim, w), Spacer(1, 3)] + claim_results(section, report, rows, w)
+        return ([P(meta, "claim-meta")] if meta else []) + statement(claim, w) + [Spacer(1, 3)] + claim_results(section, report, rows, w)
 
     if len(figures) == 1:
         figure_width = (width - FIGURE_GAP) / FIGURES_PER_ROW
@@ -195,8 +193,10 @@ def implementation_matrix(section, width):
             if r is None:
                 cells.append(P(""))
                 continue
-            cells.append(P(f"{verdict(r.evidence['verdict'])} {r.evidence.get('examples', 0)} ex.<br/>"
-                           + error_markup(r.evidence)))
+            cell = error_cell(r.evidence)
+            cells.append(P(f"{verdict(r.evidence['verdict'])} {r.evidence.get('examples', 0)} ex."
+                           + (f", {escape(cell.text)} <font color='{GREY}' size='6'>{escape(cell.label)}</font>"
+                              if cell.text else "")))
             shade = ROW_COLOURS.get(row_class(r))
             if shade:
                 style.append(("BACKGROUND", (j, n), (j, n), colors.HexColor(shade)))

@@ -36,6 +36,8 @@ STYLES = {
     "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontSize=12, leading=15, spaceBefore=6, spaceAfter=4),
     "claim": ParagraphStyle("claim", parent=_base["Heading3"], fontSize=10, leading=12.5, spaceBefore=8, spaceAfter=2,
                             keepWithNext=1),
+    "claim-meta": ParagraphStyle("claim-meta", parent=_base["BodyText"], fontSize=8, leading=10,
+                                 textColor=colors.HexColor("#444444"), keepWithNext=1),
     "body": ParagraphStyle("body", parent=_base["BodyText"], fontSize=9, leading=11.5),
     "meta": ParagraphStyle("meta", parent=_base["BodyText"], fontSize=8, leading=10, textColor=colors.HexColor("#444444")),
     "cell": ParagraphStyle("cell", parent=_base["BodyText"], fontSize=7, leading=8.6),
