@@ -98,7 +98,10 @@ def test_outline_has_one_entry_per_claim_under_its_source(built):
 
 
 def test_every_page_says_page_n_of_m(built):
-    _, reader, _, _ = built
+    """... from two layout passes: the contents seeded, the first a sketch that is not saved (its images unencoded;
+    the tests of figures and formulas find them in the saved file)."""
+    _, reader, layout, _ = built
+    assert layout.passes == 2
     texts = _page_texts(reader)
     total = len(texts)
     assert total > 3

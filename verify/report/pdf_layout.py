@@ -90,7 +90,17 @@ def png_image(png: bytes, dpi: float, max_width: float, max_height: float | None
     pixels_w, pixels_h = ImageReader(io.BytesIO(png)).getSize()
     w, h = pixels_w * 72.0 / dpi, pixels_h * 72.0 / dpi
     scale = min(1.0, max_width / w, (max_height / h) if max_height else 1.0)
-    return Image(io.BytesIO(png), width=w * scale, height=h * scale)
+    return LaidOutImage(io.BytesIO(png), width=w * scale, height=h * scale)
+
+
+class LaidOutImage(Image):
+    """An image that a sketch pass (ReportDoc.sketch: a layout pass that is never saved) lays out but does not
+    encode: encoding a figure into the PDF is most of a pass's time, and only the saved pass needs it."""
+
+    def draw(self):
+        if getattr(getattr(self.canv, "_doctemplate", None), "sketch", False):
+            return
+        super().draw()
 
 
 @dataclass
@@ -109,6 +119,7 @@ class Layout:
 
     pages: list = field(default_factory=list)
     tables: list = field(default_factory=list)  # (page, table width, width the frame had for it)
+    passes: int = 0  # how many layout passes the document took (set by build)
 
     def last_pages_of_sections(self) -> set:
         """The page numbers that end a section: the page before each section start, and the last page."""
@@ -127,6 +138,11 @@ class ReportDoc(BaseDocTemplate):
         super().__init__(buffer, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                          bottomMargin=MARGIN + FOOTER_HEIGHT, **kwargs)
         self.page_total = 0  # the previous pass's page count, for the footer
+        self.passes = 0
+        # the first pass lays out without encoding images (LaidOutImage): with the contents seeded (build), it is
+        # never the pass that is saved
+        self.first_pass_is_sketch = True
+        self.sketch = False
         self.totals_drawn = set()  # the M each footer of this pass showed
         self.layout = Layout()
         self._counted_frames = []
@@ -190,6 +206,8 @@ class ReportDoc(BaseDocTemplate):
         self.notify("TOCEntry", (level, escape(text), self.page, key))  # the contents line is markup
 
     def build(self, flowables, **kwargs):
+        self.passes += 1
+        self.sketch = self.passes == 1 and self.first_pass_is_sketch
         self.layout = Layout()
         self._section_pages = set()
         self.totals_drawn = set()
@@ -205,23 +223,44 @@ def contents() -> TableOfContents:
     return toc
 
 
+def _headings(flowables):
+    for f in flowables:
+        if getattr(f, "outline", None) is not None:
+            yield f.outline
+        yield from _headings(getattr(f, "_content", None) or [])  # inside a KeepTogether
+
+
+def seed_contents(story: list) -> None:
+    """Give each contents flowable of ``story`` its lines before the first pass (page 0: not known yet), so that
+    the first pass lays the contents out at their final size; the page numbers take no room on a line."""
+    lines = [(level, escape(text), 0, key) for level, text, key in _headings(story)]
+    for f in story:
+        if isinstance(f, TableOfContents):
+            f._entries = list(lines)
+
+
 def build(story: list, **info) -> tuple[bytes, Layout]:
     """The PDF of ``story`` and the layout of its final pass.
 
     ReportLab's multiBuild repeats passes until the contents are stable; the footer's M is then the page count
-    of the pass before the last, which is the last pass's count when the contents did not move. Where it is
-    not (or there was a single pass), another round of passes starts from the last one's M and contents.
+    of the pass before the last, which is the last pass's count when the contents did not move. The contents are
+    seeded with their lines (page numbers unknown) so that the first pass already has the final layout: two
+    passes, the first a sketch. Where M still differs (or the sketch was the last pass), another round of passes
+    starts from the last one's M and contents.
     """
     buffer = io.BytesIO()
     doc = ReportDoc(buffer, **info)
+    seed_contents(story)
     doc.multiBuild(story)
-    if doc.totals_drawn != {doc.page_total}:  # another round of passes, starting from this one's M and contents
+    if doc.totals_drawn != {doc.page_total} or doc.sketch:  # another round, from this one's M and contents
         buffer.seek(0)
         buffer.truncate()
         for flowable in story:  # the mark of a flowable moved to the next page, which multiBuild clears only between passes
             flowable.__dict__.pop("_postponed", None)
+        doc.first_pass_is_sketch = False
         doc.multiBuild(story)
     if doc.totals_drawn != {doc.page_total}:
         raise RuntimeError(f"the page count did not settle: footers showed {sorted(map(str, doc.totals_drawn))}, "
                            f"the document has {doc.page_total} pages")
+    doc.layout.passes = doc.passes
     return buffer.getvalue(), doc.layout
