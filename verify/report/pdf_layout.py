@@ -46,8 +46,8 @@ STYLES = {
     "caption": ParagraphStyle("caption", parent=_base["Italic"], fontSize=7.5, leading=9, alignment=1),
     # contents lines: the right indent leaves room for the page number after a line that fills the column
     "toc0": ParagraphStyle("toc0", parent=_base["BodyText"], fontName="Helvetica-Bold", fontSize=9, leading=11,
-                           spaceBefore=4, spaceAfter=1, rightIndent=24),
-    "toc1": ParagraphStyle("toc1", parent=_base["BodyText"], fontSize=7, leading=8.4, spaceBefore=0, spaceAfter=0,
+                           spaceBefore=3, spaceAfter=1, rightIndent=24),
+    "toc1": ParagraphStyle("toc1", parent=_base["BodyText"], fontSize=6.5, leading=7.6, spaceBefore=0, spaceAfter=0,
                            leftIndent=10, firstLineIndent=0, rightIndent=24),
 }
 TABLE_STYLE = [
@@ -218,7 +218,7 @@ class ReportDoc(BaseDocTemplate):
 def contents() -> TableOfContents:
     toc = TableOfContents(dotsMinLevel=0, tableStyle=TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5)]))
+        ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.3)]))
     toc.levelStyles = [STYLES["toc0"], STYLES["toc1"]]
     return toc
 
