@@ -362,3 +362,24 @@ def test_a_figure_row_near_the_page_foot_moves_whole_to_the_next_page():
     assert len(reader.pages) == 2
     assert not reader.pages[0].images and "renderer test caption" not in reader.pages[0].extract_text()
     assert len(reader.pages[1].images) == 1 and "renderer test caption" in reader.pages[1].extract_text()
+
+
+def test_markup_in_the_results_is_text(results):
+    """Strings from the results that look like ReportLab markup (a colleague's file, a plug-in's name) are printed
+    as they are, never parsed: the build does not fail and the text reads back whole."""
+    import copy
+    import io
+
+    payload = "<font size=40>&amp; <b>x</i> & <a href='javascript:alert(1)'>"
+    doc = copy.deepcopy(results)
+    doc["results"] = doc["results"][:3] + [r for r in doc["results"] if r["claim"]["scope"] == "implementation"][:1]
+    for r in doc["results"]:
+        r["claim"]["title"] += " " + payload
+        r["claim"]["source"]["where"] = payload
+        r["evidence"]["summary"] += "; " + payload
+    doc["results"][-1]["implementation"] = payload
+    doc["environment"]["cpu"] = payload
+    reader = pypdf.PdfReader(io.BytesIO(pdf.render(content.build(doc))))
+    text = " ".join(_page_texts(reader))
+    assert text.count(" ".join(payload.split())) >= 5
+    assert not [u for page in reader.pages for u in _uri_links(page) if u.startswith("javascript")]

@@ -1,16 +1,18 @@
 """The report as a PDF with the content of the HTML page (ReportLab's Platypus layout), made to be printed.
 
-It reads the report's model (:mod:`verify.report.content`) and recomputes nothing. The first page holds the
-summary and the glossary; the contents (two columns, every line a link with its page number) follow; each source
-is a section opening with its bibliographic record, then one block per claim (its place in the source, statement
-beside its typeset formula, the verdicts and the evidence, then its figures, two to a row). The environment, the
-git commit and the implementations' capabilities close it, as tables. The page machinery (footer "page N of M",
-outline, contents, page-fill bookkeeping) is :mod:`verify.report.pdf_layout`.
+It reads the report's model (:mod:`verify.report.content`, which the HTML page renders too) and recomputes
+nothing. The first page holds the summary and the glossary; the contents (two columns, every line a link with its
+page number) follow; each source is a section opening with its bibliographic records, the error column's legend
+and the clauses its results share, then one block per claim (its place in the source, the statement with its
+typeset formula, the results and counterexamples, :mod:`verify.report.pdf_evidence`, and its figures beside it
+or two to a row under it). The environment, the git commit and the implementations' capabilities close it, as
+tables (:mod:`verify.report.pdf_environment`). The page machinery (footer "page N of M", outline, contents,
+page-fill bookkeeping) is :mod:`verify.report.pdf_layout`. Every text from the results is escaped for
+ReportLab's markup.
 """
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from reportlab.lib import colors
@@ -18,7 +20,8 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer
 
 from . import pdf_environment
-from .content import Figure, Report, error_cell, glossary, glossary_anchor, partial_notice, row_class, verdict_legend, verdict_line
+from .content import (Figure, Report, error_cell, glossary, glossary_anchor, partial_notice, row_class, slug,
+                      verdict_legend, verdict_line)
 from .figures import STYLE as FIGURE_STYLE, render_png
 from .html import safe_url
 from .math import formula_png
@@ -43,8 +46,8 @@ FORMULA_SHARE = 0.45
 
 
 def anchor(kind: str, name: str) -> str:
-    """A PDF destination name for a section or a claim: letters, digits, '.', '_', '-' only."""
-    return f"{kind}-" + re.sub(r"[^A-Za-z0-9._-]+", "-", name)
+    """A PDF destination name for a section or a claim (content.slug: safe characters, distinct for distinct ids)."""
+    return f"{kind}-{slug(name)}"
 
 
 # ---------------------------------------------------------------------------------------------------------------
