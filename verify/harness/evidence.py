@@ -106,7 +106,7 @@ def search_evidence(
     if not outcome.found:
         ev.summary = f"{what}: no violation in {outcome.examples} examples"
         if worst is not None:
-            ev.summary += f" (worst {worst.quantity} error {worst.error:.2e}, tolerance {worst.tolerance:.2e})"
+            ev.summary += f" ({worst_in_words(worst)})"
         return ev
     m = outcome.counterexample_measurement
     ev.counterexample = to_dict(outcome.counterexample)
@@ -145,6 +145,18 @@ def search_evidence(
     if ev.high_precision:
         ev.summary += f"; confirmed with {ev.high_precision.get('method', 'high precision')}"
     return ev
+
+
+def worst_in_words(m) -> str:
+    """The worst measurement of a search that found no violation, with what its numbers mean: a tolerance of
+    0 is an exact property, a negative value an inequality holding with that margin."""
+    if m.tolerance == 0:
+        return f"worst {m.quantity} {m.error:.3g}; exact: tolerance 0"
+    if m.error == 0:  # the largest error / tolerance is 0: the tolerance of an arbitrary example says nothing
+        return f"worst {m.quantity} 0: no example measured above 0"
+    if m.error < 0:
+        return f"worst {m.quantity} {m.error:.3g}: below its bound, the inequality holds with that margin"
+    return f"worst {m.quantity} error {m.error:.2e}, tolerance {m.tolerance:.2e}"
 
 
 def violation(m) -> str:

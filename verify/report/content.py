@@ -272,7 +272,7 @@ def slug(text: str) -> str:
     import hashlib
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")
-    if safe == text:
+    if safe and safe == text:
         return safe
     return (safe[:60] or "id") + "-" + hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:8]
 
@@ -368,6 +368,8 @@ def _value_views(prefix: str, value, dtypes: dict) -> list:
     shape = _shape(value)
     if shape:
         return [_array_view(name, value, shape, str(dtypes.get(prefix, "")))]
+    if isinstance(value, list) and value and all(_shape(v) for v in value):  # arrays of different shapes (layers)
+        return [_array_view(f"{name}[{i}]", v, _shape(v), "") for i, v in enumerate(value)]
     return [ValueView(name, "list", json.dumps(value), cells=((json.dumps(value),),))]
 
 
@@ -377,7 +379,11 @@ def counterexample_view(ev: dict) -> list:
     if cx is None:
         return []
     dtypes = cx.get("dtypes", {}) if isinstance(cx, dict) and isinstance(cx.get("dtypes"), dict) else {}
-    return _value_views("", cx, dtypes)
+    views = _value_views("", cx, dtypes)
+    if any(v.kind == "array" and not v.name.startswith("shape (") for v in views):
+        # a problem's sizes ('shape (n, d)': [2, 1]) beside its arrays, which show their shapes themselves
+        views = [v for v in views if not v.name.startswith("shape (")]
+    return views
 
 
 _NUMPY_DTYPES = {"float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "bool"}
@@ -486,6 +492,8 @@ def error_cell(ev: dict) -> ErrorCell:
             return ErrorCell("ratio", "nan", detail)
         if err < 0:
             return ErrorCell("margin", f"{err:.3g}", detail)
+        if err == 0:  # every example measured 0: the tolerance of whichever example is 'worst' says nothing
+            return ErrorCell("ratio", "0", f"{quantity}: 0, no example measured above 0")
         ratio = err / tol if tol > 0 else math.inf
         return ErrorCell("ratio", f"{ratio:.3g}", detail)
     measured = ev.get("measurements") or {}
@@ -576,45 +584,63 @@ def clauses(text: str) -> list:
 
 @dataclass(frozen=True)
 class EvidenceText:
-    """A row's evidence as the report prints it: its own clauses, and the numbers (1-based) of the section's
-    shared clauses (:func:`shared_clauses`) that it also says, printed once at the head of the section."""
+    """A row's evidence as the report prints it: its own clauses of the summary, the clauses on how its
+    counterexample came about (``origin``), and the numbers (1-based) of the section's shared clauses
+    (:func:`shared_clauses`) that it also says, printed once at the head of the section."""
 
     own: tuple
     notes: tuple = ()
+    origin: tuple = ()
 
     @property
     def text(self) -> str:
         return "; ".join(self.own)
 
 
+def origin_clauses(ev: dict) -> list:
+    """How the counterexample came about and how it was re-checked, as clauses, less what the summary
+    already says word for word (a search's summary names both); [] without a counterexample."""
+    if ev.get("counterexample") is None:
+        return []
+    if ev.get("found_by_search"):
+        found = "counterexample shrunk by Hypothesis"
+    else:
+        found = "constructed counterexample: " + (ev.get("construction") or "built, not searched for")
+    summary = str(ev.get("summary", ""))
+    return [c for c in (found, recheck_text(ev)) if c and c not in summary]
+
+
+def said(row) -> list:
+    """Everything a row says in words, clause by clause: its summary, then how its counterexample came about."""
+    return clauses(str(row.evidence.get("summary", ""))) + origin_clauses(row.evidence)
+
+
 def shared_clauses(rows) -> list:
-    """Clauses of the evidence summaries that two or more rows say word for word (a row's first clause, what
-    it checked, is its own): said once per section instead of in every row."""
+    """Clauses that two or more rows say word for word (a row's first clause, what it checked, is its own):
+    said once per section instead of in every row."""
     seen = Counter()
     for r in rows:
-        seen.update(set(clauses(r.evidence.get("summary", ""))[1:]))
+        seen.update(set(said(r)[1:]))
     ordered = OrderedDict()
     for r in rows:
-        for c in clauses(r.evidence.get("summary", ""))[1:]:
+        for c in said(r)[1:]:
             if seen[c] >= 2:
                 ordered.setdefault(c, None)
     return list(ordered)
 
 
 def evidence_of(row, shared: list) -> EvidenceText:
-    """``row``'s summary with the ``shared`` clauses taken out and referred to by number."""
-    parts = clauses(row.evidence.get("summary", ""))
-    own = tuple(c for i, c in enumerate(parts) if i == 0 or c not in shared)
-    notes = tuple(sorted({shared.index(c) + 1 for c in parts[1:] if c in shared}))
-    return EvidenceText(own, notes)
+    """``row``'s words with the ``shared`` clauses taken out and referred to by number."""
+    summary = clauses(str(row.evidence.get("summary", "")))
+    origin = origin_clauses(row.evidence)
+    own = tuple(c for i, c in enumerate(summary) if i == 0 or c not in shared)
+    notes = tuple(sorted({shared.index(c) + 1 for c in summary[1:] + origin if c in shared}))
+    return EvidenceText(own, notes, tuple(c for c in origin if c not in shared))
 
 
 def counterexample_origin_line(ev: dict) -> str:
-    """How the counterexample came about and how it was re-checked, one line (empty without a counterexample)."""
-    if ev.get("counterexample") is None:
-        return ""
-    recheck = recheck_text(ev)
-    return counterexample_origin(ev) + (f"; {recheck}" if recheck else "")
+    """:func:`origin_clauses` as one line."""
+    return "; ".join(origin_clauses(ev))
 
 
 def result_anchor(row) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
-from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_origin_line, counterexample_view,
+from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_view,
                       error_cell, glossary, glossary_anchor, glossary_terms, is_constructed, partial_notice,
                       result_anchor, result_groups, row_class, slug, verdict_legend, verdict_line)
 from .figures import render_png
@@ -36,10 +37,23 @@ MATHML_ATTRIBUTES = frozenset({
 })
 
 
+# The MathML elements a typeset formula may hold (MathML Core and the presentation elements latex2mathml
+# writes). An element in the MathML namespace is not enough: latex2mathml copies markup in \text{...} through
+# as elements, which inherit the namespace (``\text{<script>...</script>}`` gives a MathML-namespaced script).
+MATHML_ELEMENTS = frozenset({
+    "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
+    "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+    "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "mlabeledtr", "semantics", "annotation",
+    "mfenced",
+})
+
+
 def _mathml_markup(element) -> str:
-    """``element`` (an ElementTree MathML element) written again as HTML: tag names from the MathML namespace,
-    allowed attributes only, every text and attribute value escaped."""
-    tag = element.tag.split("}", 1)[1]
+    """``element`` (an ElementTree MathML element) written again as HTML: MATHML_ELEMENTS only (FormulaError
+    for any other), allowed attributes only, every text and attribute value escaped."""
+    namespace, _, tag = element.tag.rpartition("}")
+    if namespace != "{" + _MATHML_NS or tag not in MATHML_ELEMENTS:
+        raise FormulaError(f"the MathML holds an element <{tag}> that is not typesetting")
     attrs = "".join(f' {name}="{escape(value)}"' for name, value in sorted(element.attrib.items())
                     if name in MATHML_ATTRIBUTES)
     inner = str(escape(element.text or "")) + "".join(
@@ -51,12 +65,12 @@ def mathml(latex) -> Markup:
     """A claim's LaTeX formula as inline MathML; the LaTeX itself (escaped, as code) when it cannot be typeset."""
     try:
         root = ET.fromstring(to_mathml(str(latex)))
+        if root.tag != f"{{{_MATHML_NS}}}math":
+            raise FormulaError("the MathML is not one <math> element")
+        markup = _mathml_markup(root)
     except (FormulaError, ET.ParseError) as exc:
         return Markup('<code class="latex" title="{}">{}</code>').format(str(exc), str(latex))
-    if root.tag != f"{{{_MATHML_NS}}}math":
-        return Markup('<code class="latex">{}</code>').format(str(latex))
-    tag_free = _mathml_markup(root)
-    return Markup(tag_free.replace("<math", f'<math xmlns="{_MATHML_NS}"', 1))
+    return Markup(markup.replace("<math", f'<math xmlns="{_MATHML_NS}"', 1))
 
 
 def safe_url(url) -> str:
@@ -66,24 +80,34 @@ def safe_url(url) -> str:
     return text if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+def breakable(text) -> Markup:
+    """``text`` escaped, with a line-break opportunity (<wbr>) after each '.' and '_': a long claim id wraps
+    at its parts (li2020.break.<wbr>label_smoothing), not in the middle of a word."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[._])", str(text)))
+
+
 def plain(value) -> str:
     """A value as plain text: strings as they are, anything else as compact JSON."""
     return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
 
 
-def png_data_uri(spec: dict) -> str:
-    return "data:image/png;base64," + base64.b64encode(render_png(spec)).decode("ascii")
+def figure_png(spec) -> tuple[str, str]:
+    """(a data URI of the figure's PNG, '') or ('', why it could not be drawn): a malformed figure in a results
+    file costs its picture, not the report."""
+    try:
+        return "data:image/png;base64," + base64.b64encode(render_png(spec)).decode("ascii"), ""
+    except Exception as exc:  # noqa: BLE001 - matplotlib raises many types for bad data (ValueError, TypeError...)
+        return "", f"the figure could not be drawn ({type(exc).__name__}: {exc})"
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("verify.report", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
-    env.filters.update(slug=slug, mathml=mathml, safe_url=safe_url, plain=plain)
+    env = Environment(loader=PackageLoader("verify.report", "templates"), autoescape=True,
+                      keep_trailing_newline=True)
+    env.filters.update(slug=slug, mathml=mathml, safe_url=safe_url, plain=plain, breakable=breakable)
     env.globals.update(
         error_cell_of=error_cell, counterexample_view=counterexample_view, is_constructed=is_constructed,
-        counterexample_origin_line=counterexample_origin_line, row_class=row_class, verdict_line=verdict_line,
-        result_groups=result_groups, result_anchor=result_anchor, png_data_uri=png_data_uri,
+        row_class=row_class, verdict_line=verdict_line,
+        result_groups=result_groups, result_anchor=result_anchor, figure_png=figure_png,
         glossary_anchor=glossary_anchor, shown_rows=SHOWN_ROWS, shown_columns=SHOWN_COLUMNS,
         summary_verdicts=SUMMARY_VERDICTS,
     )
