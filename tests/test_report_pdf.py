@@ -383,3 +383,15 @@ def test_markup_in_the_results_is_text(results):
     text = " ".join(_page_texts(reader))
     assert text.count(" ".join(payload.split())) >= 5
     assert not [u for page in reader.pages for u in _uri_links(page) if u.startswith("javascript")]
+
+
+def test_a_figure_that_cannot_be_drawn_says_why_in_its_place(results):
+    import copy
+    import io
+
+    doc = copy.deepcopy(results)
+    doc["results"] = doc["results"][:1]
+    doc["results"][0]["evidence"]["figures"] = [{"title": "broken", "series": [{"x": [1, 2], "y": [1]}]}]  # x, y unequal
+    reader = pypdf.PdfReader(io.BytesIO(pdf.render(content.build(doc))))
+    text = " ".join(_page_texts(reader))
+    assert "the figure could not be drawn" in text and "Figure 1." in text

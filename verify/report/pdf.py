@@ -17,7 +17,7 @@ from html import escape
 
 from reportlab.lib import colors
 from reportlab.lib.units import cm
-from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, Image, NextPageTemplate, PageBreak, Spacer
 
 from . import pdf_environment
 from .content import (Figure, Report, error_cell, glossary, glossary_anchor, partial_notice, row_class, slug,
@@ -25,7 +25,7 @@ from .content import (Figure, Report, error_cell, glossary, glossary_anchor, par
 from .figures import STYLE as FIGURE_STYLE, render_png
 from .html import safe_url
 from .math import formula_png
-from .pdf_evidence import GREY, ROW_COLOURS, claim_results, error_legend, shared_notes, verdict
+from .pdf_evidence import GREY, ROW_COLOURS, claim_results, error_legend, shared_notes, term, verdict
 from .pdf_layout import FRAME_HEIGHT, FRAME_WIDTH, P, build, contents, heading, png_image, table
 
 FIGURES_PER_ROW = 2
@@ -127,6 +127,16 @@ def statement(claim: dict, width: float) -> list:
                   style=[("VALIGN", (1, 0), (1, 0), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)])]
 
 
+def figure_image(spec: dict, width: float):
+    """The figure drawn and scaled to ``width``, or, for a spec that cannot be drawn (a malformed figure in a
+    results file), a line saying why in its place: it costs its picture, not the report."""
+    try:
+        png = render_png(spec)
+    except Exception as exc:  # noqa: BLE001 - matplotlib raises many types for bad data (ValueError, TypeError...)
+        return P(escape(f"the figure could not be drawn ({type(exc).__name__}: {exc})"), "meta")
+    return png_image(png, FIGURE_STYLE["figure.dpi"], width)
+
+
 def figure_rows(figures, width) -> list:
     """The figures, FIGURES_PER_ROW to a row, each scaled to its share of the width and kept with its caption."""
     cell = (width - FIGURE_GAP * (FIGURES_PER_ROW - 1)) / FIGURES_PER_ROW
@@ -134,8 +144,7 @@ def figure_rows(figures, width) -> list:
     for start in range(0, len(figures), FIGURES_PER_ROW):
         row = []
         for f in figures[start:start + FIGURES_PER_ROW]:
-            image = png_image(render_png(f.spec), FIGURE_STYLE["figure.dpi"], cell)
-            row.append([image, P(escape(figure_caption(f)), "caption")])
+            row.append([figure_image(f.spec, cell), P(escape(figure_caption(f)), "caption")])
         row += [""] * (FIGURES_PER_ROW - len(row))
         widths = []
         for i in range(FIGURES_PER_ROW):
@@ -163,7 +172,7 @@ def claim_block(section, report: Report, claim_id: str, width: float, frame_heig
     place = (claim.get("source") or {}).get("where", "")
     tags = [t for t in ("reconstructed statement" if claim.get("reconstructed") else "",
                         "robustness claim" if claim.get("kind") == "robustness" else "") if t]
-    meta = "; ".join(([f"<b>In the source:</b> {escape(place)}"] if place else []) + [f"<i>{t}</i>" for t in tags])
+    meta = "; ".join(([f"<b>In the source:</b> {escape(place)}"] if place else []) + [term(f"<i>{t}</i>", t) for t in tags])
     head = heading(f"{escape(claim_id)} <font color='{GREY}'>{escape(claim['title'])}</font>", "claim",
                    anchor("claim", claim_id), 1, outline_text=f"{claim_id}  {claim['title']}")
 
@@ -174,9 +183,9 @@ def claim_block(section, report: Report, claim_id: str, width: float, frame_heig
         figure_width = (width - FIGURE_GAP) / FIGURES_PER_ROW
         text_width = width - figure_width - FIGURE_GAP
         beside = text(text_width)
-        image = png_image(render_png(figures[0].spec), FIGURE_STYLE["figure.dpi"], figure_width)
+        image = figure_image(figures[0].spec, figure_width)
         text_height = sum(f.wrap(text_width, frame_height)[1] for f in beside)
-        if text_height <= SIDE_BY_SIDE_TEXT * image.drawHeight:
+        if isinstance(image, Image) and text_height <= SIDE_BY_SIDE_TEXT * image.drawHeight:
             pair = table([[beside, "", [image, P(escape(figure_caption(figures[0])), "caption")]]],
                          [text_width, FIGURE_GAP, figure_width], header=False, grid=False, style=FIGURE_CELLS)
             return [head, pair, Spacer(1, 4)]

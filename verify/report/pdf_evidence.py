@@ -10,8 +10,8 @@ from html import escape
 from reportlab.lib import colors
 from reportlab.platypus import Spacer
 
-from .content import (SHOWN_COLUMNS, SHOWN_ROWS, counterexample_origin_line, counterexample_view, error_cell,
-                      glossary_terms, is_constructed, result_groups, row_class)
+from .content import (SHOWN_COLUMNS, SHOWN_ROWS, counterexample_view, error_cell, glossary_terms, is_constructed,
+                      result_groups, row_class)
 from .pdf_layout import P, table
 
 VERDICT_COLOURS = {"holds": "#176f2c", "refuted": "#b3261e", "holds-under": "#8a5a00", "unconfirmed": "#8e1b6f",
@@ -26,16 +26,21 @@ VALUE_CELL_WIDTH = 44
 VALUE_NAME_WIDTH = 120  # the header cell of an array (name, shape, dtype) is at least this wide
 
 
+def term(markup: str, word: str) -> str:
+    """``markup`` (the word as shown) linked to the glossary's entry for ``word`` when the glossary explains it."""
+    target = glossary_terms().get(str(word).lower())
+    return f"<a href='#{target}'>{markup}</a>" if target else markup
+
+
 def verdict(v: str) -> str:
     """A verdict word in its colour, a link to its glossary entry when the glossary explains it."""
-    word = f"<font color='{VERDICT_COLOURS.get(v, '#000000')}'><b>{escape(str(v))}</b></font>"
-    target = glossary_terms().get(str(v).lower())
-    return f"<a href='#{target}'>{word}</a>" if target else word
+    return term(f"<font color='{VERDICT_COLOURS.get(v, '#000000')}'><b>{escape(str(v))}</b></font>", str(v))
 
 
 def constructed(ev: dict) -> str:
     """The 'constructed counterexample' label (ReportLab markup) for a counterexample built rather than searched for."""
-    return "<font color='#8a5a00'><b>[constructed counterexample]</b></font> " if is_constructed(ev) else ""
+    label = "<font color='#8a5a00'><b>[constructed counterexample]</b></font>"
+    return term(label, "constructed counterexample") + " " if is_constructed(ev) else ""
 
 
 def error_markup(ev: dict) -> str:
@@ -120,16 +125,18 @@ def _side_by_side(tables, width, gap: float = 6) -> list:
     return out
 
 
-def counterexample(row, report, width) -> list:
-    """The counterexample (when there is one) as a reader reproduces it: how it came about, its scalar entries
-    and its arrays as small tables (rounded), every value exact beneath; then the reproduction line."""
+def counterexample(section, row, report, width) -> list:
+    """The counterexample (when there is one) as a reader reproduces it: how it came about (what the section's
+    shared clauses do not already say), its scalar entries and its arrays as small tables (rounded), every value
+    exact beneath; then the reproduction line."""
     ev = row.evidence
     out = []
     if ev.get("counterexample") is not None:
         views = counterexample_view(ev)
+        origin = section.evidence_of(row).origin
         who = f" ({escape(row.implementation)})" if row.claim.get("scope") == "implementation" else ""
-        out.append(P(f"<b>Counterexample</b>{who} {constructed(ev)}<font color='{GREY}'>"
-                     f"({escape(counterexample_origin_line(ev))})</font>", "body"))
+        out.append(P(f"<b>Counterexample</b>{who} {constructed(ev)}"
+                     + (f"<font color='{GREY}'>({escape('; '.join(origin))})</font>" if origin else ""), "body"))
         scalars = [v for v in views if v.kind != "array"]
         if scalars:
             t = table([[P(f"<b>{escape(v.name)}</b>"), P(escape(v.cells[0][0] if v.cells else ""), "code")] for v in scalars],
@@ -160,7 +167,7 @@ def claim_results(section, report, rows, width) -> list:
     shown = []
     for group in result_groups(rows):
         if len(group) == 1 and group[0].evidence.get("counterexample") is not None:
-            out += counterexample(group[0], report, width)
+            out += counterexample(section, group[0], report, width)
             shown.append(group[0])
     commands = [report.reproduction(r).command for r in rows if not any(r is s for s in shown)]
     if commands:
