@@ -395,3 +395,16 @@ def test_a_figure_that_cannot_be_drawn_says_why_in_its_place(results):
     reader = pypdf.PdfReader(io.BytesIO(pdf.render(content.build(doc))))
     text = " ".join(_page_texts(reader))
     assert "the figure could not be drawn" in text and "Figure 1." in text
+
+
+def test_the_fill_measure_counts_an_unused_column():
+    """A contents page whose right column stays empty is at most half full."""
+    import io
+
+    from reportlab.platypus import NextPageTemplate, PageBreak
+
+    doc = ReportDoc(io.BytesIO())
+    doc.build([NextPageTemplate("contents"), PageBreak(), P("one line " * 300, "body"), NextPageTemplate("main"), PageBreak(),
+               P("end", "body")])
+    contents_page = doc.layout.pages[1]
+    assert 0.05 < contents_page.filled <= 0.5

@@ -21,12 +21,12 @@ from reportlab.platypus.tableofcontents import TableOfContents
 PAGE_SIZE = landscape(A4)
 MARGIN = 1.3 * cm
 FOOTER_HEIGHT = 0.5 * cm  # the band under the frame that holds the page number
-COLUMN_GAP = 0.8 * cm
+COLUMN_GAP = 0.8 * cm  # between the two columns of the contents pages
 # Frames without inner padding: the margins are the only white border, and FRAME_WIDTH is the width a flowable has.
 NO_PADDING = dict(leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
 # The main frame (ReportDoc's 'main' page template): what every table and image is sized to.
 FRAME_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
-FRAME_HEIGHT = PAGE_SIZE[1] - 2 * MARGIN - FOOTER_HEIGHT  # between the two columns of the contents pages
+FRAME_HEIGHT = PAGE_SIZE[1] - 2 * MARGIN - FOOTER_HEIGHT
 
 _base = getSampleStyleSheet()
 STYLES = {
@@ -115,7 +115,8 @@ class PageRecord:
 
 @dataclass
 class Layout:
-    """What the last build of a document did: its pages (in order) and the width of its widest table."""
+    """What the last pass of a document's build did: its pages (in order), every table's width against the width
+    its frame had, and how many passes the build took."""
 
     pages: list = field(default_factory=list)
     tables: list = field(default_factory=list)  # (page, table width, width the frame had for it)
@@ -131,7 +132,9 @@ class ReportDoc(BaseDocTemplate):
     """Landscape A4 with two page templates ('main': one frame; 'contents': two columns), a footer with
     "page N of M" on every page, outline entries and contents lines for the paragraphs made by :func:`heading`.
 
-    M is the page count of the previous pass: :func:`build` repeats the passes until contents and M are stable.
+    M is the page count of the previous pass: :func:`build` runs passes until contents and M are stable. How full
+    a page is: the height its frames' flowables took, over the height of all the frames of its template (a
+    two-column page with one column used is half full).
     """
 
     def __init__(self, buffer, **kwargs):
@@ -186,7 +189,7 @@ class ReportDoc(BaseDocTemplate):
 
     def handle_pageEnd(self):
         self._count_frame()
-        capacity = sum(f._height - f._topPadding - f._bottomPadding for f in self._counted_frames)
+        capacity = sum(f._height - f._topPadding - f._bottomPadding for f in self.pageTemplate.frames)
         used = sum(f._y2 - f._topPadding - f._y for f in self._counted_frames)
         number = self.canv.getPageNumber()
         self.layout.pages.append(PageRecord(number, used / capacity if capacity else 0.0, number in self._section_pages))
