@@ -442,17 +442,13 @@ def cmd_report(args) -> int:
     return 0
 
 
-def natural_key(text: str) -> list:
-    """Sort key that puts folklore.F2 before folklore.F10: runs of digits compare as numbers."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
-
-
 def cmd_claims(args) -> int:
     """List the registered claims (those matching --claim), naturally sorted, as a table or as JSON."""
     import fnmatch
     import json
 
     from .catalog import all_claims
+    from .harness.claims import natural_key
 
     claims = [c for c in all_claims() if not args.claim or any(fnmatch.fnmatchcase(c.id, p) for p in args.claim)]
     if args.claim and not claims:

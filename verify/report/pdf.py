@@ -69,11 +69,11 @@ def summary(report: Report, width) -> list:
     return [
         heading("Summary", "h2", "summary", 0),
         *([P(f"<b>{escape(notice)}</b>", "body")] if notice else []),
-        P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
+        P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the expected verdicts (what the source claims, or where the source is wrong, the refutation we expect); "
           f"{total.get('mismatched', 0)} mismatched, {total.get('inconclusive', 0)} inconclusive, "
           f"{total.get('robustness', 0)} robustness findings (beyond the input domain; not failures), "
           f"{total.get('skipped', 0)} skipped. A refuted claim is a result: the harness found, shrank and confirmed "
-          "the counterexample the catalog predicts.", "body"),
+          "the counterexample the expectation predicts.", "body"),
         *legend,
         Spacer(1, 4),
         table(rows, [width * f for f in (0.32, 0.07, 0.07, 0.07, 0.12, 0.09, 0.09, 0.08, 0.09)]),
