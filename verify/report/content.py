@@ -149,6 +149,82 @@ class Report:
         return reproduction(row, self.results)
 
 
+# The reader's names for the environment, the search settings and the capabilities (HTML and PDF alike).
+# The environment's keys (verify.harness.results.environment) as a reader names them; a key not listed here is
+# shown as it is written.
+ENVIRONMENT_LABELS = {
+    "commit": "git commit of the claims",
+    "python": "Python",
+    "numpy": "NumPy",
+    "scipy": "SciPy",
+    "sympy": "SymPy",
+    "mpmath": "mpmath",
+    "hypothesis": "Hypothesis",
+    "lossproof": "lossproof",
+    "platform": "platform",
+    "cpu": "CPU",
+    "cores": "CPU cores",
+    "blas": "BLAS",
+}
+SEARCH_LABELS = {
+    "profile": "Hypothesis profile",
+    "max_examples": "examples per search (max_examples)",
+    "derandomize": "derandomized",
+    "seed": "seed",
+}
+CAPABILITY_LABELS = {
+    "dtypes": "dtypes",
+    "sample_weight": "sample weights",
+    "hessian": "Hessian",
+    "hvp": "Hessian-vector product",
+    "exact": "exact arithmetic",
+    "max_size": "largest problem (N·D·K)",
+    "max_hessian_size": "largest Hessian",
+    "targets": "targets",
+    "writes_arguments": "writes into its arguments",
+}
+
+
+def readable(value) -> str:
+    """A value as words: yes / no, lists joined by commas, nested records as 'key: value' pairs; never JSON."""
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {readable(v)}" for k, v in value.items()) if value else "none"
+    return str(value)
+
+
+def labelled_pairs(record: dict, labels: dict) -> list:
+    ordered = [k for k in labels if k in record] + [k for k in record if k not in labels]
+    return [(labels.get(k, k), readable(record[k])) for k in ordered]
+
+
+def environment_rows(report: Report) -> list:
+    """(label, value) rows: the environment first (commit, versions, machine), then when the results were made."""
+    env = dict(report.environment)
+    if "commit" not in env:
+        env["commit"] = None  # results made before the commit was recorded: say so rather than leave it out
+    rows = labelled_pairs(env, ENVIRONMENT_LABELS)
+    return rows + [("results created", readable(report.results.get("created")))]
+
+
+def search_rows(report) -> list:
+    """(label, value) rows of the Hypothesis settings the claims ran with."""
+    return labelled_pairs(report.results.get("hypothesis") or {}, SEARCH_LABELS)
+
+
+def capability_keys(implementations) -> list:
+    """The capability columns: the known ones in their order, then any other an implementation declares."""
+    keys = list(CAPABILITY_LABELS)
+    for i in implementations:
+        keys += [k for k in i.get("capabilities", {}) if k not in keys]
+    return keys
+
+
 def build(results: dict, bench: dict | None = None) -> Report:
     sections = OrderedDict((key, Section(key, title)) for key, title in SOURCES.items())
     # claims in natural order within a section (F2 before F10), the implementations of one claim as the results give them

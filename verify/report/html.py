@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
-from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_view,
+from .content import (CAPABILITY_LABELS, SHOWN_COLUMNS, SHOWN_ROWS, Report, capability_keys, counterexample_view,
+                      environment_rows, readable, search_rows,
                       error_cell, glossary, glossary_anchor, glossary_terms, is_constructed, partial_notice,
                       result_anchor, result_groups, row_class, slug, verdict_legend, verdict_line)
 from .figures import png_or_reason
@@ -106,7 +107,8 @@ def environment() -> Environment:
         row_class=row_class, verdict_line=verdict_line,
         result_groups=result_groups, result_anchor=result_anchor, figure_png=figure_png,
         glossary_anchor=glossary_anchor, shown_rows=SHOWN_ROWS, shown_columns=SHOWN_COLUMNS,
-        summary_verdicts=SUMMARY_VERDICTS,
+        summary_verdicts=SUMMARY_VERDICTS, environment_rows=environment_rows, search_rows=search_rows,
+        capability_keys=capability_keys, capability_labels=CAPABILITY_LABELS, readable=readable,
     )
     return env
 
