@@ -193,14 +193,13 @@ def _add_parallel_options(p) -> None:
 
 
 def _progress(args):
-    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim) and ``-v`` (and its summary)."""
-    from functools import partial
-
-    from .harness.runner import print_progress
+    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim, with an estimate of the time
+    left: :class:`verify.harness.progress.ClaimsProgress`) and ``-v`` (and each claim's summary)."""
+    from .harness.progress import ClaimsProgress
 
     if args.quiet:
         return None
-    return partial(print_progress, verbose=True) if args.verbose else print_progress
+    return ClaimsProgress("claims", verbose=args.verbose)
 
 
 def failed_last_time(entry: dict) -> bool:
@@ -330,9 +329,12 @@ def cmd_check(args) -> int:
             include_math=include_math,
             patterns=args.claim,
             progress=progress,
+            started=progress.started if progress else None,
             **_parallel(args),
         )
         chosen = results_doc.selection(args.claim, include_math, user, specs)
+    if progress:
+        progress.close()
     print_table(results)
     doc = results_doc.build(results, implementations, args.hypothesis_profile, chosen)
     results_doc.write(doc, args.json)
@@ -347,53 +349,18 @@ def cmd_check(args) -> int:
     return exit_status(s)
 
 
-def _report_benchmarks(out, measure: bool) -> dict | None:
-    """The benchmark document for the report in ``out``.
-
-    The report only reads results; deciding to measure is the command's job:
-    with neither ``out/bench.json`` nor asv results, and ``measure``, the
-    built-in benchmark runs first and writes ``out/bench.json``.
-    """
-    from . import bench
-    from .report import benchmarks
-
-    bench_path = out / benchmarks.BENCH_NAME
-    measured_before = bench_path.exists()
-    if not measured_before and measure and benchmarks.latest_asv_result() is None:
-        print("lossproof: no asv results; running the built-in benchmark (lossproof bench, a few minutes)", file=sys.stderr)
-        bench.write(bench.run(bench.FULL, progress=lambda line: print(f"  {line}", file=sys.stderr)), bench_path)
-    doc = benchmarks.gather(out)
-    if measured_before:
-        print(f"lossproof: benchmarks from {bench_path} ({doc.get('created')})", file=sys.stderr)
-    return doc
-
-
 def cmd_report(args) -> int:
-    """Run the claims (or read a results file), gather benchmarks, write the HTML and PDF reports."""
-    from pathlib import Path
+    """Run the claims (or read a results file), gather benchmarks, draw the figures, write the HTML and PDF reports."""
+    from .report_job import run_report
 
-    from .harness import results as results_doc
-    from .report import write_report
-
-    out = Path(args.out)
-    if args.from_results:
-        doc = results_doc.read(args.from_results)
-        print(f"lossproof: using the results in {args.from_results} (no claim is re-run)", file=sys.stderr)
-    else:
-        from .catalog import all_claims
-        from .harness.runner import run
-
-        implementations = [impls.get(n) for n in impls.names()]
-        print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
-        results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=_progress(args), **_parallel(args))
-        doc = results_doc.build(results, implementations, args.hypothesis_profile)
-        out.mkdir(parents=True, exist_ok=True)
-        results_doc.write(doc, out / "results.json")
-    bench = _report_benchmarks(out, measure=not args.no_bench)
-    html_path, pdf_path = write_report(doc, bench, out)
-    s = doc["summary"]
-    print(summary_line(s))
+    if args.no_bench:
+        args.bench = "none"
+    parallel = None if args.from_results else _parallel(args)
+    doc, (html_path, pdf_path), clock = run_report(args, parallel)
+    print(summary_line(doc["summary"]))
     print(f"Wrote {html_path} and {pdf_path}")
+    if not args.quiet:
+        print(f"lossproof: time per phase: {clock.summary()}", file=sys.stderr)
     return 0
 
 
@@ -501,14 +468,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parallel_options(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("report", help="run the claims and write reports/index.html and reports/report.pdf")
+    p = sub.add_parser(
+        "report", help="run the claims and a quick benchmark, and write reports/index.html and reports/report.pdf "
+        "(about 2 minutes of CPU: under 2 minutes on 2 quiet cores)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output directory (default: %(default)s)")
     p.add_argument(
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
     )
     p.add_argument("--from", dest="from_results", metavar="RESULTS.JSON", help="build from this results file instead of running the claims")
     _add_verbosity_options(p)
-    p.add_argument("--no-bench", action="store_true", help="do not run the built-in benchmark (its full plan: about 4 minutes on 2 quiet cores without peers, far longer on a busy machine) when neither asv results nor OUT/bench.json are found")
+    from .report_job import BENCH_CHOICES, DEFAULT_BENCH
+
+    p.add_argument(
+        "--bench", choices=BENCH_CHOICES, default=DEFAULT_BENCH,
+        help="the benchmark the report shows when neither OUT/bench.json nor asv results are saved: the built-in "
+        "benchmark's quick plan (default; about 20 s of CPU), its full plan (about 4 minutes on 2 quiet cores without "
+        "peers, far longer on a busy machine; also measured when the saved OUT/bench.json is of another plan), or none")
+    p.add_argument("--no-bench", action="store_true", help="the same as --bench none")
     _add_parallel_options(p)
     p.set_defaults(func=cmd_report)
 

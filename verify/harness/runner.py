@@ -289,6 +289,7 @@ def run(
     jobs: int = 1,
     dask: str | None = None,
     notice=None,
+    started=None,
 ) -> list[ClaimResult]:
     """Run the math claims of ``claims`` once (reference implementation) and its implementation claims per implementation.
 
@@ -300,8 +301,9 @@ def run(
     serially in this process (``notice`` is told why). Every result is what a
     serial run gives, and the list is in the serial order.
 
-    ``progress(done, total, result)`` is called after each claim, in the
-    order they finish.
+    ``started(total)`` is called once, before the first claim runs (a
+    progress bar needs the total), and ``progress(done, total, result)``
+    after each claim, in the order they finish.
     """
     if jobs < 1:
         raise ValueError(f"--jobs: must be at least 1, got {jobs}")
@@ -329,6 +331,8 @@ def run(
 
     results: list[ClaimResult | None] = [None] * len(tasks)
     done = 0
+    if started:
+        started(len(tasks))
 
     def on_result(task, result):
         nonlocal done

@@ -42,17 +42,26 @@ def bench_sections(bench: dict | None):
     return list(bench.get("figures", [])), list(bench.get("tables", []))
 
 
-def write_report(results: dict, bench: dict | None, out_dir) -> tuple[Path, Path]:
+# The steps of write_report, as its ``progress`` hears of them.
+WRITE_STEPS = ("html", "pdf", "files")
+
+
+def write_report(results: dict, bench: dict | None, out_dir, progress=None) -> tuple[Path, Path]:
     """Render the HTML page and the PDF, then put both in place.
 
     Both files are rendered in memory first: an error in either leaves the
-    previous report untouched.
+    previous report untouched. ``progress(step)``, when given, is called
+    after each of ``WRITE_STEPS``.
     """
     out = Path(out_dir)
+    told = progress or (lambda step: None)
     report = content.build(results, bench)
     figures, tables = bench_sections(bench)
     page = html.render(report, figures, tables).encode("utf-8")
+    told("html")
     document = pdf.render(report, figures, tables)
+    told("pdf")
     atomic_write(out / HTML_NAME, page)
     atomic_write(out / PDF_NAME, document)
+    told("files")
     return out / HTML_NAME, out / PDF_NAME
