@@ -160,3 +160,17 @@ def test_report_from_results_walks_every_phase_and_gives_their_times(tmp_path, m
     assert (tmp_path / "out" / "index.html").exists() and (tmp_path / "out" / "report.pdf").exists()
     assert main(["report", "--from", str(results), "--bench", "none", "-q", "--out", str(tmp_path / "out")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_estimate_comes_between_the_steps_own_lines():
+    """Each step printing a line of its own (a claim, a measurement) does not crowd out the count and the estimate."""
+    out = io.StringIO()
+    with Phase("benchmark", 8, stream=out, unit="measurements", interval=0.1) as phase:
+        for i in range(8):
+            phase.line(f"  measurement {i}")
+            time.sleep(0.06)
+            phase.advance()
+    estimates = [line for line in out.getvalue().splitlines()
+                 if re.fullmatch(r"benchmark: [1-7]/8 measurements, \d+ s elapsed, about \d+ s left", line)]
+    assert len(estimates) >= 2, out.getvalue()
+    assert sum(line.startswith("  measurement") for line in out.getvalue().splitlines()) == 8

@@ -88,3 +88,29 @@ def test_the_claims_are_refuted_with_counterexamples(runs):
 def test_check_and_report_give_the_same_evidence(runs, report):
     """Counterexamples, example counts, worst errors, re-checks: identical, whatever ran before and however many workers."""
     assert differences(runs["check"], runs[report]) == []
+
+
+def _evidence(claim_id: str) -> dict:
+    from verify.catalog import all_claims
+    from verify.harness.runner import run
+
+    (result,) = run(all_claims(), ["numpy"], patterns=[claim_id], jobs=1)
+    ev = result.evidence.to_dict()
+    ev.pop("duration_s")
+    return ev
+
+
+def test_a_search_seed_draws_other_examples_and_the_same_seed_the_same(monkeypatch):
+    """LOSSPROOF_SEARCH_SEED reaches the searches: another seed, another search; the same seed, the same evidence."""
+    from verify.harness.search import SEED_VARIABLE
+
+    monkeypatch.delenv(SEED_VARIABLE, raising=False)
+    default = _evidence("folklore.F10")
+    monkeypatch.setenv(SEED_VARIABLE, "7")
+    seeded = _evidence("folklore.F10")
+    assert seeded == _evidence("folklore.F10")
+    assert seeded != default and seeded["verdict"] == default["verdict"] == "refuted"
+    monkeypatch.setenv(SEED_VARIABLE, "seven")  # the claim ends in error, and says why
+    broken = _evidence("folklore.F10")
+    assert broken["verdict"] == "error"
+    assert "LOSSPROOF_SEARCH_SEED: expected an integer seed, got 'seven'" in broken["summary"]

@@ -168,7 +168,9 @@ def print_table(results, stream=None) -> None:
 def _parallel(args) -> dict:
     """The runner's ``jobs``/``dask``/``notice`` arguments from ``--jobs`` and ``--dask``."""
     from .harness.runner import cores
+    from .harness.search import search_seed
 
+    search_seed()  # a malformed LOSSPROOF_SEARCH_SEED is a usage error, before any claim runs
     jobs = cores() if args.jobs is None else args.jobs
     if jobs < 1:
         raise ValueError(f"--jobs: must be at least 1, got {jobs}")

@@ -9,11 +9,12 @@ One helper for every phase of ``lossproof report`` and ``lossproof check``::
 
 On a terminal it is a tqdm bar (done / total, elapsed, time left). Where the
 stream is not a terminal (a CI log, a pipe) a bar would be a stream of
-carriage returns, so it prints plain lines instead: one at the start, then at
-most one every ``interval`` seconds while work finishes, and, when nothing
-finished for ``interval`` seconds (one long claim, one long PDF), a
-"still running" line from a timer thread, so that no phase is silent for more
-than ``interval`` seconds. ``quiet`` shows nothing at all.
+carriage returns, so it prints plain lines instead: one at the start, then the
+count and the estimate at most once every ``interval`` seconds while steps
+finish (between the steps' own lines), and, when nothing at all was printed
+for ``interval`` seconds (one long claim, one long PDF), a "still running"
+line from a timer thread, so that no phase is silent for more than
+``interval`` seconds. ``quiet`` shows nothing at all.
 
 The estimate of the time left is the rate so far applied to the work left:
 ``elapsed / done * (total - done)``, or, where the steps are known to differ
@@ -69,7 +70,8 @@ class Phase:
         self.done = 0
         self._weights = list(weights) if weights is not None else None
         self._started = time.perf_counter()
-        self._last_line = self._started
+        self._last_line = self._started  # any output: the timer speaks when there was none for `interval`
+        self._last_status = self._started  # the count and estimate: at most once per `interval` on a step
         self._lock = threading.Lock()
         self._closed = False
         self._bar = None
@@ -132,8 +134,9 @@ class Phase:
                 return
             if self._bar is not None:
                 self._bar.update(steps)
-            elif time.perf_counter() - self._last_line >= self.interval:
+            elif time.perf_counter() - self._last_status >= self.interval:
                 self._say(self.status())
+                self._last_status = self._last_line
 
     def _heartbeat(self) -> None:
         # Wakes every second: a bar's elapsed time and estimate keep moving; a plain stream gets a line
@@ -147,6 +150,7 @@ class Phase:
                     self._bar.refresh()
                 elif time.perf_counter() - self._last_line >= self.interval:
                     self._say(f"{self.status()} (still running)")
+                    self._last_status = self._last_line
 
     def close(self) -> None:
         with self._lock:
