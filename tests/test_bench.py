@@ -174,6 +174,11 @@ def test_targets_from_busy_timings_are_not_judged():
     assert shown["numpy loss_grad time / floor (f)"] == (
         f"not judged: machine busy (other processes used {100 * busy:.0f}% of the CPU)")
     assert shown["numpy hvp time / floor (f)"] == "yes"
+    import io
+
+    console = io.StringIO()
+    bench.print_summary({"environment": {}, "plan": {"name": "full"}, "targets": list(targets.values())}, console)
+    assert "not judged: machine busy (other processes used 81% of the CPU)" in console.getvalue()
 
 
 def test_an_older_document_from_a_busy_run_shows_no_target_as_met():
