@@ -42,9 +42,12 @@ def duration_text(seconds: float) -> str:
 
 
 def _is_terminal(stream) -> bool:
+    """A terminal with a width: a pseudo-terminal of 0 columns (``script``, some CI runners) would show no bar at all."""
+    import os
+
     try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return bool(stream.isatty()) and os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, ValueError, OSError):  # no isatty or fileno, a closed stream, no size
         return False
 
 
