@@ -28,12 +28,12 @@ def test_a_plain_stream_gets_a_start_line_periodic_estimates_and_a_closing_line(
             time.sleep(0.3)  # several intervals: the timer speaks at least once in each
             phase.advance()
     lines = out.getvalue().splitlines()
-    assert lines[0] == "claims: started, 4 claims"
-    assert re.fullmatch(r"claims: done, 4 claims in \d+ s", lines[-1])
+    assert lines[0] == "lossproof: claims: started, 4 claims"
+    assert re.fullmatch(r"lossproof: claims: done, 4 claims in \d+ s", lines[-1])
     middle = lines[1:-1]
-    assert middle and all(re.fullmatch(r"claims: [0-4]/4 claims, \d+ s elapsed(, about \d+ s left)?( \(still running\))?",
+    assert middle and all(re.fullmatch(r"lossproof: claims: [0-4]/4 claims, \d+ s elapsed(, about \d+ s left)?( \(still running\))?",
                                        line) for line in middle), middle
-    assert any(re.match(r"claims: [1-3]/4 claims, \d+ s elapsed, about \d+ s left", line) for line in middle), middle
+    assert any(re.match(r"lossproof: claims: [1-3]/4 claims, \d+ s elapsed, about \d+ s left", line) for line in middle), middle
     assert "\r" not in out.getvalue()
 
 
@@ -44,7 +44,7 @@ def test_a_phase_where_nothing_finishes_still_says_so_every_interval():
         time.sleep(0.7)
     running = [line for line in out.getvalue().splitlines() if line.endswith("(still running)")]
     assert 2 <= len(running) <= 4, out.getvalue()
-    assert running[0].startswith("writing: 0/3 steps, 0 s elapsed")
+    assert running[0].startswith("lossproof: writing: 0/3 steps, 0 s elapsed")
 
 
 def test_quiet_prints_nothing():
@@ -171,6 +171,16 @@ def test_the_estimate_comes_between_the_steps_own_lines():
             time.sleep(0.06)
             phase.advance()
     estimates = [line for line in out.getvalue().splitlines()
-                 if re.fullmatch(r"benchmark: [1-7]/8 measurements, \d+ s elapsed, about \d+ s left", line)]
+                 if re.fullmatch(r"lossproof: benchmark: [1-7]/8 measurements, \d+ s elapsed, about \d+ s left", line)]
     assert len(estimates) >= 2, out.getvalue()
     assert sum(line.startswith("  measurement") for line in out.getvalue().splitlines()) == 8
+
+
+def test_a_phase_left_by_an_exception_says_how_far_it_got():
+    """An error (a folder in the way of the report, say) ends the phase with 'stopped after', never 'done'."""
+    out = io.StringIO()
+    with pytest.raises(OSError):
+        with Phase("writing", 3, stream=out, unit="steps") as phase:
+            phase.advance(2)
+            raise OSError("in the way")
+    assert re.fullmatch(r"lossproof: writing: stopped after 2 of 3 steps, \d+ s", out.getvalue().splitlines()[-1])

@@ -65,8 +65,9 @@ def _format_error(ev) -> str:
 # Exit statuses of `lossproof check` (the README's table quotes them).
 EXIT_MATCHED = 0  # every verdict matches its expectation (skipped claims aside)
 EXIT_MISMATCHED = 1  # some verdict differs from its expectation: refuted, error, unconfirmed, ...
-EXIT_USAGE = 2  # bad arguments or an implementation that cannot be loaded
+EXIT_USAGE = 2  # bad arguments, a file that cannot be read or written, or an implementation that cannot be loaded
 EXIT_INCONCLUSIVE = 3  # nothing mismatched, but some statistical test could not decide at its level
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + the signal's number, as shells report it
 
 
 def status_of(result) -> str:
@@ -195,13 +196,16 @@ def _add_parallel_options(p) -> None:
 
 
 def _progress(args):
-    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim, with an estimate of the time
-    left: :class:`verify.harness.progress.ClaimsProgress`) and ``-v`` (and each claim's summary)."""
+    """The runner's ``progress``: one line per claim, with an estimate of the time left
+    (:class:`verify.harness.progress.ClaimsProgress`), nothing under ``-q``, each claim's summary under ``-v``.
+
+    Each call passes the test hook ``check:claim-done`` (:func:`verify.harness.files.pause_at`), ``-q`` or not.
+    """
+    from .harness.files import pause_at
     from .harness.progress import ClaimsProgress
 
-    if args.quiet:
-        return None
-    return ClaimsProgress("claims", verbose=args.verbose)
+    return ClaimsProgress("claims", verbose=args.verbose, quiet=args.quiet,
+                          after_each=lambda: pause_at("check:claim-done"))
 
 
 def failed_last_time(entry: dict) -> bool:
@@ -307,8 +311,10 @@ def cmd_check(args) -> int:
     from .harness import results as results_doc
     from .catalog import all_claims
     from .harness.claims import INCONCLUSIVE, UNCONFIRMED, failure_report
+    from .harness.files import check_writable
     from .harness.runner import resolve, run
 
+    check_writable(args.json)  # a path that cannot be written fails now, not after the claims ran
     progress = _progress(args)
     if args.last_failed:
         rerun = _rerun_last_failed(args, progress)
@@ -331,12 +337,11 @@ def cmd_check(args) -> int:
             include_math=include_math,
             patterns=args.claim,
             progress=progress,
-            started=progress.started if progress else None,
+            started=progress.started,
             **_parallel(args),
         )
         chosen = results_doc.selection(args.claim, include_math, user, specs)
-    if progress:
-        progress.close()
+    progress.close()
     print_table(results)
     doc = results_doc.build(results, implementations, args.hypothesis_profile, chosen)
     results_doc.write(doc, args.json)
@@ -351,18 +356,43 @@ def cmd_check(args) -> int:
     return exit_status(s)
 
 
+# Where `report` keeps the results of the claims it ran when no report could be built from them.
+UNREPORTED_RESULTS = "results.unreported.json"
+
+
 def cmd_report(args) -> int:
     """Run the claims (or read a results file), gather benchmarks, draw the figures, write the HTML and PDF reports."""
-    from .report_job import run_report
+    from pathlib import Path
+
+    from .harness import results as results_doc
+    from .harness.files import FileProblem, make_folder
+    from .report_job import ReportJob
 
     if args.no_bench:
         args.bench = "none"
-    parallel = None if args.from_results else _parallel(args)
-    doc, (html_path, pdf_path), clock = run_report(args, parallel)
-    print(summary_line(doc["summary"]))
-    print(f"Wrote {html_path} and {pdf_path}")
+    out = make_folder(Path(args.out))  # a folder that cannot be written fails now, not after the claims ran
+    job = ReportJob(out, quiet=args.quiet)
+    if args.from_results:
+        doc = job.read_results(args.from_results)
+    else:
+        doc = job.claims(args.hypothesis_profile, _parallel(args), _progress(args))
+    try:
+        html_path, pdf_path = job.publish(
+            doc, args.bench, waiting=lambda: print(f"lossproof: waiting for another report into {out} to finish", file=sys.stderr))
+    except Exception:
+        if not args.from_results:  # the claims ran: keep what they found for `report --from`
+            kept = out / UNREPORTED_RESULTS
+            try:
+                results_doc.write(doc, kept)
+                print(f"lossproof: no report was written; the results of the claims are kept in {kept}", file=sys.stderr)
+            except FileProblem as problem:
+                print(f"lossproof: no report was written, and the results could not be kept: {problem}", file=sys.stderr)
+        raise
+    s = doc["summary"]
+    print(summary_line(s))
+    print(f"Wrote {html_path}, {pdf_path} and {out / 'results.json'} (replaced together)")
     if not args.quiet:
-        print(f"lossproof: time per phase: {clock.summary()}", file=sys.stderr)
+        print(f"lossproof: time per phase: {job.clock.summary()}", file=sys.stderr)
     return 0
 
 
@@ -398,7 +428,9 @@ def cmd_claims(args) -> int:
 def cmd_bench(args) -> int:
     """Run the built-in benchmarks (the asv suite's measurements, once) and write the JSON results."""
     from . import bench
+    from .harness.files import check_writable
 
+    check_writable(args.json)  # before minutes of measuring
     plan = bench.QUICK if args.quick else bench.FULL
     if args.repeats is not None:
         if args.repeats < 1:
@@ -443,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="check the claims (math ones, and every implementation's properties)",
         epilog=f"exit status: {EXIT_MATCHED} every verdict matches its expectation; {EXIT_MISMATCHED} some verdict "
         f"does not (refuted where holds was expected, error, unconfirmed, ...); {EXIT_USAGE} a usage or loading error; "
-        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level",
+        f"{EXIT_INCONCLUSIVE} nothing mismatched but some statistical test was inconclusive at its stated level; "
+        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
     )
     p.add_argument(
         "--impl",
@@ -514,14 +547,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_workers() -> None:
+    """End the worker processes of ``--jobs`` (they ignore SIGINT: the command stops them, not Ctrl-C)."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=5)
+
+
 def main(argv=None) -> int:
+    """Run one command; its errors end as one line on stderr: ``lossproof: error: ...`` (exit 2), or ``lossproof: interrupted`` (130)."""
+    import signal
+
+    from .harness.files import FileProblem
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ImportError, AttributeError, TypeError, ValueError, KeyError) as exc:
+    except (FileProblem, ImportError, AttributeError, TypeError, ValueError, KeyError) as exc:
         print(f"lossproof: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # A second Ctrl-C must not cut the clean-up short; the files were never half-written (files.py).
+        try:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # main() called from a thread other than the main one: no handler to change
+            previous = None
+        try:
+            _stop_workers()
+            print("lossproof: interrupted", file=sys.stderr)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

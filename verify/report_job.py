@@ -1,7 +1,8 @@
 """The phases of ``lossproof report``: claims, benchmark, figures, writing; each with progress and its wall and CPU time.
 
-``verify.cli`` parses the options and calls :func:`run_report`; this module
-holds what the command does, phase by phase:
+``verify.cli`` parses the options, makes the output folder and calls a
+:class:`ReportJob`'s phases (and keeps the results when no report can be
+written); this module holds what the command does, phase by phase:
 
 1. **claims**: every claim against every registered implementation (or the
    results file ``--from`` names), one progress line per claim;
@@ -11,7 +12,8 @@ holds what the command does, phase by phase:
    ``--bench none``;
 3. **figures**: every figure drawn once (the HTML and the PDF reuse the
    PNGs, :func:`verify.report.figures.render_png` caches them);
-4. **writing**: the HTML page and the PDF rendered, then both files put in place.
+4. **writing**: the HTML page and the PDF rendered, then both files and the
+   results put in place together (:func:`verify.report.build.write_report`).
 
 Each phase shows progress with an estimate of the time left
 (:mod:`verify.harness.progress`), and the closing line gives each phase's
@@ -41,20 +43,6 @@ WRITE_WEIGHTS = {"html": 1.0, "pdf": WRITE_PDF_COST, "files": 0.01}
 def _say(line: str, quiet: bool = False) -> None:
     if not quiet:
         print(line, file=sys.stderr, flush=True)
-
-
-def claims_phase(profile: str, parallel: dict, *, quiet: bool = False, verbose: bool = False):
-    """Run every claim against the registered implementations; returns (results, implementation objects)."""
-    from .catalog import all_claims
-    from .harness.runner import run
-
-    progress = ClaimsProgress("claims", verbose=verbose, quiet=quiet)
-    try:
-        results = run(all_claims(), list(impls.names()), profile=profile, progress=progress,
-                      started=progress.started, **parallel)
-    finally:
-        progress.close()
-    return results, [impls.get(n) for n in impls.names()]
 
 
 def benchmark_phase(out: Path, bench: str, *, quiet: bool = False) -> dict | None:
@@ -119,38 +107,57 @@ def figures_phase(results: dict, bench: dict | None, *, quiet: bool = False) -> 
     return len(specs)
 
 
-def writing_phase(results: dict, bench: dict | None, out: Path, *, quiet: bool = False):
-    """Render the HTML and the PDF and put both in place; returns their paths."""
+def writing_phase(results: dict, bench: dict | None, out: Path, *, quiet: bool = False, waiting=None):
+    """Render the HTML and the PDF and put them in place with the results (together); returns their paths."""
     from .report.build import WRITE_STEPS, write_report
 
     with Phase("writing", len(WRITE_STEPS), quiet=quiet, unit="steps (html, pdf, files)",
                weights=[WRITE_WEIGHTS[step] for step in WRITE_STEPS]) as phase:
-        paths = write_report(results, bench, out, progress=lambda step: phase.advance())
+        paths = write_report(results, bench, out, waiting=waiting, progress=lambda step: phase.advance())
     return paths
 
 
-def run_report(args, parallel: dict | None) -> tuple[dict, tuple[Path, Path], PhaseClock]:
-    """The report command's phases; returns (results document, (html, pdf), the phases' times)."""
-    from .harness import results as results_doc
+class ReportJob:
+    """The report's phases into ``out``, timed by ``clock`` (wall and CPU seconds per phase)."""
 
-    quiet, verbose = bool(getattr(args, "quiet", False)), bool(getattr(args, "verbose", False))
-    out = Path(args.out)
-    clock = PhaseClock()
-    clock.start("claims")
-    if args.from_results:
-        doc = results_doc.read(args.from_results)
-        _say(f"lossproof: using the results in {args.from_results} (no claim is re-run)", quiet)
-    else:
-        _say(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", quiet)
-        results, implementations = claims_phase(args.hypothesis_profile, parallel, quiet=quiet, verbose=verbose)
-        doc = results_doc.build(results, implementations, args.hypothesis_profile)
-        out.mkdir(parents=True, exist_ok=True)
-        results_doc.write(doc, out / "results.json")
-    clock.start("benchmark")
-    bench = benchmark_phase(out, args.bench, quiet=quiet)
-    clock.start("figures")
-    figures_phase(doc, bench, quiet=quiet)
-    clock.start("writing")
-    paths = writing_phase(doc, bench, out, quiet=quiet)
-    clock.stop()
-    return doc, paths, clock
+    def __init__(self, out: Path, *, quiet: bool = False):
+        self.out, self.quiet = Path(out), quiet
+        self.clock = PhaseClock()
+
+    def read_results(self, path) -> dict:
+        """The claims phase from a results file: nothing is re-run."""
+        from .harness import results as results_doc
+
+        self.clock.start("claims")
+        doc = results_doc.read(path)
+        _say(f"lossproof: using the results in {path} (no claim is re-run)", self.quiet)
+        return doc
+
+    def claims(self, profile: str, parallel: dict, progress: ClaimsProgress) -> dict:
+        """Run every claim against the registered implementations; returns the results document."""
+        from .catalog import all_claims
+        from .harness import results as results_doc
+        from .harness.runner import run
+
+        self.clock.start("claims")
+        _say(f"lossproof: running the claims (Hypothesis profile {profile})", self.quiet)
+        try:
+            results = run(all_claims(), list(impls.names()), profile=profile, progress=progress,
+                          started=progress.started, **parallel)
+        except BaseException:
+            progress.close(stopped=True)
+            raise
+        progress.close()
+        return results_doc.build(results, [impls.get(n) for n in impls.names()], profile)
+
+    def publish(self, doc: dict, bench: str, waiting=None) -> tuple[Path, Path]:
+        """The benchmark, figures and writing phases; returns the paths of the HTML page and the PDF."""
+        self.clock.start("benchmark")
+        bench_doc = benchmark_phase(self.out, bench, quiet=self.quiet)
+        self.clock.start("figures")
+        figures_phase(doc, bench_doc, quiet=self.quiet)
+        self.clock.start("writing")
+        try:
+            return writing_phase(doc, bench_doc, self.out, quiet=self.quiet, waiting=waiting)
+        finally:
+            self.clock.stop()

@@ -60,9 +60,9 @@ samples. Nothing in the tests asserts a timing.
 
 from __future__ import annotations
 
-import json
 import sys
 
+from ..harness.files import FileProblem, read_json
 from ..harness.results import write as write_json
 
 SCHEMA = "lossproof.bench/1"
@@ -133,10 +133,12 @@ def write(doc: dict, path) -> None:
 
 
 def read(path) -> dict:
-    """The document at ``path``; ``ValueError`` where it departs from the schema."""
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
-    check_document(doc)
+    """The document at ``path``; a ``FileProblem`` naming the path where it cannot be read or departs from the schema."""
+    doc = read_json(path)
+    try:
+        check_document(doc)
+    except ValueError as exc:
+        raise FileProblem(path, str(exc)) from None
     return doc
 
 

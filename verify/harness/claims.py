@@ -86,7 +86,9 @@ class Source:
         return f"https://arxiv.org/abs/{self.arxiv}" if self.arxiv else ""
 
     def cite(self) -> str:
-        return f"{self.paper}" + (f", {self.where}" if self.where else "") + f" (seed {self.seed})"
+        """The citation a reader reads: the paper and the place in it (the seed file is provenance for us, not for
+        the reader, and stays in ``seed``)."""
+        return f"{self.paper}" + (f", {self.where}" if self.where else "")
 
 
 def _jsonable(value):

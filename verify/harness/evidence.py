@@ -23,6 +23,22 @@ import numpy as np
 from .claims import ERROR, HOLDS, HOLDS_UNDER, REFUTED, UNCONFIRMED, Evidence
 from .search import SearchOutcome, search
 
+# A result's error column reads ``worst_error`` against ``tolerance`` as a search's Measurement does (violated
+# when error > tolerance). Evidence whose two numbers mean something else declares it under this key of its
+# measurements (:func:`declared_measure`), so that the report says what they are instead of guessing.
+MEASURE_KEY = "measure"
+# worst_error is a test's p-value and tolerance its level: the data reject the statement when p <= level.
+P_VALUE = "p-value"
+MEASURE_KINDS = (P_VALUE,)
+
+
+def declared_measure(kind: str) -> dict:
+    """``{MEASURE_KEY: kind}``, to merge into an Evidence's measurements; ``kind`` one of MEASURE_KINDS."""
+    if kind not in MEASURE_KINDS:
+        raise ValueError(f"measure kind: expected one of {MEASURE_KINDS}, got {kind!r}")
+    return {MEASURE_KEY: kind}
+
+
 # The report draws each series as a line; more points than a page has pixels
 # add bytes to the HTML and the PDF and nothing to the picture.
 MAX_FIGURE_POINTS = 200
@@ -30,11 +46,14 @@ MAX_FIGURE_POINTS = 200
 
 def problem_to_dict(pb) -> dict:
     """A drawn SoftmaxProblem (or any object with array attributes) as plain JSON data."""
-    out = {}
+    out, dtypes = {}, {}
     for name in ("X", "W", "Y", "V", "sample_weight"):
         value = getattr(pb, name, None)
         if value is not None:
             out[name] = np.asarray(value).tolist()
+            dtypes[name] = str(np.asarray(value).dtype)
+    if dtypes:  # JSON numbers carry no dtype; the report shows it and builds the arrays again with it
+        out["dtypes"] = dtypes
     if getattr(pb, "tags", None):
         out["tags"] = dict(pb.tags)
     if hasattr(pb, "X") and hasattr(pb, "W"):
@@ -87,7 +106,7 @@ def search_evidence(
     if not outcome.found:
         ev.summary = f"{what}: no violation in {outcome.examples} examples"
         if worst is not None:
-            ev.summary += f" (worst {worst.quantity} error {worst.error:.2e}, tolerance {worst.tolerance:.2e})"
+            ev.summary += f" ({worst_in_words(worst)})"
         return ev
     m = outcome.counterexample_measurement
     ev.counterexample = to_dict(outcome.counterexample)
@@ -126,6 +145,18 @@ def search_evidence(
     if ev.high_precision:
         ev.summary += f"; confirmed with {ev.high_precision.get('method', 'high precision')}"
     return ev
+
+
+def worst_in_words(m) -> str:
+    """The worst measurement of a search that found no violation, with what its numbers mean: a tolerance of
+    0 is an exact property, a negative value an inequality holding with that margin."""
+    if m.tolerance == 0:
+        return f"worst {m.quantity} {m.error:.3g}; exact: tolerance 0"
+    if m.error == 0:  # the largest error / tolerance is 0: the tolerance of an arbitrary example says nothing
+        return f"worst {m.quantity} 0: no example measured above 0"
+    if m.error < 0:
+        return f"worst {m.quantity} {m.error:.3g}: below its bound, the inequality holds with that margin"
+    return f"worst {m.quantity} error {m.error:.2e}, tolerance {m.tolerance:.2e}"
 
 
 def violation(m) -> str:

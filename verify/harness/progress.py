@@ -30,6 +30,8 @@ import time
 
 # A phase prints a plain line at least this often (seconds) when its stream is not a terminal.
 PLAIN_INTERVAL_S = 10.0
+# What a phase's plain lines start with: ``lossproof: claims: 40/132 claims, ...``.
+PLAIN_PREFIX = "lossproof: "
 
 
 def duration_text(seconds: float) -> str:
@@ -108,15 +110,16 @@ class Phase:
         return self.elapsed / self.done * (self.total - self.done)
 
     def status(self) -> str:
-        """``claims: 40/132 claims, 1 min 05 s elapsed, about 2 min 10 s left``."""
+        """``claims: 40/132 claims, 1 min 05 s elapsed, about 2 min 10 s left`` (printed after ``PLAIN_PREFIX``)."""
         count = f"{self.done}/{self.total}" if self.total is not None else str(self.done)
         left = self.remaining()
         estimate = f", about {duration_text(left)} left" if left is not None and self.done < (self.total or 0) else ""
         return f"{self.name}: {count} {self.unit}, {duration_text(self.elapsed)} elapsed{estimate}"
 
     # ------------------------------------------------------------------ output
-    def _say(self, text: str) -> None:
-        self.stream.write(text + "\n")
+    def _say(self, text: str, own: bool = False) -> None:
+        # The phase's own lines read as the command's other notices ("lossproof: ..."); a step's line is as given.
+        self.stream.write(("" if own else PLAIN_PREFIX) + text + "\n")
         self.stream.flush()
         self._last_line = time.perf_counter()
 
@@ -128,7 +131,7 @@ class Phase:
             if self._bar is not None:
                 self._bar.write(text.rstrip("\n"), file=self.stream)
             else:
-                self._say(text.rstrip("\n"))
+                self._say(text.rstrip("\n"), own=True)
 
     def advance(self, steps: int = 1) -> None:
         with self._lock:
@@ -155,7 +158,8 @@ class Phase:
                     self._say(f"{self.status()} (still running)")
                     self._last_status = self._last_line
 
-    def close(self) -> None:
+    def close(self, stopped: bool = False) -> None:
+        """The closing line: done, or (``stopped``: an exception left the phase) how far it got."""
         with self._lock:
             if self._closed:
                 return
@@ -164,14 +168,17 @@ class Phase:
                 return
             if self._bar is not None:
                 self._bar.close()
+            elif stopped:
+                of = f" of {self.total}" if self.total is not None else ""
+                self._say(f"{self.name}: stopped after {self.done}{of} {self.unit}, {duration_text(self.elapsed)}")
             else:
                 self._say(f"{self.name}: done, {self.done} {self.unit} in {duration_text(self.elapsed)}")
 
     def __enter__(self) -> "Phase":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, value, traceback) -> None:
+        self.close(stopped=kind is not None)
 
 
 class PhaseClock:
@@ -226,8 +233,9 @@ class ClaimsProgress:
     result when the caller runs the runner several times (``--last-failed``).
     """
 
-    def __init__(self, name: str = "claims", *, verbose: bool = False, stream=None, quiet: bool = False):
+    def __init__(self, name: str = "claims", *, verbose: bool = False, stream=None, quiet: bool = False, after_each=None):
         self.name, self.verbose, self.stream, self.quiet = name, verbose, stream, quiet
+        self.after_each = after_each  # called after each claim's line, quiet or not (the command's test hook)
         self.phase: Phase | None = None
 
     def started(self, total: int) -> None:
@@ -244,7 +252,9 @@ class ClaimsProgress:
         print_progress(done, total, result, stream=text, verbose=self.verbose)
         self.phase.line(text.getvalue().rstrip("\n"))
         self.phase.advance()
+        if self.after_each is not None:
+            self.after_each()
 
-    def close(self) -> None:
+    def close(self, stopped: bool = False) -> None:
         if self.phase is not None:
-            self.phase.close()
+            self.phase.close(stopped)

@@ -39,6 +39,12 @@ apart, neither matches nor mismatches. Documents
 written before ``unconfirmed`` and ``inconclusive`` existed have neither
 key; readers take them as 0.
 
+``results.schema.json`` beside this module is the same schema in JSON
+Schema 2020-12: :func:`read` validates every document against it before
+anything uses it, and a document that does not fit is a
+:class:`~verify.harness.files.FileProblem` naming the file, the JSON path
+and what was expected. Change both together.
+
 ``selection`` says which claims the run covered; the report warns on its
 first page when ``partial`` is true. Documents written before it existed
 have none and are taken as complete. ``implementation_specs`` are the names
@@ -50,16 +56,19 @@ older documents have none.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
 import impls
 
+from . import files
 from .claims import ERROR, INCONCLUSIVE, SKIPPED, UNCONFIRMED, ClaimResult, _jsonable
 
 SCHEMA = "lossproof.results/1"
@@ -202,19 +211,88 @@ def build(results: list[ClaimResult], implementations, profile: str, chosen: dic
 
 
 def write(document: dict, path) -> None:
-    """Write ``document`` as indented JSON without NaN, creating its directory.
+    """Write ``document`` as indented JSON without NaN, creating its folder, atomically (:mod:`.files`).
 
     It checks no schema: ``verify.bench.document.write`` writes the benchmark document with it.
     """
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=1, allow_nan=False)
-        fh.write("\n")
+    files.write_json(document, path)
+
+
+SCHEMA_FILE = Path(__file__).with_name("results.schema.json")  # JSON Schema 2020-12, shipped as package data
+
+
+@functools.cache
+def _validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
+               float: "a number", type(None): "null"}
+_SCHEMA_TYPES = {"object": "an object", "array": "an array", "string": "a string", "boolean": "a boolean",
+                 "integer": "an integer", "number": "a number", "null": "null"}
+
+
+def _shown(value, width: int = 60) -> str:
+    """``value`` as the message shows it: its JSON type, and the value itself when it is short and not a container."""
+    kind = _JSON_TYPES.get(type(value), type(value).__name__)
+    if isinstance(value, (dict, list)):
+        return kind
+    text = json.dumps(value)
+    return f"{kind} {text if len(text) <= width else text[: width - 3] + '...'}"
+
+
+def _expected(error) -> str:
+    """What ``error`` (a jsonschema ``ValidationError``) says was expected, and what was found, in one short line."""
+    got = _shown(error.instance)
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        if "string" in wanted and error.schema.get("pattern"):  # a measure: the strings it may be are few
+            names = [_SCHEMA_TYPES[w] for w in wanted if w != "string"] + ["'inf', '-inf' or 'nan'"]
+        else:
+            names = [_SCHEMA_TYPES.get(w, w) for w in wanted]
+        return f"expected {', '.join(names[:-1]) + ' or ' + names[-1] if len(names) > 1 else names[0]}, got {got}"
+    if error.validator == "required":
+        missing = next((k for k in error.validator_value if k not in error.instance), "?")
+        return f"missing the required property {missing!r}"
+    if error.validator == "const":
+        return f"expected {json.dumps(error.validator_value)}, got {got}"
+    if error.validator == "enum":
+        return f"expected one of {', '.join(map(json.dumps, error.validator_value))}, got {got}"
+    if error.validator == "pattern":  # the strings a measure may be
+        return f"expected a number, null, or 'inf', '-inf' or 'nan', got {got}"
+    if error.validator == "minimum":
+        return f"expected at least {error.validator_value}, got {got}"
+    if error.validator == "minLength":
+        return f"expected a non-empty string, got {got}"
+    return error.message if len(error.message) <= 120 else error.message[:117] + "..."
+
+
+def validate(document, path) -> None:
+    """Raise :class:`FileProblem` ("PATH: $.results[3].evidence.worst_error: expected ...") unless ``document`` fits the schema.
+
+    One error is named: jsonschema's ``best_match``, which prefers the
+    shallowest place where the document departs from the schema.
+    """
+    import jsonschema
+
+    if isinstance(document, dict) and document.get("schema") != SCHEMA:  # another kind of document, or another version
+        found = document.get("schema")
+        raise files.FileProblem(path, f"$.schema: expected {SCHEMA!r} (a lossproof results document), "
+                                      f"got {_shown(found) if 'schema' in document else 'none'}")
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        raise files.FileProblem(path, f"{error.json_path}: {_expected(error)}")
 
 
 def read(path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        document = json.load(fh)
-    if document.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: schema {document.get('schema')!r} is not {SCHEMA!r}")
+    """The results document at ``path``, validated against ``results.schema.json`` before anything uses it.
+
+    Every failure (no such file, not JSON, a wrong shape) is one :class:`FileProblem` naming the path.
+    """
+    document = files.read_json(path)
+    validate(document, path)
     return document

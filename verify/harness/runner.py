@@ -211,6 +211,15 @@ def _run_serial(tasks, profile, on_result):
         on_result(task, run_claim(task.claim, ctx))
 
 
+def _start_pool_worker(blas_threads: int | None) -> None:
+    """A ``--jobs`` worker ignores SIGINT: Ctrl-C reaches the whole process group, and the parent
+    (``verify.cli.main``) stops its workers itself, without a traceback from each."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prepare_worker(blas_threads)
+
+
 def _run_processes(tasks, profile, jobs, on_result):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -219,7 +228,7 @@ def _run_processes(tasks, profile, jobs, on_result):
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=prepare_worker,
+        initializer=_start_pool_worker,
         initargs=(blas_threads,),
     )
     try:

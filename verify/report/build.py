@@ -1,38 +1,15 @@
-"""Build both report files and write them atomically."""
+"""Build the report's files and put them in place together (:func:`verify.harness.files.publish_together`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from ..harness.files import json_bytes, pause_at, publish_together
 from . import content, html, pdf
 
 HTML_NAME = "index.html"
 PDF_NAME = "report.pdf"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a partial one.
-
-    The bytes go to a temporary file in the same directory (same file
-    system), are flushed to disk, and replace the target in one rename.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+RESULTS_NAME = "results.json"  # the results the report was built from, beside it
 
 
 def bench_sections(bench: dict | None):
@@ -46,14 +23,15 @@ def bench_sections(bench: dict | None):
 WRITE_STEPS = ("html", "pdf", "files")
 
 
-def write_report(results: dict, bench: dict | None, out_dir, progress=None) -> tuple[Path, Path]:
-    """Render the HTML page and the PDF, then put both in place.
+def write_report(results: dict, bench: dict | None, out_dir, waiting=None, progress=None) -> tuple[Path, Path]:
+    """Render the HTML page and the PDF, then replace ``OUT/index.html``, ``report.pdf`` and ``results.json`` together.
 
-    Both files are rendered in memory first: an error in either leaves the
-    previous report untouched. ``progress(step)``, when given, is called
-    after each of ``WRITE_STEPS``.
+    All three are rendered in memory first, then written into a fresh folder
+    that one rename makes current: an error or an interrupt at any point
+    leaves the previous report (all three files) as it was. ``waiting()`` is
+    called when another report into ``out_dir`` must finish first.
+    ``progress(step)``, when given, is called after each of ``WRITE_STEPS``.
     """
-    out = Path(out_dir)
     told = progress or (lambda step: None)
     report = content.build(results, bench)
     figures, tables = bench_sections(bench)
@@ -61,7 +39,7 @@ def write_report(results: dict, bench: dict | None, out_dir, progress=None) -> t
     told("html")
     document = pdf.render(report, figures, tables)
     told("pdf")
-    atomic_write(out / HTML_NAME, page)
-    atomic_write(out / PDF_NAME, document)
+    pause_at("report:rendered")
+    paths = publish_together(out_dir, {HTML_NAME: page, PDF_NAME: document, RESULTS_NAME: json_bytes(results)}, waiting)
     told("files")
-    return out / HTML_NAME, out / PDF_NAME
+    return paths[0], paths[1]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import xml.etree.ElementTree as ET
 
 _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 class FormulaError(ValueError):
@@ -23,6 +25,9 @@ def to_mathml(latex: str, display: str = "block") -> str:
     """``latex`` as one ``<math>`` element (a string of well-formed XML holding MathML elements only)."""
     from latex2mathml.converter import convert
 
+    if "\\begin{" in latex:  # latex2mathml drops an environment it does not know, mathtext takes none
+        raise FormulaError(f"formula {latex!r}: environments (\\begin ... \\end) are outside the subset both "
+                           "typesetters take")
     try:
         markup = convert(latex, display=display)
     except Exception as exc:  # latex2mathml raises its own exception types for bad input
@@ -34,6 +39,10 @@ def to_mathml(latex: str, display: str = "block") -> str:
     for element in root.iter():
         if not element.tag.startswith("{" + _MATHML_NS + "}"):
             raise FormulaError(f"formula {latex!r}: the MathML holds a non-MathML element <{element.tag}>")
+        # latex2mathml passes a command it does not know through as text (\foo -> <mi>\foo</mi>)
+        unknown = _COMMAND.search(element.text or "")
+        if unknown:
+            raise FormulaError(f"formula {latex!r}: latex2mathml does not know the command {unknown.group(0)}")
     return markup
 
 
@@ -41,12 +50,19 @@ def to_mathml(latex: str, display: str = "block") -> str:
 def formula_png(latex: str, dpi: int = 200, fontsize: float = 11.0) -> bytes:
     """``latex`` typeset by matplotlib's mathtext, as PNG bytes (tight box, transparent background)."""
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
 
-    figure = Figure()
-    figure.text(0, 0, f"${latex}$", fontsize=fontsize)
-    buffer = io.BytesIO()
+    text, font = f"${latex}$", FontProperties(size=fontsize)
     try:
-        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.02, transparent=True)
-    except ValueError as exc:  # mathtext's parse errors are ValueErrors
+        # mathtext measures the formula itself, so the figure is cut to its box without savefig's
+        # bbox_inches="tight" (which draws the figure twice; parse errors are ValueErrors either way)
+        width, height, depth, _, _ = MathTextParser("path").parse(text, dpi=72, prop=font)
+        pad = 0.02 * 72  # points around the box, as pad_inches=0.02
+        figure = Figure(figsize=((width + 2 * pad) / 72, (height + 2 * pad) / 72))
+        figure.text(pad / (width + 2 * pad), (depth + pad) / (height + 2 * pad), text, fontproperties=font)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi, transparent=True)
+    except ValueError as exc:
         raise FormulaError(f"formula {latex!r}: matplotlib mathtext cannot typeset it ({exc})") from exc
     return buffer.getvalue()

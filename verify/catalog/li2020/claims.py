@@ -39,7 +39,7 @@ from scipy.stats import t as student_t
 from impls import reweighted as rw
 
 from ...harness.claims import HOLDS, INCONCLUSIVE, REFUTED, SKIPPED, CheckContext, Evidence
-from ...harness.evidence import holds_under, search_evidence, searched
+from ...harness.evidence import P_VALUE, declared_measure, holds_under, search_evidence, searched
 from ...harness.search import Measurement, search, worse
 from ...numerics.derivatives import check_gradient
 from ..sources import claim
@@ -734,7 +734,7 @@ def candidate_improves(ctx: CheckContext) -> Evidence:
     closest = min(by, key=lambda n: by[n]["Holm-adjusted p"])
     ev = Evidence(verdict=INCONCLUSIVE, examples=len(by) * seeds * 2, quantity="smallest Holm-adjusted p-value (candidate - LGL)",
                   worst_error=by[closest]["Holm-adjusted p"], tolerance=level,
-                  measurements={"candidate - LGL by dataset": by, "test": test, "splits": seeds,
+                  measurements={**declared_measure(P_VALUE), "candidate - LGL by dataset": by, "test": test, "splits": seeds,
                                 "naive verdict it replaces": "difference > 2 naive SE (sd / sqrt(J)) on some data set, no correction"})
     if worse_on:
         ev.verdict = REFUTED
