@@ -77,6 +77,7 @@ class Phase:
         self._started = time.perf_counter()
         self._last_line = self._started  # any output: the timer speaks when there was none for `interval`
         self._last_status = self._started  # the count and estimate: at most once per `interval` on a step
+        self._done_at_status = 0
         self._lock = threading.Lock()
         self._closed = False
         self._bar = None
@@ -142,7 +143,7 @@ class Phase:
                 self._bar.update(steps)
             elif time.perf_counter() - self._last_status >= self.interval:
                 self._say(self.status())
-                self._last_status = self._last_line
+                self._last_status, self._done_at_status = self._last_line, self.done
 
     def _heartbeat(self) -> None:
         # Wakes every second: a bar's elapsed time and estimate keep moving; a plain stream gets a line
@@ -155,8 +156,10 @@ class Phase:
                 if self._bar is not None:
                     self._bar.refresh()
                 elif time.perf_counter() - self._last_line >= self.interval:
-                    self._say(f"{self.status()} (still running)")
-                    self._last_status = self._last_line
+                    # "still running": no step finished since the last status line
+                    idle = self.done == self._done_at_status
+                    self._say(self.status() + (" (still running)" if idle else ""))
+                    self._last_status, self._done_at_status = self._last_line, self.done
 
     def close(self, stopped: bool = False) -> None:
         """The closing line: done, or (``stopped``: an exception left the phase) how far it got."""
