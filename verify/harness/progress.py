@@ -88,7 +88,8 @@ class Phase:
         if use_bar:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=name, unit="", file=self.stream, leave=True, dynamic_ncols=True,
+            # smoothing=0: the average rate since the start, as the plain estimate uses (weights aside)
+            self._bar = tqdm(total=total, desc=name, unit="", file=self.stream, leave=True, dynamic_ncols=True, smoothing=0,
                              bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed, about {remaining} left")
         else:
             self._say(f"{name}: started" + (f", {total} {unit}" if total is not None else ""))
