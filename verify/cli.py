@@ -180,7 +180,7 @@ def _parallel(args) -> dict:
         print(f"lossproof: running the claims on {where}", file=sys.stderr)
     elif jobs > 1:
         print(f"lossproof: running the claims in {jobs} worker processes", file=sys.stderr)
-    return dict(jobs=jobs, dask=args.dask, notice=lambda line: print(line, file=sys.stderr))
+    return dict(jobs=jobs, dask=args.dask, notice=lambda line: print(line, file=sys.stderr), call_timeout=args.call_timeout)
 
 
 def _add_parallel_options(p) -> None:
@@ -192,6 +192,11 @@ def _add_parallel_options(p) -> None:
         "--dask", metavar="ADDRESS", default=None,
         help="run the claims on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
         "distributed.LocalCluster of --jobs workers on this machine (needs the 'distributed' extra)",
+    )
+    p.add_argument(
+        "--call-timeout", type=float, default=None, metavar="S",
+        help="stop any call into an implementation under test after S seconds and report it as that claim's finding "
+        "(default: 30 s plus the call's operation count at 1e6 per second; see verify/harness/foreign.py)",
     )
 
 

@@ -23,6 +23,21 @@ Conventions (``DESIGN.md``; written once here, every implementation follows):
   (``impls.softmax.validation.validate``); finite inputs whose result
   overflows the dtype raise ``impls.softmax.validation.overflow_error``. No
   method returns Inf or NaN.
+
+Results (the contract the harness checks before it judges any value,
+``verify.harness.foreign.contract_problem``; the first violation is the
+claim's finding, said plainly: ``grad returned a list, not a
+numpy.ndarray``, ``loss returned nan``, ``grad returned shape (6,), expected
+(2, 3)``, ``probs returned float32 for float64 input``):
+
+* ``probs``, ``grad``, ``hessian``, ``hvp`` return a ``numpy.ndarray`` of shape
+  (N, K), (D, K), (D*K, D*K) and (D, K);
+* ``loss`` returns a scalar: a NumPy scalar or 0-d array, or a Python float
+  for float64 input;
+* ``loss_grad`` returns the pair ``(loss, grad)`` (a tuple or a list of two);
+* every value is in the dtype of ``W`` and finite.
+
+For exact (``object``) inputs only the shape is checked.
 """
 
 from __future__ import annotations

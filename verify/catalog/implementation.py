@@ -34,8 +34,8 @@ from ..numerics.optimizers import gradient_descent, kernel_complement_basis, lip
 from ..harness.search import Measurement, search, worse
 from ..harness.strategies import LOGIT_SCALES, TARGET_KINDS, USER_DOMAIN, problems
 from ..harness.evidence import problem_to_dict, search_evidence, searched
-from ..harness.foreign import (Copying, as_float_array, attempt, broken, difference_check, evaluated,
-                               floating_point_warnings, warned)
+from ..harness.foreign import (METHOD_ARGUMENTS, Copying, Watched, as_float_array, attempt, broken, difference_check,
+                               evaluated, floating_point_warnings, warned)
 
 # Largest shapes drawn for implementations without a declared size limit.
 MAX_N, MAX_D, MAX_K = 6, 4, 5
@@ -61,17 +61,6 @@ def claim(claim_id: str, **overrides):
         return check
 
     return wrap
-
-
-# The methods of the interface (impls/softmax/_protocol.py) and the arguments each takes, in order.
-METHOD_ARGUMENTS = {
-    "probs": ("W", "X"),
-    "loss": ("W", "X", "Y"),
-    "grad": ("W", "X", "Y"),
-    "loss_grad": ("W", "X", "Y"),
-    "hessian": ("W", "X", "Y"),
-    "hvp": ("W", "X", "Y", "V"),
-}
 
 
 # --------------------------------------------------------------------------
@@ -125,8 +114,9 @@ def hessian_or_failure(impl, pb, sample_weight=None):
 
 
 def under_test(ctx: CheckContext):
-    """The context's implementation, called with copies of its arguments (:class:`~verify.harness.foreign.Copying`)."""
-    return Copying(ctx.impl)
+    """The context's implementation, called with copies of its arguments (:class:`~verify.harness.foreign.Copying`),
+    each result held to the interface's contract and each call to its time limit (:class:`~verify.harness.foreign.Watched`)."""
+    return Copying(Watched(ctx.impl))
 
 
 def mp_float(x) -> float:
@@ -645,7 +635,8 @@ def domain_edge(ctx: CheckContext) -> Evidence:
 
 @claim("impl.inputs_unchanged")
 def inputs_unchanged(ctx: CheckContext) -> Evidence:
-    impl = ctx.impl  # called directly, with the harness's own copies: this claim watches what it does to them
+    # Called without Copying, with the harness's own copies: this claim watches what it does to them.
+    impl = Watched(ctx.impl)
     caps = impls.capabilities_of(impl)
     methods = [m for m in METHOD_ARGUMENTS if callable(getattr(impl, m, None))]
     declared = set(caps.writes_arguments)

@@ -4,8 +4,11 @@ The runner knows no paper: the caller (the CLI, a test) gathers the claims
 from :mod:`verify.catalog` and hands them over.
 
 Claims are independent of each other, so they can run in worker processes
-(``jobs=N``, :mod:`concurrent.futures` with the ``spawn`` context: fork after
-BLAS and Hypothesis have started threads is unsafe) or on a Dask cluster
+(``jobs=N``: :mod:`verify.harness.workers`, supervised workers started with
+``spawn``, since fork after BLAS and Hypothesis have started threads is
+unsafe; the implementation claims run in one such worker with ``jobs=1``, so
+that every call into the implementation has a time limit and a crash takes
+only its worker down, see :func:`run`) or on a Dask cluster
 (``dask="tcp://scheduler:8786"`` or ``dask="local"``). What travels to a
 worker is small and named, never a pickled closure: the claim id and the
 module that registers it (the module of its check; importing it registers
@@ -37,13 +40,16 @@ import os
 import pickle
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from hypothesis import settings as hsettings
 
 import impls
 
-from .claims import CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
+from .claims import ERROR, REFUTED, CheckContext, Claim, ClaimResult, Evidence, registered, run_claim
+from .evidence import problem_to_dict
 from .strategies import DEFAULT_PROFILE, PROFILES
+from .workers import Failure, close_shared_pool, shared_pool
 
 # Math claims are statements about the mathematics; they are computed once,
 # through this implementation (the vectorized one, float64).
@@ -211,36 +217,54 @@ def _run_serial(tasks, profile, on_result):
         on_result(task, run_claim(task.claim, ctx))
 
 
-def _start_pool_worker(blas_threads: int | None) -> None:
-    """A ``--jobs`` worker ignores SIGINT: Ctrl-C reaches the whole process group, and the parent
-    (``verify.cli.main``) stops its workers itself, without a traceback from each."""
-    import signal
+def failure_evidence(failure: Failure) -> Evidence:
+    """The evidence of a claim whose worker timed out or crashed in a call of the implementation, or whose check raised.
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    prepare_worker(blas_threads)
+    A call that did not return within its limit, or that took its process
+    down, gave no answer for inputs of the claim's domain: the interface
+    requires one, so the claim is ``refuted``, with that call's arguments as
+    the counterexample that reproduces it and ``measurements["foreign
+    failure"]`` saying which of the two it was (the report and the table show
+    the summary, which begins with it). The check's own exception is an
+    ``error``, as :func:`run_claim` makes it.
+    """
+    if failure.kind == "harness":
+        return Evidence(ERROR, summary=failure.finding, notes=[failure.details] if failure.details else [],
+                        duration_s=failure.duration_s)
+    label = {"kind": failure.kind, "method": failure.method, "limit_s": failure.limit_s, "signal": failure.signal}
+    ev = Evidence(REFUTED, summary=f"{failure.finding}: the call gave no answer, so the check could not complete",
+                  quantity=failure.method or "", measurements={"foreign failure": label}, duration_s=failure.duration_s)
+    if failure.arguments:
+        ev.counterexample = problem_to_dict(SimpleNamespace(**failure.arguments))
+        ev.found_by_search = True
+        ev.notes.append(f"counterexample: the arguments of the {failure.method} call in progress, as the search (or a "
+                        f"re-check) passed them; calling {failure.method} with them reproduces the failure")
+    else:
+        ev.notes.append("the arguments of the call were not kept (not float arrays, or too large for the call slot)")
+    ev.notes.append("the worker process was replaced by a fresh one for the next claim")
+    return ev
 
 
-def _run_processes(tasks, profile, jobs, on_result):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
+def _run_supervised(tasks, profile, jobs, call_timeout, on_result):
+    """The tasks in ``jobs`` supervised worker processes (:mod:`verify.harness.workers`)."""
     blas_threads = 1  # see the module's docstring
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_pool_worker,
-        initargs=(blas_threads,),
-    )
-    try:
-        futures = {pool.submit(run_in_worker, t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads): t for t in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            name, evidence = future.result()
+    by_index = {t.index: t for t in tasks}
+
+    def done(index, value, failure):
+        task = by_index[index]
+        if failure is not None:
+            on_result(task, ClaimResult(task.claim, _display_name(task.impl), failure_evidence(failure)))
+        else:
+            name, evidence = value
             on_result(task, ClaimResult(task.claim, name, evidence))
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+
+    work = [(t.index, run_in_worker, (t.claim.id, claim_module(t.claim), t.spec, profile, blas_threads)) for t in tasks]
+    pool = shared_pool(jobs, call_limit_s=call_timeout, initializer=prepare_worker, initargs=(blas_threads,))
+    try:
+        pool.run(work, done)
+    except BaseException:  # Ctrl-C, or on_result raised: stop the workers rather than keep them busy for the next run
+        close_shared_pool()
         raise
-    pool.shutdown(wait=True)
 
 
 def dask_client(address: str, n_workers: int):
@@ -298,6 +322,7 @@ def run(
     jobs: int = 1,
     dask: str | None = None,
     notice=None,
+    call_timeout: float | None = None,
     started=None,
 ) -> list[ClaimResult]:
     """Run the math claims of ``claims`` once (reference implementation) and its implementation claims per implementation.
@@ -313,9 +338,21 @@ def run(
     ``started(total)`` is called once, before the first claim runs (a
     progress bar needs the total), and ``progress(done, total, result)``
     after each claim, in the order they finish.
+
+    Implementation claims against a named implementation run in supervised
+    worker processes (:mod:`verify.harness.workers`; one with ``jobs=1``),
+    every call into the implementation under a time limit: ``call_timeout``
+    seconds, or by default :func:`verify.harness.foreign.call_time_limit` of
+    the call's problem size. A call past its limit, or a worker that crashes,
+    is that claim's finding (:func:`failure_evidence`) and the other claims
+    still run. Math claims (the reference implementation) run in this process
+    with ``jobs=1``; an implementation given as an object runs in this process,
+    without a time limit or crash isolation (``notice`` says so).
     """
     if jobs < 1:
         raise ValueError(f"--jobs: must be at least 1, got {jobs}")
+    if call_timeout is not None and not call_timeout > 0:
+        raise ValueError(f"--call-timeout: must be a positive number of seconds, got {call_timeout}")
     # A pattern may name math claims, implementation claims or both; it is an
     # error only when it names none of the claims that would run.
     chosen = select([c for c in claims if include_math or c.scope == "implementation"], patterns)
@@ -351,21 +388,24 @@ def run(
             progress(done, len(tasks), result)
 
     parallel = dask is not None or jobs > 1
-    local = [t for t in tasks if t.spec is None] if parallel else tasks
-    remote = [t for t in tasks if t.spec is not None] if parallel else []
-    if parallel and local and notice:
-        unnamed = sorted({_display_name(t.impl) for t in local})
+    if parallel:
+        local = [t for t in tasks if t.spec is None]
+    else:  # serially: the math claims here, the implementation claims in one supervised worker
+        local = [t for t in tasks if t.spec is None or t.claim.scope == "math"]
+    remote = [t for t in tasks if t not in local]
+    unnamed = [t for t in local if t.spec is None]
+    if unnamed and notice:
+        names = sorted({_display_name(t.impl) for t in unnamed})
         notice(
-            f"lossproof: {', '.join(unnamed)} is an object, not a registry name or an import path "
-            f"(pkg.mod:Attr): a worker cannot rebuild it, so its {len(local)} claim(s) run serially in this process"
+            f"lossproof: {', '.join(names)} is an object, not a registry name or an import path "
+            f"(pkg.mod:Attr): a worker cannot rebuild it, so its {len(unnamed)} claim(s) run serially in this process, "
+            f"without a time limit on its calls or protection from a crash"
         )
-    if len(remote) == 1 and dask is None:  # one claim: a pool would only add its start-up
-        local, remote = tasks, []
     if remote:
         if dask is not None:
             _run_dask(remote, profile, dask, jobs, on_result)
         else:
-            _run_processes(remote, profile, min(jobs, len(remote)), on_result)
+            _run_supervised(remote, profile, min(jobs, len(remote)), call_timeout, on_result)
     _run_serial(local, profile, on_result)
     return results
 

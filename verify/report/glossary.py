@@ -75,6 +75,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
                           "artifact is never reported as a result."),
     ("derived tolerance", "The bound a measured error is held to, derived from the dtype's machine epsilon, the "
                           "finite-difference step and the scale of the quantity; never tuned to make a check pass."),
+    ("earlier run", "Numbers measured independently, in floating point, when the claim was written, shown beside "
+                    "the check's own so that a reader can compare them; the verdict never rests on them."),
     ("worst error", "The largest violation seen over all examples, in the units the row names (absolute or "
                     "relative error, or a margin for an inequality), next to the tolerance it was held to."),
     ("robustness finding", "An implementation claim of kind robustness (inputs beyond the domain the other "

@@ -214,8 +214,8 @@ def check_f8(ctx) -> Evidence:
     return _network_not_convex(
         ctx, Search("convexity of L(W1, W2) along segments", strategies.deep_segments(hidden_layers=1),
                     measures.chord_convexity(ctx.impl), certificates.chord_convexity),
-        construction="catalog construction (W, -W)", hidden_layers=0,
-        figure_title="F8 counterexample: loss along the segment (W1, W2) from B to A vs the chord")
+        construction="constructed: the mirrored weights (W, -W)", hidden_layers=0,
+        figure_title="folklore.F8 counterexample: loss along the segment (W1, W2) from B to A vs the chord")
 
 
 @claim("folklore.F9")
@@ -224,8 +224,8 @@ def check_f9(ctx) -> Evidence:
         ctx, Search("convexity of L in (W1, W2) along segments, W3 fixed",
                     strategies.deep_segments(hidden_layers=2, trainable=(0, 1)),
                     measures.chord_convexity(ctx.impl), certificates.chord_convexity),
-        construction="catalog construction (W, -W), W3 = I fixed", hidden_layers=1,
-        figure_title="F9 counterexample: loss from B to A in (W1, W2), W3 fixed, vs the chord")
+        construction="constructed: the mirrored weights (W, -W), W3 = I fixed", hidden_layers=1,
+        figure_title="folklore.F9 counterexample: loss from B to A in (W1, W2), W3 fixed, vs the chord")
 
 
 # ==========================================================================
@@ -270,13 +270,14 @@ def check_f12(ctx) -> Evidence:
         "(a) not unique: W* and W* + c 1^T": Search("(a) uniqueness of the minimizer", strategies.minimizer_shifts(),
                                                    measures.shifted_minimizer(impl),
                                                    certificates.shifted_minimizer(impl),
-                                                   construction="the second minimizer is built, W2 = W* + c 1^T (F16), "
-                                                   "beside Newton's W*: the search draws only the data and c").run(ctx),
+                                                   construction="the second minimizer is built, "
+                                                   "W2 = W* + c 1^T (folklore.F16), beside Newton's W*: "
+                                                   "the search draws only the data and c").run(ctx),
         "(b) no minimizer": Search("(b) existence of a minimizer", strategies.small_problems(),
                                    measures.no_minimizer(impl), certificates.no_minimizer(impl)).run(ctx),
     }
     found = [name for name, part in parts.items() if part.verdict == REFUTED]
-    notes = ["only one of the catalog's two failure modes was found: " + ", ".join(found)] if len(found) == 1 else []
+    notes = ["only one of the two expected failure modes was found: " + ", ".join(found)] if len(found) == 1 else []
     ev = all_parts_hold("one minimizer, found by gradient descent", parts, notes=notes)
     b = parts["(b) no minimizer"]
     if b.verdict == REFUTED:
@@ -386,4 +387,4 @@ def check_f17(ctx) -> Evidence:
     meas, figs = experiments.descent_at_three_steps(
         impl, DESCENT_EXPERIMENT_STEPS_THOROUGH if ctx.thorough else DESCENT_EXPERIMENT_STEPS)
     return holds_under("monotone gradient descent", under, without, "step <= 1/L",
-                       measurements={"catalog experiment": meas}, figures=figs)
+                       measurements={"experiment": meas}, figures=figs)

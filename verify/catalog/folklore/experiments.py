@@ -42,7 +42,7 @@ def mirrored_pair(impl, hidden_layers: int) -> dict:
     B = [-A[0], -A[1]] + A[2:]  # the two trainable layers (W1, W2) mirrored; any later layer is held fixed
     M = [(a + b) / 2 for a, b in zip(A, B)]
     la, lb, lm = (float(impl.loss(chain(Ws), X, Y)) for Ws in (A, B, M))
-    return {"data": f"20 samples, 2 classes, x ~ N(+-0.75, I_2) plus a bias column, numpy seed {CATALOG_SEED}",
+    return {"data": f"20 samples, 2 classes, x ~ N(+-0.75, I_2) plus a bias column, numpy random seed {CATALOG_SEED}",
             "L(A)": la, "L(B) (mirrored)": lb, "L(midpoint)": lm, "log K": math.log(2),
             "midpoint minus endpoints' mean": lm - (la + lb) / 2}
 
@@ -104,5 +104,6 @@ def descent_at_three_steps(impl, steps) -> tuple[dict, list]:
         curves.append(series(f"step {m:g}/L ({res.n_increases} increases)", res.history["iteration"],
                              res.history["loss"]))
     fig = figure("Loss along gradient descent (N=11, D=3, K=3, overlapping one-hot classes)", "step", "L(W_t)", curves)
-    return {"data": f"X ~ N(0, 1) of shape (11, 3), labels uniform in {{0, 1, 2}}, numpy seed {CATALOG_SEED}", **meas}, [fig]
+    return {"data": f"X ~ N(0, 1) of shape (11, 3), labels uniform in {{0, 1, 2}}, numpy random seed {CATALOG_SEED}",
+            **meas}, [fig]
 

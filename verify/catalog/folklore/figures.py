@@ -29,7 +29,7 @@ def gradient_bars(impl, ce) -> dict:
     for k in range(len(y)):
         labels += [f"z{k}: differences", f"z{k}: p - y", f"z{k}: (sum y) p - y"]
         values += [fd[k], float(p[k] - y[k]), float(s * p[k] - y[k])]
-    return {"kind": "bar", "title": f"F3 counterexample (sum y = {s:g}): dCE/dz_k, differences vs formulas",
+    return {"kind": "bar", "title": f"folklore.F3 counterexample (sum y = {s:g}): dCE/dz_k, differences vs formulas",
             "labels": labels, "values": values, "ylabel": "dCE/dz_k (nats per logit unit)",
             "hlines": [{"y": 0.0, "label": "0"}]}
 
@@ -77,7 +77,7 @@ def negative_class_logit(impl, ce) -> dict:
     pk = [float(probs(impl, at(v))[k]) for v in zk]
     curves = [series("CE", zk, ce_vals), series(f"dCE/dz_{k} (central differences)", zk, fd),
               {**series(f"p_{k}", zk, pk), "style": "--"}]
-    return {**figure(f"F15 counterexample (label c = {c}): CE and dCE/dz_{k} along negative-class z_{k}",
+    return {**figure(f"folklore.F15 counterexample (label c = {c}): CE and dCE/dz_{k} along negative-class z_{k}",
                      f"z_{k} (other logits fixed)", "CE (nats); dCE/dz_k (nats per logit unit)", curves,
                      xscale="linear", yscale="linear"),
             "hlines": [{"y": 0.0, "label": f"claimed dCE/dz_{k} = 0"}],

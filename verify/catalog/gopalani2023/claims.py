@@ -95,7 +95,8 @@ THIN_SET_EXAMPLES_BUDGET = 80
 @claim("gopalani2023.A1")
 def villani_above_threshold(ctx: CheckContext) -> Evidence:
     under = searched(ctx, fixed_outer_rays(), villani_ray_measure,
-                     what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the D1 bound along random rays",
+                     what="outer layer fixed: |V_s(tU) s/(lam t)^2 - 1| within the bound of gopalani2023.D1 "
+                          "along random rays",
                      to_dict=ray_to_dict)
     without = search_evidence(search(trained_outer_rays(), trained_villani_measure,
                                      settings=settings_with_examples(ctx, THIN_SET_EXAMPLES_BUDGET, factor=2)),
@@ -103,7 +104,7 @@ def villani_above_threshold(ctx: CheckContext) -> Evidence:
                               to_dict=ray_to_dict, confirm=confirm_trained_villani)
     fig, table = ray_figure()
     under.figures.append(fig)
-    under.measurements["V_s along a ray (catalog V-A4 (1))"] = table
+    under.measurements["V_s along a ray (XOR data, outer layer fixed)"] = table
     return holds_under("V_s(tU) -> +infinity along every ray", under, without, "outer layer fixed")
 
 
@@ -138,7 +139,7 @@ def width_independent_threshold(ctx: CheckContext) -> Evidence:
             under_checks[f"{act}, {label}: measured curvature <= the ||a||_inf bound"] = all(
                 r["measured_negative_curvature"] <= r["negative_curvature_bound"] * (1 + 1e-9) + 1e-12
                 for r in rws if "measured_negative_curvature" in r)
-    under_checks["V_s -> infinity (D1 ray test) at lambda = 1e-3 at every width"] = not ray_failures
+    under_checks["V_s -> infinity (the ray test of gopalani2023.D1) at lambda = 1e-3 at every width"] = not ray_failures
     under = experiment_evidence("a_k = +-1/sqrt(p): beta(p) bounded, curvature within the ||a||_inf bound, Villani at "
                                 "every width", under_checks, examples=ray_examples,
                                 measurements={"ray failures": ray_failures[:3], "thresholds per width": tables},
@@ -184,7 +185,7 @@ def sgd_global_convergence(ctx: CheckContext) -> Evidence:
     pb, glob = land["problem"], land["global"]
     without = searched(ctx, finite_floats(-6.0, 6.0), gd_excess_measure(pb, glob.value, gd_step(0.01)),
                        what="plain GD from a point reaches the global minimum",
-                       to_dict=lambda w0: {"w0": w0, "problem": "one-gate example (V-A1), lambda = 0.01"},
+                       to_dict=lambda w0: {"w0": w0, "problem": "one-gate example (tanh, a = 1.5, d = 1), lambda = 0.01"},
                        confirm=confirm_gd_stuck(pb, glob.w))
     stuck = (without.measurements.get("counterexample") or {}).get("GD limit")
     stuck_loss = None if stuck is None else float(objective().loss(np.array([stuck]), pb))
@@ -216,10 +217,10 @@ def exponential_convergence(ctx: CheckContext) -> Evidence:
     soft = search(fixed_outer_rays(activations=("softplus",)), villani_ray_measure, settings=ctx.settings)
     checks = {
         f"fitted rate within {allowed:.2e} of lambda_s (3 SE + |lambda_EM - lambda_s| + grid error)": rate_ok,
-        f"that allowance is within the catalog's {tol.DEPTH2_RELAXATION_RTOL:.0%} of lambda_s": powerful,
+        f"that allowance is within {tol.DEPTH2_RELAXATION_RTOL:.0%} of lambda_s": powerful,
         "E L~ - min L~ <= eps(s) + D(s) exp(-lambda_s t) at every recorded t": bound_ok,
         "SoftPlus one-gate: lambda_s > 0": sp_gap > 0,
-        "SoftPlus: V_s(tU) s/(lam t)^2 -> 1 within the D1 bound on every drawn ray": not soft.found,
+        "SoftPlus: V_s(tU) s/(lam t)^2 -> 1 within the bound of gopalani2023.D1 on every drawn ray": not soft.found,
     }
     ev = experiment_evidence(
         f"relaxation rate {ex['rate']:.4g} vs lambda_s {lam_s:.4g} ({(ex['rate'] / lam_s - 1):+.1%}; discrete chain "
@@ -244,7 +245,8 @@ def exponential_convergence(ctx: CheckContext) -> Evidence:
 def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(max_n=5, max_d=3, max_p=32, x_scale=(-3.0, 3.0), duplicates=True)
     drawn = searched(ctx, strategy, villani_ray_measure,
-                     what="any width (p <= 32), any data (scales 1e-3..1e3, conflicting duplicates): D1 ray bound",
+                     what="any width (p <= 32), any data (scales 1e-3..1e3, conflicting duplicates): "
+                          "the ray bound of gopalani2023.D1",
                      to_dict=ray_to_dict)
     if not datasets.available():
         return drawn
@@ -255,8 +257,10 @@ def no_width_or_data_assumption(ctx: CheckContext) -> Evidence:
         pb = depth2.Depth2Problem(X, y, lam=1e-4, activation="sigmoid", a=depth2.alternating_outer_weights(p, A))
         m = villani_ray_measure(RayExample(pb, rng.standard_normal(pb.dim), 0.1, {}))
         real[name] = {"violated": m.violated, **m.details}
-    on_real_data = experiment_evidence("real data (lambda=1e-4, s=0.1, the V-A5 nets): D1 ray bound",
-                                       {f"{name}: V_s within the D1 ray bound": not r["violated"] for name, r in real.items()},
+    on_real_data = experiment_evidence("real data (lambda=1e-4, s=0.1, the nets of the gopalani2023.A6 multistart): "
+                                       "the ray bound of gopalani2023.D1",
+                                       {f"{name}: V_s within the ray bound of gopalani2023.D1": not r["violated"]
+                                        for name, r in real.items()},
                                        examples=len(real), measurements={"rays": real})
     return all_parts_hold("no width or data assumption", {"drawn problems": drawn, "real data": on_real_data})
 
@@ -345,7 +349,7 @@ def strong_convexity_threshold(ctx: CheckContext) -> Evidence:
 @claim("gopalani2023.D3")
 def trained_outer_threshold(ctx: CheckContext) -> Evidence:
     exact = searched(ctx, balanced_trained_rays(), d3_measure,
-                     what="V_s on the trained ray equals the exact quadratic of D3", to_dict=ray_to_dict)
+                     what="V_s on the trained ray equals the exact quadratic in t", to_dict=ray_to_dict)
     sufficient = searched(ctx, above_sufficient_threshold(), d3_sufficient_measure,
                           what="V_s above the sufficient lower bound (lambda > B1 B_x (1 + sqrt(s)/2))", to_dict=ray_to_dict)
     # catalog V-A4 (2): XOR data, s = 0.1, lambda = 0.9 and 1.1 times lambda*
@@ -361,8 +365,8 @@ def trained_outer_threshold(ctx: CheckContext) -> Evidence:
             table[act][f"V_s(t=1e4) at lambda = {r} lambda*"] = float(V[-1])
             signs[f"{act}: V_s(t=1e4) at lambda = {r} lambda* has the sign of {r} - 1"] = bool(np.sign(V[-1]) == np.sign(r - 1))
             curves.append(series(f"{act}, lambda = {r} lambda*: V_s / t^2", ts, V / ts**2))
-    flip = experiment_evidence("sign flips at lambda* (V-A4 (2))", signs, examples=len(signs),
-                               measurements={"V-A4 (2): XOR data, s = 0.1": table},
+    flip = experiment_evidence("sign flips at lambda* (outer layer trained, XOR data)", signs, examples=len(signs),
+                               measurements={"XOR data, s = 0.1": table},
                                figures=[figure("Trained outer layer: V_s(t)/t^2 on the ray W = 0, a = t u (XOR, s = 0.1)", "t",
                                                "V_s / t^2", curves, xscale="log")])
     return all_parts_hold("(V3) with the outer layer trained", {"exact quadratic on the ray": exact,
@@ -440,7 +444,7 @@ def eyring_kramers(ctx: CheckContext) -> Evidence:
 def any_positive_lambda(ctx: CheckContext) -> Evidence:
     strategy = fixed_outer_rays(activations=depth2.ACTIVATIONS, log_lam=(-8.0, -4.0))
     return searched(ctx, strategy, f1_measure,
-                    what="tiny lambda: V_s(tU) > 0 beyond the D1 radius", to_dict=ray_to_dict)
+                    what="tiny lambda: V_s(tU) > 0 beyond the radius of gopalani2023.D1", to_dict=ray_to_dict)
 
 
 # ---- F2: Villani does not imply a unique minimum ---------------------------------------------------------------------------
@@ -482,7 +486,7 @@ def not_unique_minimum(ctx: CheckContext) -> Evidence:
         window = (pot["w"] >= -4.0) & (pot["w"] <= 2.0)
         curves.append(series(f"lambda = {lam}", pot["w"][window], pot["f"][window]))
     example["bistable range"] = bistable_range(ctx.thorough)
-    ev.measurements["one-gate example (V-A1)"] = example
+    ev.measurements["one-gate example (tanh, a = 1.5, d = 1)"] = example
     ev.figures.append(figure("One-gate example: L~(w) has two local minima (tanh, a = 1.5)", "w", "L~(w)", curves))
     return ev
 

@@ -68,5 +68,6 @@ def relaxation_to_gibbs_figure(ex: dict, stuck_loss: float | None) -> dict:
         lines.append({"y": stuck_loss, "label": "plain GD from a point: its limit"})
     curves = [series("simulated chains (mean)", ex["times"], ex["mean f"]),
               {**series("law of the chain (grid)", ex["times"], ex["predicted f (law of the chain)"]), "style": "--"}]
-    return {**figure("A3: isotropic-noise SGD started in the spurious well relaxes to the Gibbs law; plain GD stays put",
+    return {**figure("gopalani2023.A3: isotropic-noise SGD started in the spurious well relaxes to the Gibbs law; "
+                     "plain GD stays put",
                      "time t = k s", "E L~(theta_t)", curves), "hlines": lines}

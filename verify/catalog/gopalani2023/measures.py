@@ -119,7 +119,8 @@ def d1_measure(ex: PointExample) -> Measurement | None:
     r = rounding(pb, ex.theta)
     ratios = {"||grad|| / G": g / G, "|Laplacian| / Lambda": abs(lap) / Lam}
     tolerance = max(r["grad"] / G, r["laplacian"] / Lam)
-    return Measurement(max(ratios.values()) - 1.0, tolerance, "D1 bound ratio - 1", {**ratios, "G": G, "Lambda": Lam})
+    return Measurement(max(ratios.values()) - 1.0, tolerance, "ratio to the bounds G, Lambda, minus 1",
+                       {**ratios, "G": G, "Lambda": Lam})
 
 
 def d2_measure(ex: PointExample) -> Measurement | None:
@@ -133,7 +134,8 @@ def d2_measure(ex: PointExample) -> Measurement | None:
     entry = rounding(pb, ex.theta)["hessian"]
     slack = psd_eigenvalue_tolerance(entry, pb.dim, float(np.max(np.abs(ev))))
     ratios = {"||H||_op / beta": float(np.max(np.abs(ev))) / beta, "-lambda_min / negative_curvature_bound": -float(ev[0]) / neg}
-    return Measurement(max(ratios.values()) - 1.0, max(slack / beta, slack / neg), "D2 bound ratio - 1",
+    return Measurement(max(ratios.values()) - 1.0, max(slack / beta, slack / neg),
+                       "ratio to the bounds beta, ||a||_inf B2 ||X^T X/n||, minus 1",
                        {**ratios, "beta": beta, "negative_curvature_bound": neg})
 
 

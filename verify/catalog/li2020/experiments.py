@@ -440,7 +440,7 @@ def heldout_table(names, methods, seeds: int) -> dict:
                     mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(seeds))
                     diffs[f"{a} - {b}"] = {"mean": mean, "se": se,
                                            "meaningful": bool(abs(mean) > tol.LI_HELDOUT_SE_MULTIPLE * se)}
-        table[name] = {"accuracy": row, "paired differences": diffs, "per seed": {m: a.tolist() for m, a in accs.items()}}
+        table[name] = {"accuracy": row, "paired differences": diffs, "per split": {m: a.tolist() for m, a in accs.items()}}
     return table
 
 

@@ -198,7 +198,7 @@ def unnormalised_gradient_figure(impl, pb) -> dict:
         labels += [f"W[{d},{k}]: differences", f"W[{d},{k}]: X^T(P-T)/N", f"W[{d},{k}]: X^T(P diag(T1)-T)/N"]
         values += [float(fd[d, k]), float(plain[d, k]), float(corrected[d, k])]
     sums = ", ".join(f"{v:g}" for v in T.sum(axis=1))
-    return {"kind": "bar", "title": f"S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
+    return {"kind": "bar", "title": f"rychlik.S4 counterexample (target row sums {sums}): dL/dW, formulas vs differences",
             "labels": labels, "values": values, "ylabel": "dL/dW_dk (nats per unit weight)",
             "hlines": [{"y": 0.0, "label": "0"}]}
 

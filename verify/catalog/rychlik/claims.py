@@ -214,7 +214,8 @@ def positivity_true_form(ctx: CheckContext) -> Evidence:
                                   measurements={"examples decided in mpmath (float64 could not resolve lambda_min on "
                                                 "K-perp)": len(decided_in_mpmath),
                                                 "mpmath decisions (first 5)": decided_in_mpmath[:5]})
-    return all_parts_hold("P1-3 (true form)", {"search": search_part, "exact": symbolic.exact_kernel_evidence()})
+    return all_parts_hold("PSD, kernel exactly K, positive definite on K-perp (reconstructed statement)",
+                          {"search": search_part, "exact": symbolic.exact_kernel_evidence()})
 
 
 @claim("rychlik.P1-4")
@@ -282,7 +283,7 @@ def implicit_facts(ctx: CheckContext) -> Evidence:
                            confirm=certificates.confirm_implicit_facts)
 
     long_run = constructions.invariants_over_long_run(ctx)
-    return all_parts_hold("P1-6", {"search": search_part, "2000-step run": long_run})
+    return all_parts_hold("implicit facts", {"search": search_part, "2000-step run": long_run})
 
 
 # ==========================================================================
@@ -421,10 +422,10 @@ def eigenvalue_bounds(ctx: CheckContext) -> Evidence:
             ostrowski_cases.append(pb.X.shape[0])
         return worse(*found)
 
-    general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="F7 bounds on K-perp",
+    general = searched(ctx, problems(**HESSIAN_SIZES), measure, what="eigenvalue bounds on K-perp",
                        confirm=certificates.confirm_f7_violation)
     out = search(square_problems(), measure, settings=ctx.settings)
-    square = search_evidence(out, what="F7 bounds and Ostrowski's interval, N = D",
+    square = search_evidence(out, what="eigenvalue bounds and Ostrowski's interval, N = D",
                              confirm=certificates.confirm_f7_violation,
                              measurements={"examples with X invertible (Ostrowski checked)": len(ostrowski_cases)})
     return all_parts_hold("eigenvalue bounds", {"all shapes": general, "N = D": square})
@@ -454,11 +455,11 @@ def weights_without_minimiser(ctx: CheckContext) -> Evidence:
     ev = existence_search(ctx, integer_datasets(mixed_targets=False), what="a one-hot data set without a minimiser")
     experiment = constructions.s1_catalog_experiment(ctx)
     ev.figures.append(experiment.pop("figure"))
-    ev.measurements["catalog data set (6 separable points, 3 classes)"] = experiment
+    ev.measurements["constructed data set (6 separable points, 3 classes)"] = experiment
     if not experiment["exact certificate of no minimiser"]:
-        ev.notes.append("the catalog's S1 data set did not yield an exact certificate of non-existence")
-    if not experiment["catalog numbers reproduced (4 digits)"]:
-        ev.notes.append("the catalog's S1 gradient-descent table was not reproduced to its 4 printed digits")
+        ev.notes.append("the constructed separable data set did not yield an exact certificate of non-existence")
+    if not experiment["earlier run's numbers reproduced (4 digits)"]:
+        ev.notes.append("the earlier run's gradient-descent table on that data set was not reproduced to its 4 printed digits")
     return ev
 
 
@@ -508,7 +509,7 @@ def positivity_per_data_set(ctx: CheckContext) -> Evidence:
 
     experiment = constructions.s3_catalog_experiment(ctx)
     ev.figures.append(experiment.pop("figure"))
-    ev.measurements["catalog construction (x in -2..2 with bias, x = 0 smoothed)"] = experiment
+    ev.measurements["constructed data set (x in -2..2 with bias, x = 0 smoothed)"] = experiment
     return ev
 
 
@@ -540,7 +541,7 @@ def gradient_needs_normalised_targets(ctx: CheckContext) -> Evidence:
     figures = [certificates.unnormalised_gradient_figure(impl, found)] if found is not None else []
     return holds_under("grad L = X^T (P - T)/N", under, without, "every target row sums to 1",
                        measurements={"a random case (N=6, D=3, K=4, row sums in [0.2, 3])": random_case,
-                                     "catalog": "plain formula off by 3.78 on a random case; corrected one agrees to "
+                                     "earlier run": "plain formula off by 3.78 on a random case; corrected one agrees to "
                                                 "4e-9 (sum loss)"},
                        figures=figures)
 
@@ -595,7 +596,7 @@ def two_class_constants(ctx: CheckContext) -> Evidence:
     lam = float(np.linalg.eigvalsh(X.T @ X)[-1])
     ev.measurements["Lipschitz constants for a 10-sample set"] = {
         "W, mean loss": lam / 20, "w, mean loss": lam / 40, "W, sum loss": lam / 2, "w, sum loss": lam / 4}
-    ev.measurements["catalog"] = "W-Hessian [0.1636, 0.6431, 1.2940] = 2 x w-Hessian [0.0818, 0.3215, 0.6470] (its data)"
+    ev.measurements["earlier run (other data)"] = "W-Hessian [0.1636, 0.6431, 1.2940] = 2 x w-Hessian [0.0818, 0.3215, 0.6470]"
     return ev
 
 
@@ -634,7 +635,7 @@ def condition_number(ctx: CheckContext) -> Evidence:
         return worse(*parts(pb))
 
     search_part = searched(ctx, problems(**HESSIAN_SIZES), measure,
-                           what="H singular on u 1^T; kappa on K-perp below F7's bound",
+                           what="H singular on u 1^T; kappa on K-perp below the bound of rychlik.P2-4",
                            confirm=certificates.confirm_psd_kernel)
 
     experiment = constructions.condition_number_along_ray(ctx)

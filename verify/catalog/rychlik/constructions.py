@@ -45,7 +45,7 @@ def invariants_over_long_run(ctx) -> Evidence:
         "max change of W 1_K": float(np.max(np.abs((gd.W - W0).sum(axis=1)))),
         "max change of Q^T W": float(np.max(np.abs(Q.T @ (gd.W - W0)))),
         "bound": tol.gd_invariant_drift(2000, np.abs(np.stack([W0, gd.W])).max(), gd.step * gd.history["grad_norm"].max(), 3, EPS),
-        "catalog": "changes of 8e-15 and 3e-15 after 2000 steps",
+        "earlier run": "changes of 8e-15 and 3e-15 after 2000 steps",
     }
     return experiment_evidence(
         "GD invariants over 2000 steps", {
@@ -77,10 +77,10 @@ def exact_fit_and_one_hot_minimiser(ctx) -> Evidence:
         "overlapping one-hot: L* = log 2": abs(onehot.loss - math.log(2)) <= loss_tol,
     }, examples=2, measurements={
         "rank X = N (N=3, D=4, K=3)": {"max |P - T|": float(np.max(np.abs(P - Y))), "L*": fit.loss,
-                                      "mean entropy": entropy, "catalog": "max |Y - T| = 2e-16"},
+                                      "mean entropy": entropy, "earlier run": "max |Y - T| = 2e-16"},
         "overlapping one-hot (x = -1, -1, 1, 1, labels 0, 1, 0, 1)": {
             "L*": onehot.loss, "log 2": math.log(2), "reason": onehot.reason,
-            "catalog": "W* = 0, L* = 4 log 2 (sum loss) = log 2 (mean)"},
+            "earlier run": "W* = 0, L* = 4 log 2 (sum loss) = log 2 (mean)"},
     })
 
 
@@ -98,23 +98,23 @@ def s1_catalog_experiment(ctx) -> dict:
     for k, (sum_loss, w_norm) in catalog.items():
         if k in at:
             i = at[k]
-            table.append({"k": k, "sum loss (N x mean)": N * float(h["loss"][i]), "catalog sum loss": sum_loss,
-                          "||W||_F": float(h["W_norm"][i]), "catalog ||W||_F": w_norm})
+            table.append({"k": k, "sum loss (N x mean)": N * float(h["loss"][i]), "sum loss, earlier run": sum_loss,
+                          "||W||_F": float(h["W_norm"][i]), "||W||_F, earlier run": w_norm})
     # The catalog prints 4 significant digits: half a unit of the 4th digit is at most 5e-4 relative.
-    reproduced = all(abs(r["sum loss (N x mean)"] / r["catalog sum loss"] - 1) <= 5e-4
-                     and abs(r["||W||_F"] / r["catalog ||W||_F"] - 1) <= 5e-4 for r in table)
+    reproduced = all(abs(r["sum loss (N x mean)"] / r["sum loss, earlier run"] - 1) <= 5e-4
+                     and abs(r["||W||_F"] / r["||W||_F, earlier run"] - 1) <= 5e-4 for r in table)
     decades = [r["||W||_F"] for r in table if r["k"] in (100, 1000, 10_000, 100_000)]
     newton, M = newton_existence(ctx, X, Y)
     cert = confirm_no_minimiser(X, Y, M @ newton.W)
     return {
         "table": table,
-        "catalog numbers reproduced (4 digits)": bool(reproduced),
+        "earlier run's numbers reproduced (4 digits)": bool(reproduced),
         "||W|| growth per decade of k": float(np.mean(np.diff(decades))) if len(decades) > 1 else None,
-        "catalog growth per decade": 1.25,
+        "growth per decade, earlier run": 1.25,
         "loss increases": gd.n_increases,
         "Newton": newton.reason,
         "exact certificate of no minimiser": cert["confirmed"],
-        "figure": figure("S1: separable data, gradient descent from 0 at eta = 1/L_hat", "step k", "value",
+        "figure": figure("rychlik.S1: separable data, gradient descent from 0 at eta = 1/L_hat", "step k", "value",
                          [series("mean loss L(W_k)", h["iteration"][1:], h["loss"][1:]),
                           series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"),
     }
@@ -134,7 +134,7 @@ def singular_hessian_constructions(ctx) -> tuple[dict, dict]:
         lam = np.linalg.eigvalsh(H)
         e = hessian_eigen_tolerance(H, X, W, Y)
         counts.append({"(C, D, N)": [K, D, N], "zero eigenvalues (|lambda| <= error bound)": int(np.sum(np.abs(lam) <= e)),
-                       "D K - (K-1) rank X": kernel_dimension(X, K), "catalog": expected})
+                       "D K - (K-1) rank X": kernel_dimension(X, K), "earlier run": expected})
     out["zero eigenvalues vs the kernel dimension"] = counts
 
     # Rank X < D: two minimisers on {V 1 = 0} with equal loss (catalog: D = 4, N = 2).
@@ -148,7 +148,7 @@ def singular_hessian_constructions(ctx) -> tuple[dict, dict]:
         "zero eigenvalues on {V 1 = 0}": int(np.sum(np.abs(np.linalg.eigvalsh(
             np.kron(np.eye(4), sum_zero_basis(3)).T @ ctx.impl.hessian(Wa, X, Y) @ np.kron(np.eye(4), sum_zero_basis(3))))
             <= hessian_eigen_tolerance(ctx.impl.hessian(Wa, X, Y), X, Wa, Y))),
-        "catalog": "4 zero eigenvalues among 8; two minimisers 2.45 apart with equal loss 1.923606907583 (sum loss)",
+        "earlier run": "4 zero eigenvalues among 8; two minimisers 2.45 apart with equal loss 1.923606907583 (sum loss)",
         "||Wa - Wb||_F": float(np.linalg.norm(Wa - Wb)),
         "row sums of Wa - Wb": (Wa - Wb).sum(axis=1).tolist(),
         "L(Wa), L(Wb) (mean, 50 digits)": [mpmath.nstr(La, 15), mpmath.nstr(Lb, 15)],
@@ -164,8 +164,8 @@ def singular_hessian_constructions(ctx) -> tuple[dict, dict]:
         m, M, _ = restricted_extremes_at(ctx, s * W1, X, Y)
         ray.append({"s": s, "lambda_min(H|K-perp)": m, "lambda_max(H|K-perp)": M})
     out["lambda_min on K-perp along s W_1"] = ray
-    out["catalog ray (other data, sum loss)"] = "0.525, 0.393, 0.0747, 4.3e-4, 7.5e-8 for s = 0, 1, 3, 10, 30"
-    ray_figure = figure("S2: smallest eigenvalue of H on K-perp along s W_1", "s", "lambda_min(H|K-perp)",
+    out["earlier run's ray (other data, sum loss)"] = "0.525, 0.393, 0.0747, 4.3e-4, 7.5e-8 for s = 0, 1, 3, 10, 30"
+    ray_figure = figure("rychlik.S2: smallest eigenvalue of H on K-perp along s W_1", "s", "lambda_min(H|K-perp)",
                         [series("lambda_min", [r["s"] for r in ray], [r["lambda_min(H|K-perp)"] for r in ray])],
                         xscale="linear", yscale="log")
     return out, ray_figure
@@ -186,14 +186,14 @@ def s3_catalog_experiment(ctx) -> dict:
     cert = confirm_no_minimiser(X, Y, M @ newton.W)
     return {
         "N L(s V) - log 2 along the ray (mpmath)": along,
-        "catalog": "2.773, 0.290, 9.1e-5, 4.1e-9 for s = 0, 1, 5, 10; exactly 0.0 in float64 at s = 20",
+        "earlier run": "2.773, 0.290, 9.1e-5, 4.1e-9 for s = 0, 1, 5, 10; exactly 0.0 in float64 at s = 20",
         "N L(20 V) - log 2 in float64 (mean loss times N)": float_at_20,
         "gradient descent (eta = 1/L_hat)": [{"k": k, "N L - log 2": N * float(h["loss"][k]) - math.log(2),
                                               "||W||_F": float(h["W_norm"][k])} for k in (100, 10_000, 100_000) if k <= steps],
-        "catalog gradient descent": "N L - log 2 = 2.3e-2, 2.5e-4, 2.5e-5 at k = 1e2, 1e4, 1e5; ||W|| = 3.16, 6.36, 7.98",
+        "gradient descent, earlier run": "N L - log 2 = 2.3e-2, 2.5e-4, 2.5e-5 at k = 1e2, 1e4, 1e5; ||W|| = 3.16, 6.36, 7.98",
         "Newton": newton.reason,
         "exact certificate of no minimiser": cert["confirmed"],
-        "figure": figure("S3: per-data-set positivity, gradient descent", "step k", "value",
+        "figure": figure("rychlik.S3: per-data-set positivity, gradient descent", "step k", "value",
                          [series("N L(W_k) - log 2", h["iteration"][1:], N * h["loss"][1:] - math.log(2)),
                           series("||W_k||_F", h["iteration"][1:], h["W_norm"][1:])], xscale="log", yscale="log"),
     }
@@ -223,8 +223,8 @@ def condition_number_along_ray(ctx) -> Evidence:
         "kappa increases along the ray": bool(np.all(np.diff(kappas) > 0)),
         "kappa at the end of the ray exceeds the bound at W = 0": kappas[-1] > curve_b[0],
     }, examples=len(rows), measurements={"ray (largest logit gap = s)": rows},
-        figures=[figure("S6: condition number on K-perp along s W_1", "s (largest logit gap)", "kappa",
-                        [series("kappa(H|K-perp)", grid, curve_k), series("kappa_hat (F7)", grid, curve_b)],
+        figures=[figure("rychlik.S6: condition number on K-perp along s W_1", "s (largest logit gap)", "kappa",
+                        [series("kappa(H|K-perp)", grid, curve_k), series("kappa_hat (rychlik.P2-4)", grid, curve_b)],
                         xscale="linear", yscale="log")])
 
 

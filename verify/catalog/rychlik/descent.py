@@ -138,8 +138,8 @@ def convergence_runs(ctx) -> Evidence:
         curves.append(series(name, np.arange(len(dist)), np.maximum(dist, 1e-300)))
     return experiment_evidence(
         "gradient descent with a minimiser, eta = 1/L_hat", checks, examples=len(cases),
-        measurements={"runs": table, "catalog": "||W - W*|| = 5e-15 after 20 000 steps at eta = 1/L_hat"},
-        figures=[figure("P1-4: gradient descent converges to the minimiser in W_0 + K-perp", "step k", "||W_k - W*||_F",
+        measurements={"runs": table, "earlier run": "||W - W*|| = 5e-15 after 20 000 steps at eta = 1/L_hat"},
+        figures=[figure("rychlik.P1-4: gradient descent converges to the minimiser in W_0 + K-perp", "step k", "||W_k - W*||_F",
                         curves, xscale="linear", yscale="log")],
     )
 
@@ -220,8 +220,8 @@ def two_class_rate_runs(ctx) -> Evidence:
     return experiment_evidence(
         "two-class rate bound", checks, examples=len(cases),
         measurements={"runs": table, "note": "the W-Hessian's eigenvalues on K-perp are exactly twice the w-Hessian's "
-                                              "(catalog: [0.0818, 0.3215, 0.6470] vs [0.1636, 0.6431, 1.2940])"},
-        figures=[figure("P1-5: per-step contraction ||W_{k+1} - W*|| / ||W_k - W*||, two classes", "step k",
+                                              "(earlier run: [0.0818, 0.3215, 0.6470] vs [0.1636, 0.6431, 1.2940])"},
+        figures=[figure("rychlik.P1-5: per-step contraction ||W_{k+1} - W*|| / ||W_k - W*||, two classes", "step k",
                         "ratio", curves, xscale="linear", yscale="linear")],
     )
 
@@ -241,7 +241,7 @@ def local_rate_runs(ctx) -> Evidence:
         e_eig = hessian_eigen_tolerance(H, X, W_star, Y)
         # Runs from the random start stop once the gradient reaches its rounding floor.
         g_floor = math.sqrt(W_star.size) * rounding.agreement_tolerances(X, W_star, Y, np.float64)["grad"]
-        tag = f"data seed {seed}"
+        tag = f"data set {seed}"
         for label, eta in [("2/(m+M)", 2 / (m + M)), ("1/M", 1 / M), ("1.9/M", 1.9 / M), ("2.1/M", 2.1 / M)]:
             rho = predicted_rate(m, M, eta)
             slow = int(np.argmax(np.abs(1 - eta * evals)))
@@ -266,7 +266,7 @@ def local_rate_runs(ctx) -> Evidence:
                 checks[f"{tag}, eta = 2.1/M: diverges from W* (random 1e-8 perturbation)"] = growth > 1
                 row.update({"growth over 200 steps (random perturbation)": growth,
                             "growth over 200 steps (slowest mode)": float(np.prod(mode_ratios)),
-                            "catalog": "x 9.3e4 in 200 steps"})
+                            "earlier run": "x 9.3e4 in 200 steps"})
                 curves.append(series(f"{tag}, eta = 2.1/M (random perturbation)", np.arange(len(err)), err))
             else:
                 gd = gradient_descent(ctx.impl, X, Y, W0, step=eta, max_iter=3000, grad_tol=g_floor, record_W=True)
@@ -281,7 +281,7 @@ def local_rate_runs(ctx) -> Evidence:
         checks[f"{tag}: rho(2/(m+M)) = (kappa-1)/(kappa+1)"] = \
             abs(predicted_rate(m, M, 2 / (m + M)) - (kappa - 1) / (kappa + 1)) <= 4 * EPS
         m_hat, M_hat = f7_bounds(ctx, W_star, X, Y)
-        checks[f"{tag}: F7 bounds bracket m and M"] = m_hat <= m + e_eig and M <= M_hat + e_eig
+        checks[f"{tag}: the bounds of rychlik.P2-4 bracket m and M"] = m_hat <= m + e_eig and M <= M_hat + e_eig
         eta_hat = 2 / (m_hat + M_hat)
         kappa_hat = M_hat / m_hat
         gd = gradient_descent(ctx.impl, X, Y, W0, step=eta_hat, max_iter=3000, grad_tol=g_floor, record_W=True)
@@ -289,17 +289,18 @@ def local_rate_runs(ctx) -> Evidence:
         rho_hat = (kappa_hat - 1) / (kappa_hat + 1)
         checks[f"{tag}: eta = 2/(m_hat + M_hat) contracts by at most (kappa_hat-1)/(kappa_hat+1)"] = \
             bool(np.all(ratios <= rho_hat + slacks))
-        extra[tag] = {"m": m, "M": M, "kappa": kappa, "m_hat (F7)": m_hat, "M_hat (F7)": M_hat, "kappa_hat": kappa_hat,
+        extra[tag] = {"m": m, "M": M, "kappa": kappa,
+                      "m_hat (rychlik.P2-4)": m_hat, "M_hat (rychlik.P2-4)": M_hat, "kappa_hat": kappa_hat,
                       "restricted eigenvalues at W*": evals.tolist(),
-                      "catalog (sum loss, other data)": "m = 0.25779 >= 0.11201, M = 1.39283 <= 2.04802, "
+                      "earlier run (sum loss, other data)": "m = 0.25779 >= 0.11201, M = 1.39283 <= 2.04802, "
                                                         "kappa = 5.40 <= 18.28"}
     return experiment_evidence(
         "local rate rho(eta)", checks, examples=len(seeds),
         measurements={"rates": table, "spectra": extra,
-                      "catalog table (other data)": [{"eta": "2/(m+M)", "predicted": 0.68764, "observed": 0.68763},
+                      "earlier run's table (other data)": [{"eta": "2/(m+M)", "predicted": 0.68764, "observed": 0.68763},
                                                      {"eta": "1/M", "predicted": 0.81492, "observed": 0.81420},
                                                      {"eta": "1.9/M", "predicted": 0.90000, "observed": 0.90000}]},
-        figures=[figure("P2-3: ||W_k - W*|| for several learning rates", "step k", "||W_k - W*||_F", curves,
+        figures=[figure("rychlik.P2-3: ||W_k - W*|| for several learning rates", "step k", "||W_k - W*||_F", curves,
                         xscale="linear", yscale="log")],
     )
 
@@ -356,7 +357,7 @@ def constructive_rate_runs(ctx) -> Evidence:
             "largest log10(1 - rho_hat)": float(np.max(gaps)),
             "largest relative descent-lemma excess": max(lemma_violation),
             "instances": rows,
-            "catalog": "40 instances x 300 steps: max ratio / rho_hat = 0.9999; typically rho_hat = 1 - 1e-9; "
+            "earlier run": "40 instances x 300 steps: max ratio / rho_hat = 0.9999; typically rho_hat = 1 - 1e-9; "
                        "descent lemma largest relative violation 4e-16",
         },
     )
@@ -396,7 +397,7 @@ def learning_rate_threshold_runs(ctx) -> Evidence:
                              measurements={"local (W* + 1e-8 v)": local, "M": M, "2/M": 2 / M,
                                            "2/L_hat": 2 / lipschitz_bound(X), "loss increases at 1.99/L_hat": increases,
                                            "search: 2/M as a global threshold": summary_of(search_part),
-                                           "catalog": "at eta = 2.1/M the error grew x 9.3e4 in 200 steps"})
+                                           "earlier run": "at eta = 2.1/M the error grew x 9.3e4 in 200 steps"})
     ev.counterexample, ev.found_by_search, ev.high_precision = (search_part.counterexample, search_part.found_by_search,
                                                                 search_part.high_precision)
     return ev

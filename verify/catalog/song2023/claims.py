@@ -293,7 +293,7 @@ def c5_psd(ctx: CheckContext) -> Evidence:
     measurements = {
         **experiments.catalog_indefinite_points(),
         "C_D(6, 0.8, beta*)": derived_curvature_bound(6, 0.8, beta_star(6, 0.8)),
-        "catalog C_D(6, 0.8)": 92.497,
+        "C_D(6, 0.8), earlier run": 92.497,
         "largest ||B|| / C_D seen under the hypothesis": max(sup_B, default=None),
         "no fixed C (w_i^2 = 101)": summary_of(fixed),
         "sampled sup ||B|| vs C_D (a lower bound on the paper's C)": [
@@ -374,7 +374,7 @@ def c6_lipschitz(ctx: CheckContext) -> Evidence:
     return holds_under("Hessian Lipschitz on the ball", under, without, "alpha >= beta > 0",
                        measurements={"empirical sup Hessian-Lipschitz ratio with alpha >= beta*": empirical["Hessian Lipschitz ratio"],
                                      "log-log slope of ||Hess L_exp|| against alpha": slope,
-                                     "catalog path (alpha, ||Hess||: 1.1e4, 1.4e8, 1.4e12, 1.4e16)": catalog_levels},
+                                     "earlier run's path (alpha, ||Hess||: 1.1e4, 1.4e8, 1.4e12, 1.4e16)": catalog_levels},
                        figures=[figures.hessian_blow_up_figure(path)])
 
 
@@ -404,13 +404,13 @@ def c7_newton(ctx: CheckContext) -> Evidence:
     measurements = {
         "example": ex.describe(),
         "large example": large.describe(),
-        "steps to 1e-12 (catalog example)": steps_needed,
+        "steps to 1e-12 (worked example)": steps_needed,
         "0.4-contraction count": bound_steps,
         "steps to 1e-12 (large example)": large_steps,
         "final distances": [r["run"].distances[-1] for r in exp["runs"] + exp["large_runs"]],
         "rows kept per step, large example": rows_kept,
         "steps with eps_realised > eps0": f"{over} of {len(sampled)} (critical count {critical})",
-        "catalog path, eps0 = 0.01": [1.787e-01, 1.373e-03, 1.059e-05, 5.814e-08, 4.836e-10, 4.983e-12, 4.610e-14],
+        "earlier run's path, eps0 = 0.01": [1.787e-01, 1.373e-03, 1.059e-05, 5.814e-08, 4.836e-10, 4.983e-12, 4.610e-14],
         "first run (steps)": [s.to_dict() for s in catalog_runs[0]["run"].steps],
     }
     return experiment_evidence("approximate Newton", checks, examples=len(exp["runs"]) + len(exp["large_runs"]),
@@ -449,7 +449,7 @@ def c8_sparsifier(ctx: CheckContext) -> Evidence:
                       "min B_diag (the lemma needs D >= 0)": float(B_diag.min()), "min D": float(D.min()),
                       "kappa = lambda_max(H^-1 A^T D A)": kappa,
                       "generalized eigenvalues of (H~, H), all trials (moved inward by their rounding)": hessian_range,
-                      "catalog (n = 20000, d = 5, eps = 0.1)": {"nnz": 4808, "eigs": [0.9984, 1.0104]}},
+                      "earlier run (n = 20000, d = 5, eps = 0.1)": {"nnz": 4808, "eigs": [0.9984, 1.0104]}},
         figures=[figures.sparsifier_deviations_figure(order, eps0)])
 
 
@@ -608,7 +608,7 @@ def c9_newton_lemmas(ctx: CheckContext) -> Evidence:
     measurements = {
         "example": ex.describe(),
         "cond H(x*)": cond_star,
-        "2-norm shrink held along the runs (the catalog's observation)": f"{two_norm_ok} of {two_norm_total} steps",
+        "2-norm shrink held along the runs (as an earlier run observed)": f"{two_norm_ok} of {two_norm_total} steps",
         "eps0 = 0.1 (above 0.0889)": {"lemma factor 2 (0.1 + 1/9)": 2 * (0.1 + 1 / 9),
                                       "largest observed H-norm contraction (random E runs)": worst_ratio_above["H"],
                                       "largest observed 2-norm contraction (random E runs)": worst_ratio_above["2"],
@@ -745,7 +745,7 @@ def c11_zero_residual(ctx: CheckContext) -> Evidence:
     strategy = domain_points(n_range=(1, 6), d_range=(1, 4), radius=radius_between(0.05, 1.5))
     ev = searched(ctx, strategy, measure, what="PSD at zero residual", to_dict=to_dict, confirm=confirm)
     ev.measurements["smallest lambda_min seen"] = min(seen, default=None)
-    ev.measurements["catalog: smallest over 5000 samples"] = 3.3e-6
+    ev.measurements["earlier run: smallest over 5000 samples"] = 3.3e-6
     return ev
 
 
@@ -777,4 +777,4 @@ def c12_degenerate(ctx: CheckContext) -> Evidence:
 
     numeric = searched(ctx, one_row_points(), measure, what="n = 1 identities", to_dict=to_dict, confirm=confirm)
     return all_parts_hold("n = 1", {"exact (SymPy)": exact, "numeric": numeric},
-                          measurements={"largest |B| computed": max(worst_B, default=None), "catalog": 4e-16})
+                          measurements={"largest |B| computed": max(worst_B, default=None), "earlier run": 4e-16})

@@ -79,7 +79,7 @@ def softmax_style_gradient_error(samples: int = 200, seed: int = 48) -> dict:
         wrong = A.T @ ((np.diag(f) - np.outer(f, f)) @ (f - b))
         errors.append(float(np.linalg.norm(wrong - g) / np.linalg.norm(g)))
     return {"points": len(errors), "median relative error": float(np.median(errors)), "max relative error": float(np.max(errors)),
-            "catalog (one point)": 0.537}
+            "earlier run (one point)": 0.537}
 
 
 def sampled_curvature(n: int, R: float, samples: int, seed: int) -> dict:
@@ -142,10 +142,10 @@ def catalog_indefinite_points() -> dict:
     catalog_grid = {f"w_i^2 = {w2:g}": lambda_min(rs.hessian(grid_point, np.eye(2), basis_vector(2), np.full(2, math.sqrt(w2))))
                     for w2 in (1e2, 1e4, 1e6)}
     return {
-        "catalog grid point x = (-0.95, -0.23), A = I_2, b = e_1 (alpha, lambda_min)": {
-            "alpha": float(rs.alpha(grid_point, np.eye(2))), **catalog_grid, "catalog": [-1.6634e8, -1.6633e8, -1.6534e8]},
+        "grid point x = (-0.95, -0.23), A = I_2, b = e_1 (alpha, lambda_min)": {
+            "alpha": float(rs.alpha(grid_point, np.eye(2))), **catalog_grid, "earlier run": [-1.6634e8, -1.6633e8, -1.6534e8]},
         "A = I_2, b = e_1, x = 0": {"Hess L_exp": H0.tolist(), "eigenvalues": np.linalg.eigvalsh(H0).tolist(),
-                                    "catalog": [-0.401388, 1.401388]},
+                                    "earlier run": [-0.401388, 1.401388]},
         "d = 1, A = [0; 1], b = e_1, x = 0: L''(0) exactly (SymPy)": str(sympy.nsimplify(exact[0, 0])),
     }
 
@@ -281,9 +281,9 @@ def catalog_newton_example(seed: int = 1) -> NewtonExample:
     sup_B = max(spectral_norm(rs.B(x, A, b)) for x in _sphere_points(rng, 4000, d, R))
     sigma_min = float(np.linalg.svd(A, compute_uv=False)[-1])
     w = np.full(n, math.sqrt(sup_B + 0.05 / sigma_min**2))
-    return _finish_example("catalog example (n = 6, d = 3, R = 0.8)", A, b, w, R, rng, 0.3, 1500,
-                           {"sampled sup ||B||": sup_B, "sigma_min(A)": sigma_min, "seed": seed,
-                            "catalog": {"w_i^2": 0.6839, "l": 0.11090, "M": 0.06206, "r0": 0.1787}})
+    return _finish_example("worked example (n = 6, d = 3, R = 0.8)", A, b, w, R, rng, 0.3, 1500,
+                           {"sampled sup ||B||": sup_B, "sigma_min(A)": sigma_min, "random seed": seed,
+                            "earlier run": {"w_i^2": 0.6839, "l": 0.11090, "M": 0.06206, "r0": 0.1787}})
 
 
 @cache
@@ -293,7 +293,7 @@ def large_newton_example(n: int = 20000, d: int = 3, seed: int = 7) -> NewtonExa
     A = heavy_tailed_matrix(rng, n, d)
     b = basis_vector(n)
     w = covering_weights(implementation().B_diag(np.zeros(d), A, b), 1.0)
-    return _finish_example(f"large example (n = {n}, d = {d})", A, b, w, 0.8, rng, 0.3, 200, {"seed": seed})
+    return _finish_example(f"large example (n = {n}, d = {d})", A, b, w, 0.8, rng, 0.3, 200, {"random seed": seed})
 
 
 def whitened_approximation(E):
@@ -333,7 +333,7 @@ def newton_experiment(thorough: bool) -> dict:
             fresh_error = lambda draw=draw, eps0=eps0: random_symmetric(draw, d, eps0)  # a new E at every step
             run = approximate_newton(rs, ex.x_star + ex.r0 * v, ex.A, ex.b, ex.w, eps0=eps0, x_star=ex.x_star,
                                      approximation=whitened_approximation(fresh_error))
-            runs.append({"kind": "random E (catalog 4.6)", "eps0": eps0, "start": k, "run": run})
+            runs.append({"kind": "random E", "eps0": eps0, "start": k, "run": run})
     large = large_newton_example()
     big = []
     for k in range(LARGE_STARTS_BUDGET_THOROUGH if thorough else LARGE_STARTS_BUDGET):
