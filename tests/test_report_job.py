@@ -184,3 +184,23 @@ def test_a_phase_left_by_an_exception_says_how_far_it_got():
             phase.advance(2)
             raise OSError("in the way")
     assert re.fullmatch(r"lossproof: writing: stopped after 2 of 3 steps, \d+ s", out.getvalue().splitlines()[-1])
+
+
+def test_the_phase_clock_counts_a_live_child_process():
+    """Worker processes may outlive their phase: a child still running when the phase ends is counted."""
+    import subprocess
+    import sys
+
+    clock = PhaseClock()
+    clock.start("child")
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.5\n"
+                              "while time.process_time() < end: pass\ntime.sleep(30)"])
+    try:
+        deadline = time.perf_counter() + 20
+        while PhaseClock._cpu() - clock._cpu0 < 0.5 and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        clock.stop()
+    finally:
+        child.kill()
+        child.wait()
+    assert clock.as_dict()["child"]["cpu_seconds"] >= 0.5

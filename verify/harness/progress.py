@@ -185,14 +185,44 @@ class Phase:
         self.close(stopped=kind is not None)
 
 
+def _live_descendants_cpu() -> float:
+    """CPU seconds of this process's live descendants (theirs and their own finished children's); 0 off Linux."""
+    import os
+
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except (OSError, ValueError, AttributeError):
+        return 0.0
+    parent, seconds = {}, {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        parent[pid] = int(fields[1])
+        seconds[pid] = sum(int(v) for v in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0.0, list(children.get(os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        total += seconds.get(pid, 0.0)
+        stack += children.get(pid, [])
+    return total
+
+
 class PhaseClock:
     """Wall and CPU seconds of each phase of a command, for its closing line and for reasoning on a busy machine.
 
-    CPU seconds are this process's and those of its finished children
-    (``os.times``: worker processes are counted once they have exited, which
-    the runner's pool does at the end of the claims phase). On a machine other
-    processes load, wall time grows and CPU time does not: the CPU seconds say
-    what the work costs.
+    CPU seconds are this process's, its finished children's (``os.times``)
+    and, on Linux, those of its live descendants (``/proc/PID/stat``): the
+    runner's worker processes may outlive the phase that used them, and a
+    child's time reaches ``os.times`` only once it has exited and been waited
+    for. On a machine other processes load, wall time grows and CPU time does
+    not: the CPU seconds say what the work costs.
     """
 
     def __init__(self):
@@ -204,7 +234,7 @@ class PhaseClock:
         import os
 
         t = os.times()
-        return t.user + t.system + t.children_user + t.children_system
+        return t.user + t.system + t.children_user + t.children_system + _live_descendants_cpu()
 
     def start(self, name: str) -> None:
         self.stop()
