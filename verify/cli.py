@@ -510,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report", help="run the claims and a quick benchmark, and write reports/index.html and reports/report.pdf "
-        "(about 1.5 minutes of CPU; 2.5 to 4.5 minutes of wall time measured on 2 cores other work kept busy)")
+        "(about 1.5 minutes of CPU; 2 to 4.5 minutes of wall time measured on 2 cores other work kept busy)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output directory (default: %(default)s)")
     p.add_argument(
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
