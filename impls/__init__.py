@@ -17,6 +17,7 @@ the same pattern, each with its own instance of the one ``Registry``
 
 from ._arrays import simplex_row_sum_tolerance
 from ._loader import load
+from ._loader import load_attribute
 from ._loader import loaded_file
 from .softmax import get
 from .softmax import names
@@ -49,6 +50,7 @@ __all__ = [
     "capabilities_of",
     "get",
     "load",
+    "load_attribute",
     "loaded_file",
     "names",
     "one_hot",

@@ -231,15 +231,9 @@ def _load_file(path: str, filename: str):
     return module
 
 
-def load(path: str):
-    """Load a user's implementation from ``"package.module:attribute"`` or ``"path/to/file.py:attribute"``.
-
-    The attribute (dotted for a nested one) may be a class (instantiated
-    with no arguments) or an instance. The object must have ``loss`` and
-    ``grad``; ``probs``, ``loss_grad``, ``hessian`` and ``hvp`` are optional.
-    If it has no ``name``, the path is used as its name. How the module is
-    found and what each failure says: see this module's docstring.
-    """
+def load_attribute(path: str):
+    """The object ``"package.module:attribute"`` or ``"path/to/file.py:attribute"`` names, as it is (a class is
+    not instantiated, no interface is checked): what :func:`load` and the kernel contracts' loader share."""
     source, attr, is_file = split_path(path)
     module = _load_file(path, source) if is_file else _import_module(path, source)
     what = f"the file {source!r}" if is_file else f"module {source!r}"
@@ -249,6 +243,19 @@ def load(path: str):
             obj = getattr(obj, part)
         except AttributeError:
             raise AttributeError(f"impl path {path!r}: {what} has no attribute {attr!r}") from None
+    return obj
+
+
+def load(path: str):
+    """Load a user's implementation from ``"package.module:attribute"`` or ``"path/to/file.py:attribute"``.
+
+    The attribute (dotted for a nested one) may be a class (instantiated
+    with no arguments) or an instance. The object must have ``loss`` and
+    ``grad``; ``probs``, ``loss_grad``, ``hessian`` and ``hvp`` are optional.
+    If it has no ``name``, the path is used as its name. How the module is
+    found and what each failure says: see this module's docstring.
+    """
+    obj = load_attribute(path)
     if inspect.isclass(obj):
         try:
             obj = obj()

@@ -200,7 +200,7 @@ WRONG_SHAPES = [
      'expected an integer or null, got a string "2020"'),
     (lambda d: d["results"][0]["claim"].__setitem__("id", ""), "$.results[0].claim.id", "expected a non-empty string"),
     (lambda d: d["results"][0]["claim"].__setitem__("scope", "both"), "$.results[0].claim.scope",
-     'expected one of "math", "implementation", got a string "both"'),
+     'expected one of "math", "implementation", "kernel", got a string "both"'),
     (lambda d: d["results"][0].__setitem__("matches", "yes"), "$.results[0].matches", "expected a boolean"),
     (lambda d: d["results"][0]["evidence"].__setitem__("examples", True), "$.results[0].evidence.examples",
      "expected an integer, got a boolean true"),
@@ -367,3 +367,10 @@ def test_a_report_that_cannot_be_built_keeps_the_results_of_its_claims(tmp_path,
     assert f"the results of the claims are kept in {kept}" in capsys.readouterr().err
     assert [r["claim"]["id"] for r in results_doc.read(kept)["results"]] == ["folklore.F13"]
     assert not (out / "index.html").exists()
+
+
+def test_the_schema_knows_every_scope_a_claim_can_have():
+    from verify.harness.claims import SCOPES
+
+    schema = json.loads(results_doc.SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert tuple(schema["$defs"]["claim"]["properties"]["scope"]["enum"]) == SCOPES

@@ -99,9 +99,14 @@ def printed_literals(path):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
 
 
+# The catalog folder of each claim-id prefix, where the two differ (the kernel claims live in kernels/).
+FOLDER_OF_PREFIX = {"kernel": "kernels"}
+
+
 def test_the_printing_modules_are_those_of_every_source():
     packages = {path.parent.name for path in PRINTING_MODULES if path.parent.parent.name == "catalog"}
-    assert packages == {claim.id.split(".")[0] for claim in CLAIMS} - {"impl"}, packages
+    prefixes = {claim.id.split(".")[0] for claim in CLAIMS} - {"impl"}
+    assert packages == {FOLDER_OF_PREFIX.get(p, p) for p in prefixes}, packages
     assert all(path.exists() for path in PRINTING_MODULES)
 
 
@@ -132,7 +137,10 @@ def strings_in(value, where=""):
 
 
 def test_the_printed_sample_covers_every_source():
-    assert {claim_id.split(".")[0] for claim_id in PRINTED_SAMPLE} == {c.id.split(".")[0] for c in CLAIMS} - {"impl"}
+    # the kernel claims need torch, which the default test run does not have: their printed words are covered by
+    # the literal scan above (test_no_internal_word_in_what_a_check_prints over kernels/*.py)
+    runnable = {c.id.split(".")[0] for c in CLAIMS if c.scope != "kernel"} - {"impl"}
+    assert {claim_id.split(".")[0] for claim_id in PRINTED_SAMPLE} == runnable
 
 
 @pytest.mark.parametrize("claim_id", PRINTED_SAMPLE)

@@ -62,6 +62,11 @@ def _format_error(ev) -> str:
     return f"{ev.worst_error:.2e}{tol}"
 
 
+# The contracts `lossproof check --contract` checks an --impl against: the softmax-ce interface (impls/), or a
+# framework kernel (verify/catalog/kernels).
+SOFTMAX_CONTRACT = "softmax-ce"
+CONTRACTS = (SOFTMAX_CONTRACT, "torch-ce", "torch-linear-ce", "jax-ce")
+
 # Exit statuses of `lossproof check` (the README's table quotes them).
 EXIT_MATCHED = 0  # every verdict matches its expectation (skipped claims aside)
 EXIT_MISMATCHED = 1  # some verdict differs from its expectation: refuted, error, unconfirmed, ...
@@ -321,7 +326,16 @@ def cmd_check(args) -> int:
 
     check_writable(args.json)  # a path that cannot be written fails now, not after the claims ran
     progress = _progress(args)
-    if args.last_failed:
+    if args.contract != SOFTMAX_CONTRACT:  # a framework kernel: verify/catalog/kernels runs its contract's claims
+        from .catalog.kernels.run import check as check_kernel
+
+        if len(args.impl) != 1 or args.last_failed or args.with_math:
+            raise ValueError(f"--contract {args.contract}: give one kernel with --impl pkg.mod:Attr "
+                             "(no --last-failed, no --with-math)")
+        results = check_kernel(args.contract, args.impl[0], device=args.device, profile=args.hypothesis_profile,
+                               patterns=args.claim, progress=progress, say=lambda line: print(line, file=sys.stderr))
+        implementations, chosen, user = [], results_doc.selection(args.claim, False, True, args.impl), True
+    elif args.last_failed:
         rerun = _rerun_last_failed(args, progress)
         if rerun is None:
             narrowed = f" among the claims matching {', '.join(args.claim)}" if args.claim else ""
@@ -401,17 +415,13 @@ def cmd_report(args) -> int:
     return 0
 
 
-def natural_key(text: str) -> list:
-    """Sort key that puts folklore.F2 before folklore.F10: runs of digits compare as numbers."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
-
-
 def cmd_claims(args) -> int:
     """List the registered claims (those matching --claim), naturally sorted, as a table or as JSON."""
     import fnmatch
     import json
 
     from .catalog import all_claims
+    from .harness.claims import natural_key
 
     claims = [c for c in all_claims() if not args.claim or any(fnmatch.fnmatchcase(c.id, p) for p in args.claim)]
     if args.claim and not claims:
@@ -493,6 +503,13 @@ def build_parser() -> argparse.ArgumentParser:
         "implementation-level claims run unless --with-math is given",
     )
     p.add_argument("--with-math", action="store_true", help="with --impl, run the math claims too")
+    p.add_argument("--contract", default=SOFTMAX_CONTRACT, choices=CONTRACTS,
+                   help="what --impl is: a softmax-ce implementation (the default), or a framework kernel with "
+                   "torch.nn.functional.cross_entropy's signature (torch-ce), the fused linear one (torch-linear-ce), "
+                   "or optax's f(logits, labels) (jax-ce); these need torch or jax")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="with a kernel contract: where its tensors live (default: cuda where available); on cpu, "
+                   "TRITON_INTERPRET=1 is set before triton is imported unless the environment sets it")
     p.add_argument(
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
     )

@@ -18,6 +18,7 @@ from ..harness.claims import Claim, DeclarationError, registered, undeclared_che
 from . import folklore  # noqa: F401
 from . import gopalani2023  # noqa: F401
 from . import implementation  # noqa: F401
+from . import kernels  # noqa: F401
 from . import li2020  # noqa: F401
 from . import rychlik  # noqa: F401
 from . import song2023  # noqa: F401

@@ -73,6 +73,9 @@ SEEDS = {
         "(README, Conventions)",
         title="lossproof's implementation contract",
     ),
+    # the framework-kernel contracts (verify/catalog/kernels): torch's documented semantics, asked for by issue 14
+    "torch": Source("issue 14", "PyTorch documentation: torch.nn.functional.cross_entropy and torch.nn.CrossEntropyLoss",
+                    title="torch.nn.CrossEntropyLoss", venue="PyTorch documentation"),
 }
 
 

@@ -7,7 +7,8 @@ Schema ``lossproof.results/1``::
       "created": ISO 8601 time (UTC),
       "profile": the Hypothesis profile the searches ran under,
       "hypothesis": {profile, max_examples, derandomize, seed},
-      "environment": {python, platform, cpu, cores, blas, numpy, scipy, sympy, hypothesis, mpmath, lossproof},
+      "environment": {python, platform, cpu, cores, blas, numpy, scipy, sympy, hypothesis, mpmath, lossproof,
+                      commit (the git commit the claims ran from, or null)},
       "implementations": [{"name", "capabilities": {...}}],
       "selection": {"partial": bool, "claim_patterns": [glob, ...], "math_claims": bool,
                     "implementations": "every registered one" | "given with --impl",
@@ -101,7 +102,25 @@ def environment() -> dict:
         "cores": os.cpu_count(),
         "blas": blas_name(),
         **{pkg: version(pkg) for pkg in ("numpy", "scipy", "sympy", "hypothesis", "mpmath", "lossproof")},
+        "commit": source_commit(),
     }
+
+
+def source_commit() -> str | None:
+    """The git commit the claims were run from ('<sha>', with ' + uncommitted changes' when the checkout differs
+    from it), or None outside a git checkout (an installed package) or without git."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + (" + uncommitted changes" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
 def cpu_model() -> str:

@@ -13,7 +13,7 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from ..harness.claims import robustness_finding
+from ..harness.claims import natural_key, robustness_finding
 from ..harness.evidence import MEASURE_KEY, P_VALUE
 
 # Section order and titles: one section per source.
@@ -151,7 +151,8 @@ class Report:
 
 def build(results: dict, bench: dict | None = None) -> Report:
     sections = OrderedDict((key, Section(key, title)) for key, title in SOURCES.items())
-    for item in results["results"]:
+    # claims in natural order within a section (F2 before F10), the implementations of one claim as the results give them
+    for item in sorted(results["results"], key=lambda item: natural_key(item["claim"]["id"])):
         key = section_of(item["claim"]["id"])
         if key not in sections:
             sections[key] = Section(key, item["claim"]["source"]["paper"])
@@ -178,7 +179,7 @@ def partial_notice(results: dict) -> str:
     if chosen.get("implementations") != "every registered one":
         what.append("the implementations " + chosen.get("implementations", "given"))
     return ("This report is built from a partial run (" + "; ".join(what) + "): it is not the evidence for "
-            "every claim. Run `lossproof report` for the whole catalog.")
+            "every claim. Run `lossproof report` for every claim.")
 
 
 def verdict_line(counts: Counter) -> str:
