@@ -204,3 +204,15 @@ def test_the_phase_clock_counts_a_live_child_process():
         child.kill()
         child.wait()
     assert clock.as_dict()["child"]["cpu_seconds"] >= 0.5
+
+
+def test_a_long_step_under_way_does_not_inflate_the_estimate(monkeypatch):
+    """The rate is the finished steps'; the time already spent on the current one comes off the estimate."""
+    now = {"t": 1.0}
+    monkeypatch.setattr(Phase, "elapsed", property(lambda self: now["t"]))
+    phase = Phase("writing", 3, stream=io.StringIO(), quiet=True, weights=[1, 20, 0.01])
+    phase.advance()  # the HTML, done after 1 s: the PDF should take about 20 s
+    now["t"] = 11.0  # 10 s into the PDF
+    assert phase.remaining() == pytest.approx(20.01 - 10)
+    now["t"] = 40.0  # overdue: about 0 s, never negative
+    assert phase.remaining() == 0.0

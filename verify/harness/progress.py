@@ -78,6 +78,7 @@ class Phase:
         self._last_line = self._started  # any output: the timer speaks when there was none for `interval`
         self._last_status = self._started  # the count and estimate: at most once per `interval` on a step
         self._done_at_status = 0
+        self._last_done_at = 0.0  # seconds after the start when the last step finished
         self._lock = threading.Lock()
         self._closed = False
         self._bar = None
@@ -102,14 +103,24 @@ class Phase:
         return time.perf_counter() - self._started
 
     def remaining(self) -> float | None:
-        """Seconds left at the rate so far, or None before the first step (or with no total)."""
+        """Seconds left at the rate so far, or None before the first step (or with no total).
+
+        The rate is that of the finished steps (time at the last one over
+        their weight); the time already spent on the step under way is taken
+        off, so that a long step (the PDF) does not inflate the estimate
+        while it runs. Never below 0.
+        """
         if self.total is None or self.done == 0:
             return None
         if self._weights is not None and len(self._weights) == self.total:
             done_weight = sum(self._weights[: self.done])
             left_weight = sum(self._weights[self.done:])
-            return None if done_weight <= 0 else self.elapsed / done_weight * left_weight
-        return self.elapsed / self.done * (self.total - self.done)
+        else:
+            done_weight, left_weight = self.done, self.total - self.done
+        if done_weight <= 0:
+            return None
+        under_way = self.elapsed - self._last_done_at
+        return max(0.0, self._last_done_at / done_weight * left_weight - under_way)
 
     def status(self) -> str:
         """``claims: 40/132 claims, 1 min 05 s elapsed, about 2 min 10 s left`` (printed after ``PLAIN_PREFIX``)."""
@@ -138,6 +149,7 @@ class Phase:
     def advance(self, steps: int = 1) -> None:
         with self._lock:
             self.done += steps
+            self._last_done_at = self.elapsed
             if self.quiet:
                 return
             if self._bar is not None:
