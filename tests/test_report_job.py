@@ -216,3 +216,12 @@ def test_a_long_step_under_way_does_not_inflate_the_estimate(monkeypatch):
     assert phase.remaining() == pytest.approx(20.01 - 10)
     now["t"] = 40.0  # overdue: about 0 s, never negative
     assert phase.remaining() == 0.0
+
+
+def test_a_figure_that_cannot_be_drawn_does_not_stop_the_figures_phase():
+    """The figures phase draws as the HTML and the PDF do: a malformed figure is skipped there, said why in the report."""
+    broken = {"kind": "matrix", "title": "broken", "rows": "not rows"}
+    doc = {"results": [{"claim": {"id": "folklore.F1", "scope": "math", "source": {"paper": "p"}},
+                        "implementation": "numpy", "matches": True,
+                        "evidence": {"verdict": "holds", "figures": [broken]}}]}
+    assert report_job.figures_phase(doc, None, quiet=True) == 1

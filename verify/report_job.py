@@ -96,13 +96,17 @@ def figure_specs(results: dict, bench: dict | None) -> list:
 
 
 def figures_phase(results: dict, bench: dict | None, *, quiet: bool = False) -> int:
-    """Draw every figure once (cached for the writing phase); returns how many."""
-    from .report.figures import render_png
+    """Draw every figure once (cached for the writing phase); returns how many.
+
+    A figure that cannot be drawn costs its picture, not the report: the
+    writing phase says why in its place (:func:`verify.report.figures.png_or_reason`).
+    """
+    from .report.figures import png_or_reason
 
     specs = figure_specs(results, bench)
     with Phase("figures", len(specs), quiet=quiet, unit="figures") as phase:
         for spec in specs:
-            render_png(spec)
+            png_or_reason(spec)
             phase.advance()
     return len(specs)
 
