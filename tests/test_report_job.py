@@ -220,7 +220,7 @@ def test_a_long_step_under_way_does_not_inflate_the_estimate(monkeypatch):
 
 def test_a_figure_that_cannot_be_drawn_does_not_stop_the_figures_phase():
     """The figures phase draws as the HTML and the PDF do: a malformed figure is skipped there, said why in the report."""
-    broken = {"kind": "matrix", "title": "broken", "rows": "not rows"}
+    broken = {"kind": "bar", "title": "broken"}  # no labels, no values: matplotlib cannot draw it
     doc = {"results": [{"claim": {"id": "folklore.F1", "scope": "math", "source": {"paper": "p"}},
                         "implementation": "numpy", "matches": True,
                         "evidence": {"verdict": "holds", "figures": [broken]}}]}
