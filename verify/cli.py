@@ -55,11 +55,17 @@ def cmd_impls(args) -> int:
     return 0
 
 
+# The check table's short name for each meaning of its error column (the report's legend,
+# verify.report.content.ERROR_MEASURES, says them in full; the column shows the same cell as the report).
+MEASURE_TAGS = {"ratio": "error/tol", "margin": "margin", "p-value": "p-value", "exact": "exact (tol 0)",
+                "checks": "checks", "identities": "identities", "none": ""}
+
+
 def _format_error(ev) -> str:
-    if ev.worst_error is None:
-        return ""
-    tol = "" if ev.tolerance is None else f" / {ev.tolerance:.2e}"
-    return f"{ev.worst_error:.2e}{tol}"
+    from .report.content import error_cell
+
+    cell = error_cell(ev.to_dict())
+    return f"{cell.text} {MEASURE_TAGS[cell.measure]}".strip() if cell.text else ""
 
 
 # The contracts `lossproof check --contract` checks an --impl against: the softmax-ce interface (impls/), or a
@@ -159,7 +165,7 @@ def plugin_summary_line(results, s: dict) -> str:
 
 def print_table(results, stream=None) -> None:
     stream = sys.stdout if stream is None else stream  # looked up at the call: pytest's capsys replaces it
-    rows = [("claim", "implementation", "expected", "verdict", "examples", "worst error / tol", "")]
+    rows = [("claim", "implementation", "expected", "verdict", "examples", "worst (meaning)", "")]
     for r in results:
         ev = r.evidence
         status = status_of(r)
