@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._arrays import FLOAT_DTYPES, as_array, check_ndim, check_shape, dtype_names, read_array
+from .._arrays import FLOAT_DTYPES, all_finite, as_array, check_ndim, check_shape, dtype_names, read_array
 
 REDUCTIONS = ("none", "mean", "sum")
 # Entries of a block of rows: 2**16 float32 entries are 256 KB, two such blocks stay in a core's L2 cache.
@@ -89,8 +89,8 @@ def _read_target(target, N: int, K: int, dtype: np.dtype, ignore_index: int) -> 
 
 
 def _check_finite_values(name: str, arr: np.ndarray) -> None:
-    finite = np.isfinite(arr)
-    if not finite.all():
+    if not all_finite(arr):  # one pass, no (N, K) temporary; the entrywise test only to name the entry
+        finite = np.isfinite(arr)
         where = np.unravel_index(int(np.argmin(finite)), arr.shape)
         raise ValueError(f"{name}: entry {tuple(int(i) for i in where)} = {arr[where]!r} is not finite; "
                          "every entry must be finite")
