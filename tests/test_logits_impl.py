@@ -210,3 +210,45 @@ def test_agrees_with_torch_across_blocks():
     assert np.all(np.abs(grad - ref.grads["input"]) <= tol["input"])
     # torch meets the same bounds (the comparison is with the reference, not with each other)
     assert np.all(np.abs(zt.grad.numpy() - ref.grads["input"]) <= tol["input"])
+
+
+# ------------------------------------------------------------ the benchmark's definitions (a small shape)
+
+
+def test_logits_benchmark_measures_at_a_small_shape():
+    from impls.logits import extra_bytes_bound
+    from verify.bench import logits as L
+
+    rows = L.measure(shapes=((64, 1000),), say=lambda line: None, repeats=1, calls_per_round=1, retries=0)
+    ours = [r for r in rows if r["implementation"] == "numpy"]
+    assert [(r["operation"], r["dtype"]) for r in ours] == [("loss", "float32"), ("loss_grad", "float32")]
+    for r in rows:
+        assert r["seconds"] > 0 and r["floor_seconds"] > 0 and r["ratio_to_floor"] == r["seconds"] / r["floor_seconds"]
+    grad_bytes = 64 * 1000 * 4
+    traced = {r["operation"]: r["traced_extra_bytes"] for r in ours}
+    assert traced["loss"] <= extra_bytes_bound(64, 1000, "float32")
+    assert grad_bytes <= traced["loss_grad"] <= grad_bytes + extra_bytes_bound(64, 1000, "float32")
+    with pytest.raises(ValueError, match="implementation: numpy does not compute in bfloat16"):
+        L.prepare("numpy", "loss", L.problem(64, 1000), "bfloat16")
+    with pytest.raises(ValueError, match="tracemalloc does not see torch"):
+        L.traced_bytes("torch", "loss", L.problem(64, 1000))
+
+
+def test_asv_logits_benchmarks_run_and_skip():
+    from benchmarks.bench_logits import LogitsCrossEntropy, LogitsExtraMemory, LogitsFloor
+
+    bench = LogitsCrossEntropy()
+    bench.setup("numpy", "loss_grad", "64x1000", "float32")
+    bench.time_call("numpy", "loss_grad", "64x1000", "float32")
+    assert bench.track_ratio_to_floor("numpy", "loss_grad", "64x1000", "float32") > 0
+    with pytest.raises(NotImplementedError, match="NumPy has no bfloat16"):
+        bench.setup("numpy", "loss", "64x1000", "bfloat16")
+    floor = LogitsFloor()
+    floor.setup("loss", "64x1000", "bfloat16")
+    floor.time_floor("loss", "64x1000", "bfloat16")
+    memory = LogitsExtraMemory()
+    try:
+        memory.setup("numpy", "loss_grad", "64x1000", "float32")
+    except NotImplementedError:  # not Linux
+        return
+    assert memory.track_resident_extra_bytes("numpy", "loss_grad", "64x1000", "float32") >= 0

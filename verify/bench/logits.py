@@ -155,7 +155,11 @@ def _status_kb(field: str) -> int:
 
 def resident_extra_bytes(fn) -> int:
     """How far the process's resident set rises above its level before one call of ``fn()`` (every allocator;
-    the call's result included). Raises ``OSError`` where the peak cannot be reset (see :func:`can_measure_resident`)."""
+    the call's result included). Raises ``OSError`` where the peak cannot be reset (see :func:`can_measure_resident`).
+
+    Memory a previous call freed but the allocator kept (glibc keeps freed blocks below its mmap threshold, at
+    most 32 MB) is resident already and is not counted again: the figure is exact for arrays above that size,
+    which every N x K array of :data:`SHAPES` is, and a lower bound below it."""
     fn()  # warm: thread pools and caches created once are not per-call memory
     with open(_CLEAR_REFS, "w") as f:
         f.write("5")  # reset VmHWM to the current resident set
