@@ -219,8 +219,11 @@ def test_logits_benchmark_measures_at_a_small_shape():
     from impls.logits import extra_bytes_bound
     from verify.bench import logits as L
 
-    rows = L.measure(shapes=((64, 1000),), say=lambda line: None, repeats=1, calls_per_round=1, retries=0)
+    implementations = ("numpy", "torch") if L.available("torch") else ("numpy",)
+    rows = L.measure(shapes=((64, 1000),), implementations=implementations, say=lambda line: None, repeats=1,
+                     calls_per_round=1, retries=0)
     ours = [r for r in rows if r["implementation"] == "numpy"]
+    assert {r["implementation"] for r in rows} == set(implementations)
     assert [(r["operation"], r["dtype"]) for r in ours] == [("loss", "float32"), ("loss_grad", "float32")]
     for r in rows:
         assert r["seconds"] > 0 and r["floor_seconds"] > 0 and r["ratio_to_floor"] == r["seconds"] / r["floor_seconds"]

@@ -181,8 +181,8 @@ def traced_bytes(implementation: str, operation: str, pb: LogitsProblem) -> int:
 # ------------------------------------------------------------------ one run
 
 
-def measure(shapes=SHAPES, operations=OPERATIONS, say=print, **timing) -> list[dict]:
-    """Every available (implementation, dtype) at every shape and operation: seconds, floor seconds, ratio,
+def measure(shapes=SHAPES, operations=OPERATIONS, implementations=IMPLEMENTATIONS, say=print, **timing) -> list[dict]:
+    """Each available (implementation, dtype) at every shape and operation: seconds, floor seconds, ratio,
     memory beyond the inputs. float32 implementations alternate with each other and with the float32 floor."""
     rows = []
     for N, K in shapes:
@@ -190,7 +190,7 @@ def measure(shapes=SHAPES, operations=OPERATIONS, say=print, **timing) -> list[d
         pb = problem(N, K)
         for operation in operations:
             for dtype in ("float32", "bfloat16"):
-                names = [i for i in IMPLEMENTATIONS if not unavailable_reason(i, dtype)]
+                names = [i for i in implementations if not unavailable_reason(i, dtype)]
                 if not names:
                     continue
                 fns = {name: prepare(name, operation, pb, dtype) for name in names}
