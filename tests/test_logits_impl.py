@@ -170,6 +170,8 @@ def _call(**changes):
     ({"ignore_index": 1.0}, TypeError, "ignore_index: expected an int"),
     ({"cotangent": np.ones(3, dtype=np.float32)}, ValueError, "cotangent: expected a scalar"),
     ({"cotangent": np.float32(np.nan)}, ValueError, "cotangent: entry (0,) = "),
+    ({"cotangent": "one"}, TypeError, "cotangent: expected a real floating array"),
+    ({"cotangent": True}, TypeError, "cotangent: boolean arrays are not accepted"),
 ])
 def test_bad_input_names_the_argument(changes, error, message):
     with pytest.raises(error) as info:
@@ -181,6 +183,12 @@ def test_bfloat16_is_refused_clearly():
     ml_dtypes = pytest.importorskip("ml_dtypes")
     with pytest.raises(TypeError, match="input: dtype bfloat16 is not supported: NumPy has no bfloat16"):
         cross_entropy(np.zeros((2, 3), dtype=ml_dtypes.bfloat16), np.array([0, 1]))
+
+
+def test_python_numbers_as_cotangents():
+    z, y = _logits(4, 5, "float32")
+    assert np.array_equal(cross_entropy_vjp(z, y, 2), cross_entropy_vjp(z, y, np.float32(2)))
+    assert cross_entropy_vjp(z, y, 2.0).dtype == np.float32
 
 
 def test_inputs_are_not_written_into():

@@ -13,7 +13,7 @@ definition, which this follows without importing): for a class index ``y_i``,
 Loss and gradient come from one pass over the logits, a block of rows at a time: each block is read once from
 memory and everything else happens while it is in cache. The gradient is written straight into the array that
 is returned. Extra memory beyond the inputs and that output: two blocks of ``max(BLOCK_ELEMENTS, K)`` entries of
-the dtype (three for probability targets) and a few length-N vectors, whatever N is -- 0.25 MB per block for
+the dtype (three for probability targets), whose size does not depend on N, and a few length-N vectors -- 0.25 MB per block for
 float32 up to K = 65536, 0.5 MB at K = 128256 (float64: twice that). Only elementwise operations and reductions:
 no BLAS.
 
@@ -116,8 +116,9 @@ def _read_options(weight, ignore_index, reduction, label_smoothing, K: int, dtyp
 
 
 def _read_cotangent(cotangent, reduction: str, N: int, dtype: np.dtype) -> np.ndarray:
-    g = as_array("cotangent", cotangent if isinstance(cotangent, np.ndarray) else np.asarray(cotangent, dtype=dtype),
-                 allow_exact=False)
+    if isinstance(cotangent, (int, float)) and not isinstance(cotangent, bool):
+        cotangent = float(cotangent)  # a Python number: the scalar of any dtype
+    g = as_array("cotangent", cotangent, allow_exact=False)
     want = (N,) if reduction == "none" else ()
     if g.shape != want:
         what = "(N,), one per row, for reduction 'none'" if reduction == "none" else f"a scalar for reduction {reduction!r}"
