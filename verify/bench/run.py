@@ -322,7 +322,12 @@ def peer_ratio(peer, pb, repeats=3, calls_per_round=2, retries=0):
 
 def extra_bytes(impl, pb: BenchProblem, operation="loss_grad") -> int:
     """Peak bytes allocated during one call beyond what existed before it (``tracemalloc``)."""
-    fn = call(impl, operation, pb)
+    return traced_extra_bytes(call(impl, operation, pb))
+
+
+def traced_extra_bytes(fn) -> int:
+    """Peak bytes ``tracemalloc`` sees allocated during one call of ``fn()`` beyond what existed before it
+    (NumPy's allocations, its result's included; not those of libraries with their own allocator, e.g. torch)."""
     fn()  # warm: lazily created thread pools and caches are not per-call memory
     started = tracemalloc.is_tracing()
     if not started:
