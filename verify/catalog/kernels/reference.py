@@ -172,7 +172,9 @@ def coefficients(case: KernelCase, backend: Backend = FLOAT64) -> tuple[np.ndarr
     target = np.asarray(case.target, dtype=np.int64)
     valid = target != case.ignore_index
     safe = np.where(valid, target, 0)
-    onehot = backend.array(np.eye(k)[safe] * valid[:, None])
+    indicator = np.zeros((n, k))  # the one-hot rows, N x K (np.eye(K)[target] would build K x K first)
+    indicator[np.arange(n), safe] = valid
+    onehot = backend.array(indicator)
     c = (1 - eps) * onehot * w[None, :] + (eps / k) * backend.array(valid[:, None] * np.ones((n, k))) * w[None, :]
     share = w[safe] * backend.array(valid.astype(np.float64))
     return c, share
