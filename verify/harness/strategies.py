@@ -222,6 +222,12 @@ def problems(
         assume(bool(np.all(np.isfinite(W))))
         if domain is not None:
             assume(bool(np.max(np.abs(W)) <= domain.w_max))
+        # exp overflows at a large positive logit and underflows at a large negative one: which of the two the
+        # largest |logit| is, is drawn, not left to the signs of the entries (-W has the same |logits|)
+        Z = X.astype(np.float64) @ W.astype(np.float64)
+        peak_positive = draw(st.booleans(), label="largest logit positive")
+        if (Z.flat[int(np.argmax(np.abs(Z)))] > 0) != peak_positive:
+            W = -W
     kind = draw(st.sampled_from(list(target_kinds)), label="targets")
     separable = None
     if kind == "separable-one-hot":
