@@ -149,6 +149,18 @@ class Depth2Problem:
         """``||x_i||^2``, shape (n,)."""
         return np.einsum("nd,nd->n", self.X, self.X)
 
+    @cached_property
+    def row_norms(self) -> np.ndarray:
+        """``||x_i||``, shape (n,), without overflow: each row is scaled by its largest ``|x_ij|`` first.
+
+        For the terms ``||x_i||^2 c_i`` of the Laplacian, computed as
+        ``sign(c_i) (||x_i|| sqrt|c_i|)^2``: ``||x_i||^2`` alone overflows for
+        ``x ~ 1e160``, where ``c_i`` is often 0 (a saturated activation).
+        """
+        scale = np.abs(self.X).max(axis=1)
+        safe = np.where(scale > 0, scale, 1.0)
+        return scale * np.sqrt(np.einsum("nd,nd->n", self.X / safe[:, None], self.X / safe[:, None]))
+
     def with_(self, **changes) -> Depth2Problem:
         """A copy with some fields changed (validated again)."""
         fields = {"X": self.X, "y": self.y, "lam": self.lam, "activation": self.activation, "a": self.a,

@@ -36,7 +36,7 @@ import numpy as np
 import sympy
 
 from ._protocol import Capabilities
-from .validation import check_theta
+from .validation import check_theta, depth2_implementation
 
 DIGITS = 50
 # Float inputs are evaluated at 50 digits, then 100, 200, 400, until the float64 rounding of the
@@ -137,6 +137,7 @@ def _as_result(value, exact: bool):
     return value if exact else float(value)
 
 
+@depth2_implementation
 class SympyDepth2:
     """SymPy-derived gradient, Hessian and Laplacian; tiny sizes only."""
 

@@ -13,6 +13,7 @@ import hashlib
 
 import numpy as np
 
+from .._arrays import check_result_finite, check_size
 from .validation import (
     check_frozen_shape,
     class_weight_length,
@@ -22,6 +23,10 @@ from .validation import (
     validate_linear,
     validate_logits,
 )
+
+
+# How a result of this family overflows, for the documented error (impls._arrays.overflow_error).
+_THROUGH = "logits X @ W beyond that value, or class weights so large that the weighted loss is"
 
 
 class LossBase:
@@ -55,8 +60,10 @@ class LossBase:
 
     # -- validation ----------------------------------------------------------
 
-    def _logit_args(self, Z, Y):
+    def _logit_args(self, Z, Y, need_Y=False):
         caps = self.capabilities
+        if Y is None and need_Y:
+            raise TypeError(f"Y: expected an array of shape (N, K) like Z, got None; {self.name} needs the targets")
         Z, Y, _ = validate_logits(Z, Y, kind=self.target_kind, binary=caps.binary, dtypes=caps.dtypes)
         self._check_call(Z, Y)
         return Z, Y
@@ -64,19 +71,35 @@ class LossBase:
     def _linear_args(self, W, X, Y, need_Y=True):
         caps = self.capabilities
         W, X, Y, _ = validate_linear(W, X, Y, kind=self.target_kind, binary=caps.binary, dtypes=caps.dtypes, need_Y=need_Y)
+        check_size(X.shape[0] * X.shape[1] * W.shape[1], caps.max_size, "N*D*K", "X, W", 'reweighted.get("numpy", ...)')
         return W, X, Y
+
+    def _checked_logits(self, W, X) -> np.ndarray:
+        """``Z = X W``, or the documented overflow error where a logit is beyond the dtype's range."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self._logits(W, X)
+        return check_result_finite(Z, Z.dtype, "a logit", "X, W", _THROUGH)
+
+    @staticmethod
+    def _checked(value, what: str, arguments: str):
+        """``value`` (an array, a scalar or a tuple of them), or the documented overflow error if one is not finite."""
+        for part in value if isinstance(value, tuple) else (value,):
+            check_result_finite(part, np.asarray(part).dtype, what, arguments, _THROUGH)
+        return value
 
     # -- logit level ---------------------------------------------------------
 
     def logit_probs(self, Z) -> np.ndarray:
         """Predicted probabilities, shape of ``Z`` (sigmoid for the logistic losses, softmax for SML)."""
         Z, _ = self._logit_args(Z, None)
-        return self._probs(Z)
+        return self._checked(self._probs(Z), "a probability", "Z")
 
     def logit_loss_grad(self, Z, Y):
         """``(L, dL/dZ)``: the mean loss and its gradient with respect to the logits, shape of ``Z``."""
-        Z, Y = self._logit_args(Z, Y)
-        return self._loss_grad(Z, Y)
+        Z, Y = self._logit_args(Z, Y, need_Y=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = self._loss_grad(Z, Y)
+        return self._checked(result, "the loss or its gradient", "Z")
 
     def logit_loss(self, Z, Y):
         """The mean loss of the logits ``Z``."""
@@ -91,15 +114,17 @@ class LossBase:
     def probs(self, W, X) -> np.ndarray:
         """Predicted probabilities of the linear model, shape (N, K)."""
         W, X, _ = self._linear_args(W, X, None, need_Y=False)
-        return self._probs(self._logits(W, X))
+        return self._checked(self._probs(self._checked_logits(W, X)), "a probability", "X, W")
 
     def loss_grad(self, W, X, Y):
         """``(L, X^T dL/dZ)`` of the linear model, the gradient of shape (D, K)."""
         W, X, Y = self._linear_args(W, X, Y)
-        Z = self._logits(W, X)
+        Z = self._checked_logits(W, X)
         self._check_call(Z, Y)
-        L, G = self._loss_grad(Z, Y)
-        return L, self._lift(X, G)
+        with np.errstate(over="ignore", invalid="ignore"):
+            L, G = self._loss_grad(Z, Y)
+            result = L, self._lift(X, G)
+        return self._checked(result, "the loss or its gradient", "X, W")
 
     def loss(self, W, X, Y):
         """The mean loss of the linear model ``Z = X W``."""
@@ -279,8 +304,8 @@ class _CandidateBase(LossBase):
         Array of the shape of ``Z``; 0 at the target entries; each row's
         non-target weights sum to ``K - 1``.
         """
-        Z, Y = self._logit_args(Z, Y)
-        return self._weights(Z, Y)
+        Z, Y = self._logit_args(Z, Y, need_Y=True)
+        return self._checked(self._weights(Z, Y), "a candidate weight", "Z")
 
 
 class CandidateINRBase(_CandidateBase):

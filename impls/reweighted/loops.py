@@ -89,7 +89,7 @@ class _Logistic(_LoopsOps):
     def hessian(self, W, X, Y):
         """``d2L/dw_dk dw_el = delta_kl (1/N) sum_i x_id x_ie (a Y + b (1 - Y))_ik p_ik (1 - p_ik)``."""
         W, X, Y = self._linear_args(W, X, Y)
-        Z = self._logits(W, X)
+        Z = self._checked_logits(W, X)
         self._check_call(Z, Y)
         self._prepare(Z, Y)
         Xl, Zl, Yl = _rows(X), _rows(Z), _rows(Y)
@@ -102,8 +102,8 @@ class _Logistic(_LoopsOps):
                 c = (a * y + b * (1.0 - y)) * sigmoid(Zl[i][k]) * sigmoid(-Zl[i][k]) / N
                 for d in range(D):
                     for e in range(D):
-                        H[d * K + k][e * K + k] += Xl[i][d] * Xl[i][e] * c
-        return np.array(H, dtype=np.float64)
+                        H[d * K + k][e * K + k] += c * Xl[i][d] * Xl[i][e]  # c first: where it is 0, x x may overflow
+        return self._checked(np.array(H, dtype=np.float64), "the Hessian", "X, W")
 
     def _prepare(self, Z, Y):
         """Set up what ``_coefficient`` needs for this call."""

@@ -22,6 +22,7 @@ from .._arrays import (
     common_dtype,
     linear_model_arrays,
     linear_model_targets,
+    read_array,
 )
 
 # What each loss accepts as targets (see ``_protocol``).
@@ -95,7 +96,7 @@ def positive_weights(name: str, value, K: int) -> np.ndarray:
     """Class weights: a float64 array of shape (K,), every entry finite and > 0 (``None``: all ones)."""
     if value is None:
         return np.ones(K)
-    arr = np.asarray(value)
+    arr = read_array(name, value)
     if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -111,9 +112,11 @@ def positive_weights(name: str, value, K: int) -> np.ndarray:
 
 def class_weight_length(name: str, value) -> int:
     """The number of classes a class-weight vector is for (to build a loss before seeing Y)."""
-    arr = np.asarray(value)
+    arr = read_array(name, value)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of one weight per class, got shape {arr.shape}")
+    if arr.shape[0] < 2:
+        raise ValueError(f"{name}: has {arr.shape[0]} entries; give one weight per class, for K >= 2 classes")
     return int(arr.shape[0])
 
 

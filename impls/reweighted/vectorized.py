@@ -112,16 +112,17 @@ class _Logistic(_NumpyOps):
     def hessian(self, W, X, Y):
         """Hessian with respect to ``W.ravel()`` (C order), shape (D*K, D*K); block diagonal over classes."""
         W, X, Y = self._linear_args(W, X, Y)
-        Z = self._logits(W, X)
+        Z = self._checked_logits(W, X)
         self._check_call(Z, Y)
         N, D = X.shape
         K = Z.shape[1]
         a, b = self._coefficients(Z, Y)
         C = (a * Y + b * (1 - Y)) * expit(Z) * expit(-Z) / Z.dtype.type(N)
         H = np.zeros((D * K, D * K), dtype=Z.dtype)
-        for k in range(K):
-            H[k::K, k::K] = X.T @ (C[:, k : k + 1] * X)
-        return H
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(K):
+                H[k::K, k::K] = X.T @ (C[:, k : k + 1] * X)
+        return self._checked(H, "the Hessian", "X, W")
 
 
 class BinaryLogistic(_Logistic, base.BinaryLogisticBase):

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from .._arrays import FLOAT64
+from .._arrays import FLOAT64, check_size
 from ._protocol import Capabilities
 from .validation import check_result_finite, overflow_error, quiet_overflow, validate
 
@@ -38,6 +38,12 @@ _RESULT_NAMES = {
     "hessian": "the Hessian",
     "hvp": "the Hessian-vector product",
 }
+
+
+def _refuse_beyond_declared_size(capabilities, pb, hessian: bool) -> None:
+    """The declared ``max_size`` (``max_hessian_size`` for the Hessian and hvp) as an error up front."""
+    limit = capabilities.max_hessian_size if hessian else capabilities.max_size
+    check_size(pb.N * pb.D * pb.K, limit, "N*D*K", "X, W", 'impls.get("numpy")')
 
 
 class SymbolicSoftmaxCE:
@@ -127,8 +133,10 @@ class SympySoftmaxCE:
             self._models[key] = SymbolicSoftmaxCE(N, D, K, weighted)
         return self._models[key]
 
-    def _validate(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True):
-        return validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y, allow_exact=True)
+    def _validate(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True, need_V=False, hessian=False):
+        pb = validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y, need_V=need_V, allow_exact=True)
+        _refuse_beyond_declared_size(self.capabilities, pb, hessian)
+        return pb
 
     @staticmethod
     def _shifts(pb):
@@ -184,7 +192,7 @@ class SympySoftmaxCE:
         return self._evaluate("loss", pb), self._evaluate("grad", pb)
 
     def hessian(self, W, X, Y, sample_weight=None):
-        return self._evaluate("hessian", self._validate(W, X, Y, sample_weight=sample_weight))
+        return self._evaluate("hessian", self._validate(W, X, Y, sample_weight=sample_weight, hessian=True))
 
     def hvp(self, W, X, Y, V, sample_weight=None):
-        return self._evaluate("hvp", self._validate(W, X, Y, V, sample_weight=sample_weight))
+        return self._evaluate("hvp", self._validate(W, X, Y, V, sample_weight=sample_weight, need_V=True, hessian=True))
