@@ -20,6 +20,7 @@ from .validation import (
     frozen_weights,
     gamma_value,
     positive_weights,
+    sample_weight_targets,
     validate_linear,
     validate_logits,
 )
@@ -213,7 +214,9 @@ class WeightedSoftmaxBase(LossBase):
             raise ValueError(f"class_weight: has {self.class_weight.shape[0]} entries but there are K = {K} classes")
 
     def sample_weights(self, Y, dtype) -> np.ndarray:
-        """``s_i = sum_k alpha_k Y_ik``, array of shape (N,) in ``dtype``."""
+        """``s_i = sum_k alpha_k Y_ik``, array of shape (N,) in ``dtype``; ``Y`` of shape (N, K), rows in the simplex."""
+        Y, dtype = sample_weight_targets(Y, dtype, self.capabilities.dtypes)
+        self._check_classes(Y.shape[1])
         K = Y.shape[1]
         a = _resolve("class_weight", self.class_weight, K).astype(dtype)
         return Y @ a

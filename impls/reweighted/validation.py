@@ -144,3 +144,21 @@ def frozen_weights(value) -> np.ndarray:
 def check_frozen_shape(omega: np.ndarray, Z: np.ndarray) -> None:
     if omega.shape != Z.shape:
         raise ValueError(f"omega: expected shape (N, K) = {Z.shape} like the logits, got {omega.shape}")
+
+
+def sample_weight_targets(Y, dtype, dtypes) -> tuple[np.ndarray, np.dtype]:
+    """Targets ``Y`` (N, K), K >= 2, rows in the simplex, and the floating ``dtype`` the weights are wanted in."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected a NumPy floating dtype, got {dtype!r}") from None
+    if dtype not in tuple(np.dtype(d) for d in dtypes):
+        raise TypeError(f"dtype: {dtype} is not supported here; supported: {', '.join(np.dtype(d).name for d in dtypes)}")
+    Y = as_array("Y", Y, allow_exact=False)
+    check_ndim("Y", Y, 2, "(N, K)")
+    if Y.shape[0] == 0:
+        raise ValueError("Y: has no samples (N = 0)")
+    _check_columns("Y", Y.shape[1], "simplex", False)
+    check_finite("Y", Y)
+    check_simplex_rows(Y)
+    return Y, dtype

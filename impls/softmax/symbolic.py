@@ -15,7 +15,9 @@ derivatives in ``w`` do not depend on it.
   are substituted with ``c_n = 0``, i.e. into the textbook expression, and
   give exact SymPy results.
 * Float inputs are evaluated through ``lambdify`` with ``c_n = max_k z_nk``,
-  which is the stable log-sum-exp.
+  which is the stable log-sum-exp; the loss itself in mpmath at
+  ``LOSS_DIGITS`` digits, rounded once (a float ``log`` of ``1 + tiny``
+  would keep nothing of a loss of 1e-9).
 
 Compiled functions and expressions are cached per (N, D, K, weighted).
 """
@@ -24,12 +26,17 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import mpmath
 import numpy as np
 import sympy
 
 from .._arrays import FLOAT64, check_size
 from ._protocol import Capabilities
 from .validation import check_result_finite, overflow_error, quiet_overflow, validate
+
+# Digits of the mpmath evaluation of the loss for float inputs: beyond float64's 16, so that the terms of
+# size |z| cancel exactly before the one rounding to float64.
+LOSS_DIGITS = 40
 
 _RESULT_NAMES = {
     "probs": "a probability",
@@ -96,16 +103,17 @@ class SymbolicSoftmaxCE:
             args += self.s
         return args + self.c
 
-    def compiled(self, what: str):
+    def compiled(self, what: str, module: str = "numpy"):
+        """``what`` as a function of the symbols' values, compiled for NumPy floats or mpmath numbers."""
         cache = self.__dict__.setdefault("_compiled", {})
-        if what not in cache:
+        if (what, module) not in cache:
             expr = getattr(self, what)
             args = self._args(with_V=(what == "hvp"))
             if what == "probs":
                 args = list(self.W) + list(self.X) + self.c
             out = expr.tolist() if isinstance(expr, sympy.MatrixBase) else expr
-            cache[what] = sympy.lambdify(args, out, modules="numpy", cse=True)
-        return cache[what]
+            cache[what, module] = sympy.lambdify(args, out, modules=module, cse=True)
+        return cache[what, module]
 
 
 class SympySoftmaxCE:
@@ -170,6 +178,13 @@ class SympySoftmaxCE:
                 return np.array(expr.xreplace(mapping).tolist(), dtype=object)
             return expr.xreplace(mapping)
         arguments = "X, W, V" if what == "hvp" else "X, W"
+        if what == "loss":
+            # The loss c + log(sum_k exp(z_k - c)) - y.z in floats keeps only |z| eps of absolute accuracy, nothing
+            # of a loss of 1e-9 or less (the numpy implementation's log1p does): evaluated in mpmath, rounded once.
+            with mpmath.workdps(LOSS_DIGITS):
+                value = m.compiled("loss", "mpmath")(*[mpmath.mpf(float(v)) for v in values])
+                result = np.float64(float(value)) if mpmath.isfinite(value) else np.float64(np.nan)
+            return check_result_finite(result, np.float64, _RESULT_NAMES[what], arguments)
         try:
             with np.errstate(**quiet_overflow):
                 result = m.compiled(what)(*[float(v) for v in values])
