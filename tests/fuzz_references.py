@@ -43,6 +43,22 @@ class at_digits:
 mp = mpmath.mpf
 
 
+def _digits(*arrays) -> int:
+    """``DIGITS``, plus twice the decimal exponent of the largest product of entries of ``arrays`` (a logit's size).
+
+    At fixed precision ``lse(z) - z_k`` keeps nothing of itself once ``|z|`` exceeds 10^DIGITS; with the
+    extra digits it keeps ``DIGITS`` of them, and the sums of ``x (p - y)`` over samples cancel exactly. Only for the high-precision reference: the dtype-precision
+    estimate (``at_digits``) is meant to round like the dtype.
+    """
+    if DIGITS < 40:
+        return DIGITS
+    extra = 0.0
+    for a in arrays:
+        top = float(np.max(np.abs(np.asarray(a, dtype=np.float64)), initial=0.0))
+        extra += max(0.0, np.log10(top)) if top > 0 else 0.0
+    return DIGITS + 2 * int(extra) + 4  # twice: the products with x after the softmax cancel too
+
+
 def _mp(a):
     """Nested lists of mpf, exactly, from a float array (a scalar for 0-d)."""
     arr = np.asarray(a, dtype=np.float64)
@@ -66,20 +82,21 @@ def softmax_reference(method: str, args: dict):
     W, X = args["W"], args["X"]
     sw = args.get("sample_weight")
     sw = None if sw is None else np.asarray(sw, dtype=np.float64)
+    digits = _digits(W, X)
     if method == "probs":
-        return _out(precision.probs(W, X, DIGITS))
+        return _out(precision.probs(W, X, digits))
     Y = args["Y"]
     if method == "loss":
-        return _out(precision.cross_entropy(W, X, Y, sw, DIGITS))
+        return _out(precision.cross_entropy(W, X, Y, sw, digits))
     if method == "grad":
-        return _out(precision.gradient(W, X, Y, sw, DIGITS))
+        return _out(precision.gradient(W, X, Y, sw, digits))
     if method == "loss_grad":
-        return _out(precision.cross_entropy(W, X, Y, sw, DIGITS)), _out(precision.gradient(W, X, Y, sw, DIGITS))
-    H = precision.hessian(W, X, sw, DIGITS)
+        return _out(precision.cross_entropy(W, X, Y, sw, digits)), _out(precision.gradient(W, X, Y, sw, digits))
+    H = precision.hessian(W, X, sw, digits)
     if method == "hessian":
         return _out(H)
     if method == "hvp":
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(digits):
             v = [x for row in _mp(args["V"]) for x in row]
             Hv = [mpmath.fsum(h * vj for h, vj in zip(row, v)) for row in H.tolist()]
         return _out(np.array(Hv, dtype=object).reshape(np.shape(args["V"])))
@@ -91,7 +108,7 @@ def softmax_reference(method: str, args: dict):
 
 def resnet_reference(method: str, args: dict):
     """``z = A x``, ``u = exp(z) + z``, ``alpha = <u, 1>``, ``f = u / alpha`` and the derivatives of ``_protocol``."""
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(_digits(args["x"], args["A"])):
         x, A = _mp(args["x"]), _mp(args["A"])
         n, d = len(A), len(x)
         z = [mpmath.fsum(A[j][i] * x[i] for i in range(d)) for j in range(n)]
@@ -154,7 +171,8 @@ def _activation(name, u):
 def depth2_reference(method: str, args: dict):
     """``L = (1/n) sum_i log(1 + exp(-y_i f_i)) + (lam/2) ||theta||^2`` and its derivatives (``_protocol``)."""
     pb, rows = args["problem"], args.get("rows")
-    with mpmath.workdps(DIGITS):
+    outer = pb.a if pb.a is not None else args["theta"]
+    with mpmath.workdps(_digits(args["theta"], pb.X, outer)):
         theta = [mp(float(t)) for t in np.asarray(args["theta"], dtype=np.float64)]
         X, y = _mp(pb.X), _mp(pb.y)
         if rows is not None:
@@ -291,7 +309,8 @@ def reweighted_reference(method: str, args: dict, loss):
             K = Y.shape[1]
             alpha = [1.0] * K if loss.class_weight is None else [float(v) for v in loss.class_weight]
             return _out([mpmath.fsum(mp(alpha[k]) * mp(float(y[k])) for k in range(K)) for y in Y])
-    with mpmath.workdps(DIGITS):
+    magnitudes = (args["Z"],) if method.startswith("logit_") or method == "candidate_weights" else (args["W"], args["X"])
+    with mpmath.workdps(_digits(*magnitudes)):
         if method.startswith("logit_") or method == "candidate_weights":
             Z = _mp(args["Z"])
         else:

@@ -16,7 +16,7 @@ derivatives in ``w`` do not depend on it.
   give exact SymPy results.
 * Float inputs are evaluated through ``lambdify`` with ``c_n = max_k z_nk``,
   which is the stable log-sum-exp; the loss itself in mpmath at
-  ``LOSS_DIGITS`` digits, rounded once (a float ``log`` of ``1 + tiny``
+  ``MP_DIGITS`` digits, rounded once (a float ``log`` of ``1 + tiny``
   would keep nothing of a loss of 1e-9).
 
 Compiled functions and expressions are cached per (N, D, K, weighted).
@@ -30,13 +30,13 @@ import mpmath
 import numpy as np
 import sympy
 
-from .._arrays import FLOAT64, check_size
+from .._arrays import FLOAT64, all_finite, check_size
 from ._protocol import Capabilities
 from .validation import check_result_finite, overflow_error, quiet_overflow, validate
 
-# Digits of the mpmath evaluation of the loss for float inputs: beyond float64's 16, so that the terms of
-# size |z| cancel exactly before the one rounding to float64.
-LOSS_DIGITS = 40
+# Digits of the mpmath evaluations for float inputs (the loss; a result whose float evaluation overflowed):
+# beyond float64's 16, so that terms of size |z| cancel before the one rounding to float64.
+MP_DIGITS = (40, 80, 160)
 
 _RESULT_NAMES = {
     "probs": "a probability",
@@ -181,17 +181,41 @@ class SympySoftmaxCE:
         if what == "loss":
             # The loss c + log(sum_k exp(z_k - c)) - y.z in floats keeps only |z| eps of absolute accuracy, nothing
             # of a loss of 1e-9 or less (the numpy implementation's log1p does): evaluated in mpmath, rounded once.
-            with mpmath.workdps(LOSS_DIGITS):
-                value = m.compiled("loss", "mpmath")(*[mpmath.mpf(float(v)) for v in values])
-                result = np.float64(float(value)) if mpmath.isfinite(value) else np.float64(np.nan)
-            return check_result_finite(result, np.float64, _RESULT_NAMES[what], arguments)
+            return check_result_finite(self._in_mpmath(m, what, values), np.float64, _RESULT_NAMES[what], arguments)
         try:
             with np.errstate(**quiet_overflow):
-                result = m.compiled(what)(*[float(v) for v in values])
+                result = np.array(m.compiled(what)(*[float(v) for v in values]), dtype=np.float64)
         except OverflowError:  # Python's float power, in the compiled code
-            raise overflow_error(np.float64, _RESULT_NAMES[what], arguments) from None
-        result = np.float64(result) if what == "loss" else np.array(result, dtype=np.float64)
+            result = np.array(np.nan)
+        if not all_finite(result):
+            # An intermediate overflowed (x_nd x_ne = 1e600 times p (1 - p) = 0): mpmath has no overflow, and
+            # rounds the exact result once; what is still not finite then is beyond float64.
+            result = self._in_mpmath(m, what, values)
         return check_result_finite(result, np.float64, _RESULT_NAMES[what], arguments)
+
+    @staticmethod
+    def _in_mpmath(model, what, values):
+        """``what`` evaluated in mpmath and rounded once to float64, at ``MP_DIGITS`` digits, more until the
+        rounding is stable (cancellation: ``p - p^2`` for ``p = 1 - 1e-300`` needs hundreds of digits).
+
+        The shifts c_n (the last N values) are 0 there: mpmath's exponent range has no overflow (and an
+        overflowed float maximum would be no shift). Raises ``ArithmeticError`` naming X and W if the result is
+        not stable even at the last precision.
+        """
+        N = model.N
+        previous = None
+        for digits in MP_DIGITS:
+            with mpmath.workdps(digits):
+                inputs = [mpmath.mpf(float(v)) for v in values[:-N]] + [mpmath.mpf(0)] * N
+                value = model.compiled(what, "mpmath")(*inputs)
+                result = np.array(np.asarray(value, dtype=object).tolist(), dtype=np.float64)[()]
+            if previous is not None and np.array_equal(result, previous, equal_nan=True):
+                return result
+            previous = result
+        raise ArithmeticError(
+            f"X, W: {_RESULT_NAMES[what]} is not stable to float64 even at {MP_DIGITS[-1]} digits (cancellation in "
+            "the symbolic expression, at logits this extreme); the symbolic oracle gives no answer here"
+        )
 
     def probs(self, W, X):
         return self._evaluate("probs", self._validate(W, X, need_Y=False))
