@@ -342,3 +342,63 @@ def reweighted_reference(method: str, args: dict, loss):
             return _out([[mpmath.fsum(X[i][d] * X[i][e] * C[i][k][l] for i in range(N))
                           for e in range(D) for l in range(K)] for d in range(D) for k in range(K)])
     raise KeyError(method)
+
+
+# ------------------------------------------------------- scales of the terms
+
+
+def resnet_term_scale(method: str, args: dict) -> float:
+    """The result evaluated in absolute values (|c| = |f| + |b|, |gamma| <= sum (3|f| + 2|b|) |f|, ...), in float64.
+
+    The scale of the terms a result sums: Higham's forward error bound of a sum of terms t is
+    ``gamma_m sum |t|``, however much the terms cancel (B is exactly 0 for n = 1, a sum of terms of size 1).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        x, A = np.asarray(args["x"], dtype=np.float64), np.asarray(args["A"], dtype=np.float64)
+        z = A @ x
+        s = max(0.0, float(np.max(z)))
+        e, g = np.exp(z - s), np.exp(-s)
+        alpha = float(np.sum(e + z * g))
+        if not alpha > 0:
+            return 0.0
+        absolute = float(np.sum(e + np.abs(z) * g))
+        if method == "alpha":
+            return absolute * np.exp(s)
+        f, h, p = np.abs(e + z * g) / alpha, (e + g) / alpha, e / alpha
+        grow = absolute / alpha  # the scale of alpha's terms against alpha itself (cancellation in alpha)
+        if method == "f":
+            return float(np.max(f)) * grow
+        b = np.abs(np.asarray(args["b"], dtype=np.float64))
+        w2 = np.zeros_like(z) if args.get("w") is None else np.asarray(args["w"], dtype=np.float64) ** 2
+        c = f + b
+        r = float(np.sum(c * f))
+        gamma = float(np.sum((3 * f + 2 * b) * f))
+        q = h * (2 * f + b)
+        B_diag = h * h + p * (c + r)
+        B = gamma * np.outer(h, h) + 2 * np.outer(q, h) + np.diag(B_diag)
+        scales = {
+            "loss": float(np.sum(c * c) / 2 + np.sum(w2 * z * z) / 2),
+            "grad": float(np.max(np.abs(A).T @ (h * (c + r) + w2 * np.abs(z)))),
+            "low_rank_factors": max(gamma, float(np.max(h)), float(np.max(q))),
+            "B_diag": float(np.max(B_diag)), "B_rank": float(np.max(B)), "B": float(np.max(B)),
+            "hessian": float(np.max(np.abs(A).T @ (B + np.diag(w2)) @ np.abs(A))),
+        }
+        return scales[method] * grow**4  # alpha divides up to 4 times (validation's alpha_error_bound)
+
+
+def softmax_term_scale(method: str, args: dict) -> float:
+    """The size of the terms a result sums: ``|z|`` for the loss, ``|x| (p + y)`` for the gradient, ..."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, W = np.abs(np.asarray(args["X"], dtype=np.float64)), np.abs(np.asarray(args["W"], dtype=np.float64))
+        x = float(np.max(X))
+        if method == "probs":
+            return 1.0
+        if method == "loss":
+            return float(np.max(X @ W)) + float(np.log(W.shape[1]))
+        if method == "grad":
+            return 2 * x
+        if method == "hessian":
+            return 2 * x * x
+        if method == "hvp":
+            return 2 * x * float(np.max(X @ np.abs(np.asarray(args["V"], dtype=np.float64))))
+        return max(float(np.max(X @ W)) + float(np.log(W.shape[1])), 2 * x)  # loss_grad

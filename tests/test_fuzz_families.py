@@ -46,7 +46,7 @@ import impls
 from impls import depth2, resnet_softmax, reweighted
 from tests import fuzz_references as ref
 
-EXAMPLES = 6
+EXAMPLES = 10
 THOROUGH_EXAMPLES = 300
 # A call of a plain-Python or SymPy implementation on these sizes takes milliseconds, its first SymPy
 # compilation per shape under 2 s: 30 s is a hang, not a slow call.
@@ -244,6 +244,7 @@ FAMILIES = {
     "reweighted": Family("reweighted", _reweighted_impls, None, lambda m, a, i: ref.reweighted_reference(m, a, i),
                          extra_names=("class_weight", "positive_weight", "negative_weight", "omega", "gamma", "Y", "Z")),
 }
+TERM_SCALES = {"softmax": ref.softmax_term_scale, "resnet_softmax": ref.resnet_term_scale}
 DECLINES = {"softmax": _softmax_declines, "resnet_softmax": _resnet_declines, "depth2": _depth2_declines}
 REFERENCE_METHODS = {
     "softmax": {"probs", "loss", "grad", "loss_grad", "hessian", "hvp"},
@@ -368,7 +369,7 @@ def names_an_argument(message: str, names) -> bool:
     return bool(match) and all(part in names for part in match.group(1).split(", "))
 
 
-def tolerance(reference, low, perturbed: list, n_inputs: int, case: Case) -> float:
+def tolerance(reference, rounded: list, perturbed: list, n_inputs: int, case: Case, term_scale: float = 0.0) -> float:
     """Largest accepted ``max |got - reference|`` for one result (a normwise bound), from three measured terms.
 
     With ``u`` the unit roundoff of the dtype and ``m = case.ops`` the
@@ -376,18 +377,24 @@ def tolerance(reference, low, perturbed: list, n_inputs: int, case: Case) -> flo
     D terms, a sum of K exponentials, a mean of N terms and a few dozen
     elementwise operations):
 
-    * rounding inside the computation: ``low`` is the reference evaluated
-      with every intermediate rounded to the dtype's precision (mpmath at 53
-      or 23 bits, with no overflow), so ``|low - reference|`` is the rounding
-      error of one evaluation of the definition, cancellations included
-      (``p - y`` for ``p`` near 1); an implementation's order of operations
-      differs, and its error is bounded by ``m`` times that;
+    * rounding inside the computation: ``rounded`` holds pairs (the
+      reference evaluated with every intermediate rounded to the dtype's
+      precision: mpmath at 53 or 23 bits, with no overflow; the exact one) at
+      the input and at the two perturbed inputs below, so their largest
+      distance is the rounding error of an evaluation of the definition,
+      cancellations included (``p - y`` for ``p`` near 1); an
+      implementation's order of operations differs, and its error is bounded
+      by ``m`` times that;
     * rounding of the inputs' effect: ``perturbed`` holds the exact result at
       two inputs moved by ``m u`` relative, entrywise, with random signs
       (the backward error of a stable implementation); a random-sign
       perturbation moves a result by about ``1/sqrt(n)`` of the worst case of
       ``n`` inputs, hence the factor ``sqrt(n_inputs)``;
-    * the final rounding of the result, ``m u |reference|``.
+    * the final rounding of the result, ``m u |reference|``, or ``m u`` times
+      the scale of the terms it sums where the family gives one
+      (``TERM_SCALES``: Higham's bound ``gamma_m sum |t|`` of a sum of terms
+      ``t``, for results that are sums of cancelling terms, such as B = 0 for
+      n = 1, which no rounded evaluation of the definition shows).
     """
     u = float(np.finfo(case.dtype).eps) / 2
     ref_arr = np.asarray(reference, dtype=np.float64)
@@ -397,8 +404,10 @@ def tolerance(reference, low, perturbed: list, n_inputs: int, case: Case) -> flo
 
     with np.errstate(over="ignore", invalid="ignore"):
         spread = max((distance(p) for p in perturbed), default=0.0)
-        scale = float(np.max(np.abs(ref_arr), initial=0.0))
-        return (case.ops * distance(low) + np.sqrt(n_inputs) * spread + case.ops * u * scale
+        rounding = max((float(np.max(np.abs(np.asarray(lo, dtype=np.float64) - np.asarray(ex, dtype=np.float64)),
+                                     initial=0.0)) for lo, ex in rounded), default=0.0)
+        scale = max(float(np.max(np.abs(ref_arr), initial=0.0)), term_scale)
+        return (case.ops * rounding + np.sqrt(n_inputs) * spread + case.ops * u * scale
                 + float(np.finfo(case.dtype).tiny))
 
 
@@ -499,19 +508,26 @@ def _expected(spec, method, args, case, instance):
     expected = spec.reference(method, args, instance)
     if _is(expected, ref.UNDEFINED):
         return expected, []
-    with ref.at_digits(ref.DTYPE_DIGITS[np.dtype(case.dtype)]):
-        low = spec.reference(method, args, instance)
     rng = np.random.default_rng(0)
     perturbed_case = Case(args, case.dtype, case.ordinary, case.size, case.perturbable, case.ops)
-    perturbed = [spec.reference(method, _perturbed_args(perturbed_case, rng), instance) for _ in range(2)]
+    perturbed_args = [_perturbed_args(perturbed_case, rng) for _ in range(2)]
+    perturbed = [spec.reference(method, a, instance) for a in perturbed_args]
+    # The rounding error of the definition evaluated at the dtype's precision, at the input and at the two
+    # perturbed ones: at "nice" inputs (x = 1, A = 10) its cancellations may be exact by accident.
+    with ref.at_digits(ref.DTYPE_DIGITS[np.dtype(case.dtype)]):
+        lows = [spec.reference(method, a, instance) for a in [args, *perturbed_args]]
+    exacts = [expected, *perturbed]
     n_inputs = sum(np.size(args[k]) for k in case.perturbable if isinstance(args.get(k), np.ndarray))
     if "problem" in args:
         n_inputs += args["problem"].X.size
     tols = []
     for i, part in enumerate(_as_parts(expected)):
         others = [_as_parts(p)[i] for p in perturbed if not _is(p, ref.UNDEFINED)]
-        low_part = part if _is(low, ref.UNDEFINED) else _as_parts(low)[i]
-        tols.append(tolerance(part, low_part, others, max(1, n_inputs), case))
+        pairs = [(_as_parts(lo)[i], _as_parts(ex)[i]) for lo, ex in zip(lows, exacts)
+                 if not _is(lo, ref.UNDEFINED) and not _is(ex, ref.UNDEFINED)]
+        scale_of = TERM_SCALES.get(spec.name)
+        term_scale = 0.0 if scale_of is None else scale_of(method, args)
+        tols.append(tolerance(part, pairs, others, max(1, n_inputs), case, term_scale))
     return expected, tols
 
 
