@@ -124,7 +124,7 @@ def check_size(size: int, limit: int | None, what: str, arguments: str, instead:
 
 
 def unit_scaled_weights(weights: np.ndarray) -> np.ndarray:
-    """Nonnegative finite ``weights`` scaled by a power of two so that the largest is in [0.5, 1).
+    """Nonnegative finite ``weights`` scaled by a power of two so that the largest is in [0.5, 1), if it is far from 1.
 
     A weighted mean ``sum_i s_i c_i / sum_i s_i`` does not change when every
     weight is scaled by one factor, and a scaling by a power of two is exact
@@ -136,7 +136,10 @@ def unit_scaled_weights(weights: np.ndarray) -> np.ndarray:
     if weights.dtype.kind == "O":
         return weights
     _, exponent = math.frexp(float(weights.max()))
-    if exponent == 0:
+    if abs(exponent) <= np.finfo(weights.dtype).maxexp // 4:
+        # Weights between 2^-256 and 2^256 (2^-32 and 2^32 in float32): no sum of them, nor their products
+        # with the per-sample terms, comes near the range's ends, and the caller's array is used as it is
+        # (no copy of N weights: the streaming implementations keep their memory bounded).
         return weights
     return np.ldexp(weights, -exponent).astype(weights.dtype, copy=False)
 

@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from ._protocol import Capabilities
-from .validation import check_declared_size, check_theta, depth2_implementation
+from .problem import depth2_implementation
+from .validation import check_declared_size, check_theta
 
 
 def _sigmoid(u: float) -> float:

@@ -36,7 +36,8 @@ import numpy as np
 import sympy
 
 from ._protocol import Capabilities
-from .validation import check_theta, depth2_implementation
+from .problem import depth2_implementation
+from .validation import check_theta
 
 DIGITS = 50
 # Float inputs are evaluated at 50 digits, then 100, 200, 400, until the float64 rounding of the

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._arrays import check_exact_entries, check_finite, check_size, finite_results, is_exact_scalar, read_array
+from .._arrays import check_exact_entries, check_finite, check_size, is_exact_scalar, read_array
 from ._protocol import ACTIVATIONS
 
 
@@ -124,49 +124,6 @@ def check_rows(rows, n: int, theta_shape: tuple) -> np.ndarray:
     return arr
 
 
-def check_problem(problem) -> None:
-    """Raise a ``TypeError`` naming ``problem`` unless it is a :class:`impls.depth2.Depth2Problem`."""
-    from .problem import Depth2Problem
-
-    if not isinstance(problem, Depth2Problem):
-        raise TypeError(
-            f"problem: expected an impls.depth2.Depth2Problem (data, labels, lam, activation, outer weights), "
-            f"got {type(problem).__name__}"
-        )
-
-
 def check_declared_size(capabilities, problem, instead: str = 'depth2.get("numpy")') -> None:
     """Refuse up front a problem beyond the declared ``max_size`` (``n*d*p``), with its size."""
     check_size(problem.n * problem.d * problem.p, capabilities.max_size, "n*d*p", "X", instead)
-
-
-# The methods of the interface (``_protocol``) and ``loss_grad``, where an implementation has it.
-DEPTH2_METHODS = ("loss", "grad", "loss_grad", "hessian", "laplacian")
-
-_finite_depth2_results = finite_results(
-    ("theta", "problem"),
-    "||theta||^2 beyond the largest float (lam/2 ||theta||^2), or pre-activations X W of that size",
-    {"loss": "the loss", "grad": "the gradient", "loss_grad": "the loss or its gradient", "hessian": "the Hessian",
-     "laplacian": "the Laplacian"},
-)
-
-
-def depth2_implementation(cls):
-    """Class decorator of every depth-2 implementation: each public method checks ``problem`` first
-    (a clear ``TypeError`` for ``None``, a dict, ...), and its result is checked finite
-    (:func:`impls._arrays.finite_results`)."""
-    import functools
-
-    def with_problem_checked(method):
-        @functools.wraps(method)
-        def wrapper(self, theta, problem, *args, **kwargs):
-            check_problem(problem)
-            return method(self, theta, problem, *args, **kwargs)
-
-        return wrapper
-
-    for attr in DEPTH2_METHODS:
-        method = vars(cls).get(attr)
-        if callable(method):
-            setattr(cls, attr, with_problem_checked(method))
-    return _finite_depth2_results(cls)

@@ -25,7 +25,8 @@ import numpy as np
 
 from ._protocol import Capabilities
 from .activations import activation, logistic
-from .validation import check_rows, check_theta, depth2_implementation
+from .problem import depth2_implementation
+from .validation import check_rows, check_theta
 
 
 @depth2_implementation
