@@ -34,6 +34,7 @@ import collections
 import inspect
 import re
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -617,3 +618,39 @@ def test_fuzz(family, method):
         assert not failures, "\n".join(failures)
 
     run()
+
+
+def test_classify_fails_what_it_should(monkeypatch):
+    """Planted by construction: each kind of bad outcome gets its class, and only the two good ones pass."""
+    W, X, Y = np.array([[0.5, -0.5]]), np.array([[1.0], [2.0]]), impls.one_hot([0, 1], 2)
+    args = {"W": W, "X": X, "Y": Y}
+    case = Case(args, np.dtype(np.float64), True, (2, 1, 2), ("W", "X"), 4 * 5 + 20)
+    spec = FAMILIES["softmax"]
+    expected, tol = _expected(spec, "grad", args, case, None)
+    good = impls.get("numpy").grad
+    names = set(args)
+
+    def outcome(fn, want=expected, call_args=args):
+        return classify(fn, call_args, names, want, tol, False, True, np.dtype(np.float64))[0]
+
+    def sleeps(**kw):
+        time.sleep(0.5)
+        return good(**kw)
+
+    def writes(**kw):
+        kw["X"][0, 0] = 7.0
+        return good(**kw)
+
+    assert outcome(good) == "correct result"
+    assert outcome(lambda **kw: good(**kw) * (1 + 1e-9)) == "wrong result"
+    assert outcome(lambda **kw: good(**kw).astype(np.float32)) == "wrong result"
+    assert outcome(lambda **kw: good(**kw).tolist()) == "wrong result"
+    assert outcome(lambda **kw: np.full((1, 2), np.nan)) == "non-finite result"
+    assert outcome(lambda **kw: 1 / 0) == "unclear error"
+    assert outcome(lambda **kw: (_ for _ in ()).throw(ValueError("something went wrong"))) == "unclear error"
+    assert outcome(lambda **kw: (_ for _ in ()).throw(ValueError("X: has NaN"))) == "wrong result"  # valid input
+    assert outcome(lambda **kw: (_ for _ in ()).throw(ValueError("X: has NaN")), want="bad") == "clear error"
+    assert outcome(good, want="bad") == "wrong result"
+    assert outcome(writes, call_args={"W": W, "X": X.copy(), "Y": Y}) == "wrong result"
+    monkeypatch.setattr(sys.modules[__name__], "CALL_TIME_LIMIT_S", 0.1)
+    assert outcome(sleeps) == "hang"
