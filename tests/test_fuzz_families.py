@@ -304,7 +304,9 @@ def corruptions(family: str, name: str, value, case: Case) -> dict:
     if name == "rows":
         return {"out of range": np.array([case.size[0]]), "float indices": np.array([0.0]), "empty": np.array([], dtype=int)}
     arr = np.asarray(value)
-    bad = {"None": None, "a string": "abc", "a 0-d scalar": arr.dtype.type(1), "one more axis": arr[None],
+    bad = {"None": None, "a string": "abc", "a 0-d scalar": arr.dtype.type(1),
+           # theta of shape (1, dim) is a batch of one for a batched depth-2 implementation: two more axes
+           "one more axis": arr[None, None] if name == "theta" else arr[None],
            "ragged": [[1.0], [1.0, 2.0]], "complex": arr.astype(np.complex128), "boolean": arr > 0,
            "object strings": np.full(arr.shape, "a", dtype=object), "empty": arr[:0]}
     nan, inf = arr.copy(), arr.copy()

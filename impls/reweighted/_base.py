@@ -218,8 +218,10 @@ class WeightedSoftmaxBase(LossBase):
         Y, dtype = sample_weight_targets(Y, dtype, self.capabilities.dtypes)
         self._check_classes(Y.shape[1])
         K = Y.shape[1]
-        a = _resolve("class_weight", self.class_weight, K).astype(dtype)
-        return Y @ a
+        with np.errstate(over="ignore", invalid="ignore"):  # a class weight beyond float32: reported below
+            a = _resolve("class_weight", self.class_weight, K).astype(dtype)
+            s = Y.astype(dtype, copy=False) @ a
+        return self._checked(s, "a sample weight", "class_weight, Y")
 
 
 class OneVsAllLogisticBase(LossBase):
