@@ -492,3 +492,16 @@ def test_loops_refuse_beyond_their_declared_size():
     pb = depth2.Depth2Problem(X=np.ones((n, 1)), y=np.ones(n), lam=0.0, activation="tanh", a=np.array([1.0]))
     with pytest.raises(ValueError, match=rf"^X: n\*d\*p = {n} exceeds this implementation's declared max_size"):
         impl.loss(np.zeros(1), pb)
+
+
+@pytest.mark.parametrize("name", depth2.names())
+def test_loss_of_a_confident_sample_keeps_its_digits(name):
+    """log(1 + e^-m) for a margin m = 300 sigma(100): 5.1e-131, not 0 (SymPy once evaluated log(1 + tiny) in mpmath)."""
+    import mpmath
+
+    pb = depth2.Depth2Problem(X=np.array([[1.0]]), y=np.array([-1.0]), lam=0.0, activation="sigmoid", width=1,
+                              train_outer=True)
+    with mpmath.workdps(50):
+        margin = 300 / (1 + mpmath.exp(-100))
+        exact = float(mpmath.log1p(mpmath.exp(-margin)))
+    assert depth2.get(name).loss(np.array([100.0, -300.0]), pb) == pytest.approx(exact, rel=8 * np.finfo(float).eps)
