@@ -185,8 +185,11 @@ def finite_results(arguments: tuple[str, ...], through: str, results: dict[str, 
 
         @functools.wraps(method)
         def wrapper(*args, **kwargs):
-            with np.errstate(over="ignore", invalid="ignore"):  # what overflows is reported below, by name
-                value = method(*args, **kwargs)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):  # what overflows is reported below, by name
+                    value = method(*args, **kwargs)
+            except OverflowError:  # Python's float power (x ** 2) raises where NumPy's gives inf
+                raise overflow_error(np.float64, what, named, through) from None
             for part in value if isinstance(value, tuple) else (value,):
                 arr = np.asarray(part)
                 if arr.dtype.kind == "f":

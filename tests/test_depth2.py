@@ -505,3 +505,11 @@ def test_loss_of_a_confident_sample_keeps_its_digits(name):
         margin = 300 / (1 + mpmath.exp(-100))
         exact = float(mpmath.log1p(mpmath.exp(-margin)))
     assert depth2.get(name).loss(np.array([100.0, -300.0]), pb) == pytest.approx(exact, rel=8 * np.finfo(float).eps)
+
+
+def test_python_float_overflow_is_the_documented_error():
+    """loops squares Python floats, whose ** raises OverflowError where NumPy gives inf: it is the documented error."""
+    pb = depth2.Depth2Problem(X=np.array([[1e307, 0.0]]), y=np.array([-1.0]), lam=0.0, activation="sigmoid",
+                              a=np.array([1.0]))
+    with pytest.raises(ValueError, match=r"^theta, problem: the Laplacian overflows float64"):
+        depth2.get("loops").laplacian(np.zeros(2), pb)

@@ -127,7 +127,8 @@ class LoopsDepth2:
             for k in range(pb.p):
                 c = (l2 * (a[k] * acts[k][1]) ** 2 + l1 * y[i] * a[k] * acts[k][2]) / pb.n
                 # ||x_i||^2 c as sign(c) (||x_i|| sqrt|c|)^2: ||x_i||^2 alone overflows for x ~ 1e160
-                total += math.copysign((norm * math.sqrt(abs(c))) ** 2, c)
+                t = norm * math.sqrt(abs(c))
+                total += math.copysign(t * t, c)
                 if pb.train_outer:
                     total += l2 * acts[k][0] ** 2 / pb.n
         return total
