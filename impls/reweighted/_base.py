@@ -10,6 +10,7 @@ validate every argument first, so the arithmetic never sees bad input.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
@@ -213,6 +214,32 @@ class WeightedSoftmaxBase(LossBase):
         if self.class_weight is not None and self.class_weight.shape[0] != K:
             raise ValueError(f"class_weight: has {self.class_weight.shape[0]} entries but there are K = {K} classes")
 
+    def _delegated(self, softmax, method: str, W, X, Y):
+        """``method`` (``loss_grad`` or ``hessian``) of the softmax family's implementation ``softmax``, with
+        sample weights ``s_i = sum_k alpha_k Y_ik``, rescaled by ``sum_i s_i / N`` to this family's mean.
+
+        The class weights are first scaled by a power of two so that the largest is in [0.5, 1): the
+        softmax implementation's weighted mean does not change, and ``sum_i s_i`` cannot overflow; the
+        power of two goes back into the rescaling, where a result beyond the dtype is the documented error.
+        """
+        W, X, Y = self._linear_args(W, X, Y)
+        self._check_classes(W.shape[1])
+        dtype = W.dtype
+        alpha = _resolve("class_weight", self.class_weight, W.shape[1])
+        _, exponent = math.frexp(float(alpha.max()))
+        s = Y @ np.ldexp(alpha, -exponent).astype(dtype)
+        if not s.max() > 0:
+            raise ValueError(
+                f"class_weight: the sample weights sum_k alpha_k Y_ik of every sample are 0 in {dtype.name} "
+                "(the targets' classes have weights below the dtype's range against the largest weight)"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            rescale = np.ldexp(s.sum(dtype=dtype) / dtype.type(X.shape[0]), exponent).astype(dtype)
+            result = getattr(softmax, method)(W, X, Y, sample_weight=s)
+            result = tuple(r * rescale for r in result) if isinstance(result, tuple) else result * rescale
+        what = "the Hessian" if method == "hessian" else "the loss or its gradient"
+        return self._checked(result, what, "X, W")
+
     def sample_weights(self, Y, dtype) -> np.ndarray:
         """``s_i = sum_k alpha_k Y_ik``, array of shape (N,) in ``dtype``; ``Y`` of shape (N, K), rows in the simplex."""
         Y, dtype = sample_weight_targets(Y, dtype, self.capabilities.dtypes)
@@ -259,8 +286,9 @@ class OneVsAllLogisticBase(LossBase):
                 raise ValueError(f"{name}: has {w.shape[0]} entries but the logits have K = {Z.shape[1]} columns")
 
     def _alphas(self, K, dtype):
-        return (_resolve("positive_weight", self.positive_weight, K).astype(dtype),
-                _resolve("negative_weight", self.negative_weight, K).astype(dtype))
+        with np.errstate(over="ignore"):  # a weight beyond the dtype is inf here; the results are checked
+            return (_resolve("positive_weight", self.positive_weight, K).astype(dtype),
+                    _resolve("negative_weight", self.negative_weight, K).astype(dtype))
 
 
 class NonTargetWeightedLogisticBase(LossBase):

@@ -177,21 +177,12 @@ class WeightedSoftmax(_LoopsOps, base.WeightedSoftmaxBase):
                 G[i][k] = s[i] * (p[k] - Yl[i][k]) / N
         return np.float64(total / N), np.array(G, dtype=np.float64)
 
-    def _delegate(self, W, X, Y):
-        W, X, Y = self._linear_args(W, X, Y)
-        self._check_classes(W.shape[1])
-        s = self.sample_weights(Y, np.dtype(np.float64))
-        return W, X, Y, s, float(sum(s.tolist())) / X.shape[0]
-
     def loss_grad(self, W, X, Y):
-        W, X, Y, s, rescale = self._delegate(W, X, Y)
-        L, G = self._softmax.loss_grad(W, X, Y, sample_weight=s)
-        return np.float64(L * rescale), G * rescale
+        return self._delegated(self._softmax, "loss_grad", W, X, Y)
 
     def hessian(self, W, X, Y):
         """Hessian with respect to ``W.ravel()`` (C order), from ``impls.get("loops").hessian`` with sample weights."""
-        W, X, Y, s, rescale = self._delegate(W, X, Y)
-        return self._softmax.hessian(W, X, Y, sample_weight=s) * rescale
+        return self._delegated(self._softmax, "hessian", W, X, Y)
 
 
 class _CandidateOps(_LoopsOps):
