@@ -228,8 +228,19 @@ def test_overflowing_results_are_an_error(ce, method, dtype):
     # Logits of 2e400: mpmath needs 400 digits beyond its usual 50 for lse(z) - z_k to keep any, and 200 more
     # for the sum over samples of x_n (p_n - y_n) with x_n = 1e200 to cancel exactly.
     digits = precision.HIGH_PRECISION_DIGITS + 600
+    def hvp():
+        # By construction: V = W, whose columns 1 and 2 are tied (probability 1/2 each) and column 0 has
+        # probability 0, so U - <P, U> is 0 where P is not: H[V] = X^T (P o (U - <P, U>)) / N = 0 exactly.
+        return np.zeros(args["V"].shape, dtype=object)
+
     exact = {"probs": lambda: precision.probs(args["W"], args["X"], digits),
-             "grad": lambda: precision.gradient(args["W"], args["X"], args["Y"], digits=digits)}[method]()
+             "loss": lambda: precision.cross_entropy(args["W"], args["X"], args["Y"], digits=digits),
+             "grad": lambda: precision.gradient(args["W"], args["X"], args["Y"], digits=digits),
+             "loss_grad": lambda: precision.gradient(args["W"], args["X"], args["Y"], digits=digits),
+             "hessian": lambda: precision.hessian(args["W"], args["X"], digits=digits),
+             "hvp": hvp}[method]()
+    if method == "loss_grad":
+        result = result[1]
     exact = precision.as_float(exact)
     tol = 8 * float(np.finfo(dtype).eps)  # normwise: entries that cancel to 0 are 0 to that much of the largest
     np.testing.assert_allclose(result, exact, rtol=tol, atol=tol * float(np.max(np.abs(exact))))

@@ -198,15 +198,19 @@ class SympySoftmaxCE:
         """``what`` evaluated in mpmath and rounded once to float64, at ``MP_DIGITS`` digits, more until the
         rounding is stable (cancellation: ``p - p^2`` for ``p = 1 - 1e-300`` needs hundreds of digits).
 
-        The shifts c_n (the last N values) are 0 there: mpmath's exponent range has no overflow (and an
-        overflowed float maximum would be no shift). Raises ``ArithmeticError`` naming X and W if the result is
-        not stable even at the last precision.
+        The shifts c_n (the last N values) are the largest logits computed in mpmath (a float maximum may
+        have overflowed), so that the largest term of each sum of exponentials is exactly 1. Raises
+        ``ArithmeticError`` naming X and W if the result is not stable even at the last precision.
         """
-        N = model.N
+        N, D, K = model.N, model.D, model.K
         previous = None
         for digits in MP_DIGITS:
             with mpmath.workdps(digits):
-                inputs = [mpmath.mpf(float(v)) for v in values[:-N]] + [mpmath.mpf(0)] * N
+                given = [mpmath.mpf(float(v)) for v in values[:-N]]
+                W, X = given[: D * K], given[D * K : D * K + N * D]
+                shifts = [max(mpmath.fsum(X[n * D + d] * W[d * K + k] for d in range(D)) for k in range(K))
+                          for n in range(N)]
+                inputs = given + shifts
                 value = model.compiled(what, "mpmath")(*inputs)
                 result = np.array(np.asarray(value, dtype=object).tolist(), dtype=np.float64)[()]
             if previous is not None and np.array_equal(result, previous, equal_nan=True):
