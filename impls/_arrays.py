@@ -13,6 +13,7 @@ and symbols: the symbolic implementations compute with them exactly.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -36,10 +37,34 @@ def is_exact_scalar(value) -> bool:
     return isinstance(value, (int, Fraction, sympy.Basic)) and not isinstance(value, bool)
 
 
+def _nested_float_dtypes(value, found: set, depth: int = 0) -> None:
+    """Collect the floating dtypes of the NumPy arrays and scalars inside nested lists and tuples."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind == "f":
+            found.add(value.dtype)
+        return
+    if isinstance(value, (list, tuple)) and depth < 32:
+        for item in value:
+            _nested_float_dtypes(item, found, depth + 1)
+
+
 def read_array(name: str, value) -> np.ndarray:
-    """``np.asarray(value)``, or a ``TypeError`` naming ``name`` for ``None`` and ragged input."""
+    """``np.asarray(value)``, or a ``TypeError`` naming ``name`` for ``None``, ragged input and mixed dtypes.
+
+    A list that mixes float32 and float64 arrays would be promoted to float64
+    silently; since an implementation computes in the dtype it is given, that
+    choice is the caller's, so it is refused.
+    """
     if value is None:
         raise TypeError(f"{name}: expected an array, got None")
+    if isinstance(value, (list, tuple)):
+        found: set = set()
+        _nested_float_dtypes(value, found)
+        if len(found) > 1:
+            raise TypeError(
+                f"{name}: mixes entries of dtypes {dtype_names(sorted(found, key=lambda d: d.itemsize))}; "
+                "pass one array of one dtype"
+            )
     try:
         return np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
@@ -81,6 +106,106 @@ def as_array(name: str, value, *, allow_exact: bool) -> np.ndarray:
     if kind != "f":
         raise TypeError(f"{name}: expected a real floating array, got dtype {arr.dtype}")
     return arr
+
+
+def check_size(size: int, limit: int | None, what: str, arguments: str, instead: str) -> None:
+    """Refuse up front a problem of ``size`` beyond an implementation's declared ``limit`` (``None``: no limit).
+
+    ``what`` says what the size counts (``"N*D*K"``), ``arguments`` names the
+    arguments it comes from, ``instead`` the implementation to use. A slow
+    implementation (plain Python loops, SymPy) would otherwise run for minutes
+    or end in an empty ``MemoryError``.
+    """
+    if limit is not None and size > limit:
+        raise ValueError(
+            f"{arguments}: {what} = {size} exceeds this implementation's declared max_size {limit} "
+            f"(capabilities); use {instead} for a problem this large"
+        )
+
+
+def unit_scaled_weights(weights: np.ndarray) -> np.ndarray:
+    """Nonnegative finite ``weights`` scaled by a power of two so that the largest is in [0.5, 1), if it is far from 1.
+
+    A weighted mean ``sum_i s_i c_i / sum_i s_i`` does not change when every
+    weight is scaled by one factor, and a scaling by a power of two is exact
+    (but for weights that become subnormal, whose share of the sum is then
+    below 2**-1021 of the largest), so every finite weight vector gives the
+    answer of its scaled copy, whose sum cannot overflow: ``[1e308, 1e308]``
+    gives what ``[1, 1]`` gives. Exact (object) weights are returned as they are.
+    """
+    if weights.dtype.kind == "O":
+        return weights
+    _, exponent = math.frexp(float(weights.max()))
+    if abs(exponent) <= np.finfo(weights.dtype).maxexp // 4:
+        # Weights between 2^-256 and 2^256 (2^-32 and 2^32 in float32): no sum of them, nor their products
+        # with the per-sample terms, comes near the range's ends, and the caller's array is used as it is
+        # (no copy of N weights: the streaming implementations keep their memory bounded).
+        return weights
+    return np.ldexp(weights, -exponent).astype(weights.dtype, copy=False)
+
+
+def overflow_error(dtype, what: str, arguments: str, through: str) -> ValueError:
+    """The documented error for a result that is not finite although the inputs are.
+
+    ``arguments`` names the arguments to rescale (``"X, W"``); ``through``
+    says how the overflow typically arises (``"logits X @ W beyond that value"``).
+    """
+    dt = np.dtype(dtype)
+    wider = "" if dt == np.dtype(np.float64) else ", or compute in float64"
+    rescale = " or ".join(arguments.split(", "))
+    return ValueError(
+        f"{arguments}: {what} overflows {dt.name} (it is not finite although the inputs are; the largest "
+        f"finite {dt.name} is {np.finfo(dt).max:.4g}), e.g. through {through}; rescale {rescale}{wider}"
+    )
+
+
+def check_result_finite(value, dtype, what: str, arguments: str, through: str):
+    """Return ``value``, or raise :func:`overflow_error` if some entry is not finite."""
+    if all_finite(value):
+        return value
+    raise overflow_error(dtype, what, arguments, through)
+
+
+def finite_results(arguments: tuple[str, ...], through: str, results: dict[str, str]):
+    """Class decorator: the result (arrays, scalars, tuples of them) of each method in ``results`` is checked finite.
+
+    ``results`` maps a method's name to what its result is called in the
+    message. A non-finite result of finite inputs raises
+    :func:`overflow_error` naming those of ``arguments`` the method takes (in
+    that order). Exact (SymPy) results are not checked here (they are exact,
+    or carry symbols). The method runs with NumPy's overflow warnings off,
+    since what overflows is reported by name.
+    """
+    import functools
+    import inspect
+
+    def checked(method, what):
+        taken = set(inspect.signature(method).parameters)
+        named = ", ".join(a for a in arguments if a in taken)
+
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):  # what overflows is reported below, by name
+                    value = method(*args, **kwargs)
+            except OverflowError:  # Python's float power (x ** 2) raises where NumPy's gives inf
+                raise overflow_error(np.float64, what, named, through) from None
+            for part in value if isinstance(value, tuple) else (value,):
+                arr = np.asarray(part)
+                if arr.dtype.kind == "f":
+                    check_result_finite(arr, arr.dtype, what, named, through)
+            return value
+
+        return wrapper
+
+    def decorate(cls):
+        for attr, what in results.items():
+            method = vars(cls).get(attr)
+            if callable(method):
+                setattr(cls, attr, checked(method, what))
+        return cls
+
+    return decorate
 
 
 def check_ndim(name: str, arr: np.ndarray, ndim: int, shape_text: str) -> None:

@@ -451,3 +451,65 @@ def test_missing_sklearn_is_reported(monkeypatch):
         datasets.load.cache_clear()
     with pytest.raises(ValueError, match="^name: expected one of"):
         datasets.load("mnist")
+
+
+# ------------------------------------------------- issue 17: overflow and bad input
+
+_PB = depth2.Depth2Problem(X=np.eye(2), y=np.array([1.0, -1.0]), lam=0.1, activation="tanh", a=np.array([1.0]))
+
+
+@pytest.mark.parametrize("name", depth2.names())
+def test_loss_that_overflows_is_an_error(name):
+    """(lam/2) ||theta||^2 for theta ~ 1e200 is beyond float64: the documented error naming theta, not inf."""
+    with pytest.raises(ValueError, match=r"^theta, problem: the loss overflows float64"):
+        depth2.get(name).loss(np.array([1e200, 1e200]), _PB)
+
+
+@pytest.mark.parametrize("name", depth2.names())
+def test_laplacian_of_huge_samples_is_computed_stably(name):
+    """X ~ 1e160: ||x||^2 overflows, but tanh is saturated (sigma' = sigma'' = 0), so the Laplacian is lam * dim."""
+    pb = _PB.with_(X=np.eye(2) * 1e160)
+    assert depth2.get(name).laplacian(np.array([1.0, 1.0]), pb) == pytest.approx(0.1 * pb.dim, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", depth2.names())
+@pytest.mark.parametrize("problem", [None, {"X": np.eye(2)}, "problem"], ids=["None", "dict", "str"])
+@pytest.mark.parametrize("method", ["loss", "grad", "hessian", "laplacian"])
+def test_problem_of_the_wrong_type_is_named(name, problem, method):
+    with pytest.raises(TypeError, match=r"^problem: expected an impls.depth2.Depth2Problem"):
+        getattr(depth2.get(name), method)(np.zeros(2), problem)
+
+
+@pytest.mark.parametrize("name", depth2.names())
+def test_ragged_theta_is_named(name):
+    with pytest.raises(TypeError, match=r"^theta: cannot be read as an array"):
+        depth2.get(name).loss([[1.0], [1.0, 2.0]], _PB)
+
+
+def test_loops_refuse_beyond_their_declared_size():
+    impl = depth2.get("loops")
+    n = impl.capabilities.max_size + 1
+    pb = depth2.Depth2Problem(X=np.ones((n, 1)), y=np.ones(n), lam=0.0, activation="tanh", a=np.array([1.0]))
+    with pytest.raises(ValueError, match=rf"^X: n\*d\*p = {n} exceeds this implementation's declared max_size"):
+        impl.loss(np.zeros(1), pb)
+
+
+@pytest.mark.parametrize("name", depth2.names())
+def test_loss_of_a_confident_sample_keeps_its_digits(name):
+    """log(1 + e^-m) for a margin m = 300 sigma(100): 5.1e-131, not 0 (SymPy once evaluated log(1 + tiny) in mpmath)."""
+    import mpmath
+
+    pb = depth2.Depth2Problem(X=np.array([[1.0]]), y=np.array([-1.0]), lam=0.0, activation="sigmoid", width=1,
+                              train_outer=True)
+    with mpmath.workdps(50):
+        margin = 300 / (1 + mpmath.exp(-100))
+        exact = float(mpmath.log1p(mpmath.exp(-margin)))
+    assert depth2.get(name).loss(np.array([100.0, -300.0]), pb) == pytest.approx(exact, rel=8 * np.finfo(float).eps)
+
+
+def test_python_float_overflow_is_the_documented_error():
+    """loops squares Python floats, whose ** raises OverflowError where NumPy gives inf: it is the documented error."""
+    pb = depth2.Depth2Problem(X=np.array([[1e307, 0.0]]), y=np.array([-1.0]), lam=0.0, activation="sigmoid",
+                              a=np.array([1.0]))
+    with pytest.raises(ValueError, match=r"^theta, problem: the Laplacian overflows float64"):
+        depth2.get("loops").laplacian(np.zeros(2), pb)

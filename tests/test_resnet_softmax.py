@@ -361,3 +361,21 @@ def test_sparsifier_and_optimizer_errors():
     assert IMPLS["numpy"].B_diag(x, A, b)[0] == pytest.approx(-0.25)
     with pytest.raises(ValueError, match=r"^w: D = B_diag \+ w\^2 has a negative entry"):
         approximate_newton(IMPLS["numpy"], x, A, b, np.zeros(2), max_iter=1)
+
+
+# ------------------------------------------------------ issue 17: overflow
+
+
+@pytest.mark.parametrize("name", resnet_softmax.names())
+def test_alpha_that_overflows_is_an_error(name):
+    """alpha = <exp(Ax) + Ax, 1> for logits of 1e4: beyond float64, the documented error naming x and A (not inf)."""
+    with pytest.raises(ValueError, match=r"^x, A: alpha\(x\) = <exp\(Ax\) \+ Ax, 1_n> overflows float64"):
+        resnet_softmax.get(name).alpha(np.array([1e4]), np.ones((2, 1)))
+
+
+@pytest.mark.parametrize("name", ["loops", "sympy"])
+def test_slow_implementations_refuse_beyond_their_declared_size(name):
+    impl = resnet_softmax.get(name)
+    n = impl.capabilities.max_n + 1
+    with pytest.raises(ValueError, match=rf"^A: n \(rows of A\) = {n} exceeds this implementation's declared max_size"):
+        impl.loss(np.zeros(1), np.ones((n, 1)), np.zeros(n))

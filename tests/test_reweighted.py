@@ -357,3 +357,45 @@ def test_split_and_subsample():
     wine = li_datasets.subsample("wine", (59, 71, 8), 0)
     assert wine.counts.tolist() == [59, 71, 8]
     np.testing.assert_allclose(wine.X.mean(axis=0), 0.0, atol=1e-12)
+
+
+# ---------------------------------------------- issue 17: overflow and bad input
+
+
+@pytest.mark.parametrize("impl", rw.names())
+@pytest.mark.parametrize("method", ["probs", "grad", "loss"])
+def test_binary_logits_that_overflow_are_an_error(impl, method):
+    """X @ W beyond float64 (1e200 * 1e200): the documented error naming X and W, not a wrong value."""
+    loss = rw.get(impl, "binary_logistic")
+    W, X, Y = np.array([[1e200]]), np.array([[1e200], [-1e200]]), np.array([[1.0], [0.0]])
+    args = (W, X) if method == "probs" else (W, X, Y)
+    with pytest.raises(ValueError, match=r"^X, W: a logit overflows float64"):
+        getattr(loss, method)(*args)
+
+
+@pytest.mark.parametrize("impl", rw.names())
+def test_candidate_weights_need_targets(impl):
+    with pytest.raises(TypeError, match=r"^Y: expected an array of shape \(N, K\) like Z, got None"):
+        rw.get(impl, "candidate_inr").candidate_weights(np.zeros((2, 3)), None)
+
+
+@pytest.mark.parametrize("impl", rw.names())
+@pytest.mark.parametrize("weights", [[], [1.0]], ids=["empty", "one"])
+def test_class_weight_needs_one_weight_per_class(impl, weights):
+    with pytest.raises(ValueError, match=r"^class_weight: has \d entries; give one weight per class"):
+        rw.get(impl, "softmax", class_weight=weights)
+
+
+@pytest.mark.parametrize("impl", rw.names())
+def test_mixed_dtype_logits_are_refused(impl):
+    with pytest.raises(TypeError, match=r"^Z: mixes entries of dtypes float32, float64"):
+        rw.get(impl, "softmax").logit_probs([np.zeros(2, np.float32), np.zeros(2)])
+
+
+@pytest.mark.parametrize("impl", rw.names())
+def test_sample_weights_validate_their_targets(impl):
+    loss = rw.get(impl, "softmax")
+    with pytest.raises(ValueError, match=r"^Y: contains 0 NaN and 1 infinite entries"):
+        loss.sample_weights(np.array([[np.inf, 0.0], [0.0, 1.0]]), np.float64)
+    with pytest.raises(TypeError, match=r"^dtype: int64 is not supported"):
+        loss.sample_weights(np.eye(2), np.int64)

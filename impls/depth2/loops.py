@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from ._protocol import Capabilities
-from .validation import check_theta
+from .problem import depth2_implementation
+from .validation import check_declared_size, check_theta
 
 
 def _sigmoid(u: float) -> float:
@@ -51,6 +52,7 @@ def _activation(name: str, u: float) -> tuple[float, float, float]:
     return _softplus(u), _sigmoid(u), _sigmoid_prime(u)
 
 
+@depth2_implementation
 class LoopsDepth2:
     """Reference implementation: plain Python sums over samples, gates and features."""
 
@@ -61,6 +63,7 @@ class LoopsDepth2:
         if pb.exact:
             raise TypeError("X: the problem holds exact (object) data; loops computes in float64 (use problem.to_float())")
         theta = [float(t) for t in check_theta(theta, pb.dim, batched=False, allow_exact=False)]
+        check_declared_size(self.capabilities, pb)
         n, d, p = pb.n, pb.d, pb.p
         X = pb.X.tolist()
         y = pb.y.tolist()
@@ -120,9 +123,12 @@ class LoopsDepth2:
         theta, X, y, a, samples = self._terms(theta, pb)
         total = pb.lam * pb.dim
         for i, (acts, _, l1, l2) in enumerate(samples):
-            sq = sum(x * x for x in X[i])
+            norm = float(pb.row_norms[i])  # ||x_i||, computed without overflow
             for k in range(pb.p):
-                total += sq * (l2 * (a[k] * acts[k][1]) ** 2 + l1 * y[i] * a[k] * acts[k][2]) / pb.n
+                c = (l2 * (a[k] * acts[k][1]) ** 2 + l1 * y[i] * a[k] * acts[k][2]) / pb.n
+                # ||x_i||^2 c as sign(c) (||x_i|| sqrt|c|)^2: ||x_i||^2 alone overflows for x ~ 1e160
+                t = norm * math.sqrt(abs(c))
+                total += math.copysign(t * t, c)
                 if pb.train_outer:
                     total += l2 * acts[k][0] ** 2 / pb.n
         return total

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .._arrays import check_finite, check_ndim, check_nonempty
+from .._arrays import check_finite, check_ndim, check_nonempty, finite_results
 from . import validation as v
 
 
@@ -149,6 +149,18 @@ class Depth2Problem:
         """``||x_i||^2``, shape (n,)."""
         return np.einsum("nd,nd->n", self.X, self.X)
 
+    @cached_property
+    def row_norms(self) -> np.ndarray:
+        """``||x_i||``, shape (n,), without overflow: each row is scaled by its largest ``|x_ij|`` first.
+
+        For the terms ``||x_i||^2 c_i`` of the Laplacian, computed as
+        ``sign(c_i) (||x_i|| sqrt|c_i|)^2``: ``||x_i||^2`` alone overflows for
+        ``x ~ 1e160``, where ``c_i`` is often 0 (a saturated activation).
+        """
+        scale = np.abs(self.X).max(axis=1)
+        safe = np.where(scale > 0, scale, 1.0)
+        return scale * np.sqrt(np.einsum("nd,nd->n", self.X / safe[:, None], self.X / safe[:, None]))
+
     def with_(self, **changes) -> Depth2Problem:
         """A copy with some fields changed (validated again)."""
         fields = {"X": self.X, "y": self.y, "lam": self.lam, "activation": self.activation, "a": self.a,
@@ -193,3 +205,44 @@ def alternating_outer_weights(p: int, scale: float = 1.0, *, normalized: bool = 
         raise ValueError(f"p: expected a number of gates >= 1, got {p!r}")
     signs = np.where(np.arange(p) % 2 == 0, 1.0, -1.0)
     return signs * (float(scale) / np.sqrt(p) if normalized else float(scale))
+
+
+def check_problem(problem) -> None:
+    """Raise a ``TypeError`` naming ``problem`` unless it is a :class:`impls.depth2.Depth2Problem`."""
+    if not isinstance(problem, Depth2Problem):
+        raise TypeError(
+            f"problem: expected an impls.depth2.Depth2Problem (data, labels, lam, activation, outer weights), "
+            f"got {type(problem).__name__}"
+        )
+
+
+# The methods of the interface (``_protocol``) and ``loss_grad``, where an implementation has it.
+DEPTH2_METHODS = ("loss", "grad", "loss_grad", "hessian", "laplacian")
+
+_finite_depth2_results = finite_results(
+    ("theta", "problem"),
+    "||theta||^2 beyond the largest float (lam/2 ||theta||^2), or pre-activations X W of that size",
+    {"loss": "the loss", "grad": "the gradient", "loss_grad": "the loss or its gradient", "hessian": "the Hessian",
+     "laplacian": "the Laplacian"},
+)
+
+
+def depth2_implementation(cls):
+    """Class decorator of every depth-2 implementation: each public method checks ``problem`` first
+    (a clear ``TypeError`` for ``None``, a dict, ...), and its result is checked finite
+    (:func:`impls._arrays.finite_results`)."""
+    import functools
+
+    def with_problem_checked(method):
+        @functools.wraps(method)
+        def wrapper(self, theta, problem, *args, **kwargs):
+            check_problem(problem)
+            return method(self, theta, problem, *args, **kwargs)
+
+        return wrapper
+
+    for attr in DEPTH2_METHODS:
+        method = vars(cls).get(attr)
+        if callable(method):
+            setattr(cls, attr, with_problem_checked(method))
+    return _finite_depth2_results(cls)

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._arrays import check_exact_entries, check_finite, is_exact_scalar, read_array
+from .._arrays import check_exact_entries, check_finite, check_size, is_exact_scalar, read_array
 from ._protocol import ACTIVATIONS
 
 
@@ -87,9 +87,9 @@ def check_labels(y: np.ndarray, n: int) -> None:
 
 def check_theta(theta, dim: int, *, batched: bool, allow_exact: bool) -> np.ndarray:
     """``theta`` as an array of shape (dim,) or, when ``batched``, (M, dim)."""
-    arr = np.asarray(theta) if theta is not None else None
-    if arr is None:
+    if theta is None:
         raise TypeError(f"theta: expected an array of shape ({dim},), got None")
+    arr = read_array("theta", theta)
     if arr.dtype.kind in "iu":
         raise TypeError(f"theta: integer dtype {arr.dtype} where floats are needed; convert it, e.g. theta.astype(float)")
     arr = as_real_array("theta", arr, allow_exact=allow_exact)
@@ -122,3 +122,8 @@ def check_rows(rows, n: int, theta_shape: tuple) -> np.ndarray:
     if arr.min() < 0 or arr.max() >= n:
         raise ValueError(f"rows: sample indices must lie in [0, {n}), got range [{arr.min()}, {arr.max()}]")
     return arr
+
+
+def check_declared_size(capabilities, problem, instead: str = 'depth2.get("numpy")') -> None:
+    """Refuse up front a problem beyond the declared ``max_size`` (``n*d*p``), with its size."""
+    check_size(problem.n * problem.d * problem.p, capabilities.max_size, "n*d*p", "X", instead)

@@ -25,9 +25,11 @@ import numpy as np
 
 from ._protocol import Capabilities
 from .activations import activation, logistic
+from .problem import depth2_implementation
 from .validation import check_rows, check_theta
 
 
+@depth2_implementation
 class NumpyDepth2:
     """Vectorized implementation (float64), batched over chains, with minibatches."""
 
@@ -106,7 +108,9 @@ class NumpyDepth2:
         F = self._forward(T, problem, rows, 2)
         A, S1 = F["A"], F["S1"]
         per_sample = np.sum(F["h"][:, :, None] * A**2 * S1**2 + F["g"][:, :, None] * A * F["S2"], axis=2)
-        value = np.einsum("mn,mn->m", np.broadcast_to(F["sq"], per_sample.shape), per_sample)
+        # ||x_i||^2 c as sign(c) (||x_i|| sqrt|c|)^2: no overflow of ||x_i||^2 where c is small or 0.
+        norms = problem.row_norms[None, :]
+        value = np.sum(np.sign(per_sample) * (norms * np.sqrt(np.abs(per_sample))) ** 2, axis=1)
         if problem.train_outer:
             value = value + np.einsum("mn,mnp->m", F["h"], F["S"] ** 2)
         value = value + problem.lam * problem.dim
@@ -130,7 +134,10 @@ class NumpyDepth2:
         H = J.T @ (h[:, None] * J)
         HW = np.zeros((d, p, d, p))
         k = np.arange(p)
-        HW[:, k, :, k] = np.einsum("ip,ij,il->pjl", g[:, None] * A * S2, X, X)  # gate-diagonal blocks (p, d, d)
+        # Gate-diagonal blocks (p, d, d); the coefficient times x_ij first, so that a coefficient 0 keeps
+        # the term 0 where x_ij x_il alone would overflow.
+        CX = (g[:, None] * A * S2)[:, :, None] * X[:, None, :]  # (n, p, d)
+        HW[:, k, :, k] = np.einsum("ipj,il->pjl", CX, X)
         H[: d * p, : d * p] += HW.reshape(d * p, d * p)
         if problem.train_outer:
             cross = np.einsum("ip,ij->jp", g[:, None] * S1, X)  # d^2 / dW_jk da_k

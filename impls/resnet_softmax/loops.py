@@ -26,7 +26,7 @@ import numpy as np
 
 from .._arrays import FLOAT64
 from ._protocol import Capabilities
-from .validation import alpha_error_bound, check_alpha, validate
+from .validation import check_declared_size, finite_resnet_results, alpha_error_bound, check_alpha, validate
 
 
 class _Point:
@@ -82,6 +82,7 @@ def _second_derivative_form(pt, cols, c, w2=None):
     return H
 
 
+@finite_resnet_results
 class LoopsResNetSoftmax:
     """Reference implementation: plain Python sums, entrywise derivative formulas."""
 
@@ -90,7 +91,9 @@ class LoopsResNetSoftmax:
 
     @staticmethod
     def _problem(x, A, b=None, w=None, need_b=True):
-        return validate(x, A, b, w, dtypes=FLOAT64, need_b=need_b)
+        pb = validate(x, A, b, w, dtypes=FLOAT64, need_b=need_b)
+        check_declared_size(LoopsResNetSoftmax.capabilities, pb)
+        return pb
 
     def alpha(self, x, A):
         pt = _Point(self._problem(x, A, need_b=False), check=False)

@@ -32,7 +32,7 @@ import sympy
 
 from .._arrays import FLOAT64
 from ._protocol import Capabilities
-from .validation import alpha_error_bound, check_alpha, check_exact_alpha, validate
+from .validation import check_declared_size, finite_resnet_results, alpha_error_bound, check_alpha, check_exact_alpha, validate
 
 
 class SymbolicResNetModel:
@@ -136,6 +136,7 @@ def _xreplace(expr, mapping):
     return sympy.sympify(expr).xreplace(mapping)
 
 
+@finite_resnet_results
 class SympyResNetSoftmax:
     """SymPy-derived implementation (exact for exact inputs, lambdified for floats)."""
 
@@ -159,7 +160,9 @@ class SympyResNetSoftmax:
 
     @staticmethod
     def _validate(x, A, b=None, w=None, need_b=True):
-        return validate(x, A, b, w, dtypes=FLOAT64, need_b=need_b, allow_exact=True)
+        pb = validate(x, A, b, w, dtypes=FLOAT64, need_b=need_b, allow_exact=True)
+        check_declared_size(SympyResNetSoftmax.capabilities, pb)
+        return pb
 
     def _evaluate(self, what: str, pb, check: bool = True):
         """``what`` at the problem's point: an exact SymPy result or float64 values."""

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._arrays import as_array, check_finite, check_ndim, check_nonempty, check_shape, common_dtype
+from .._arrays import as_array, check_finite, check_ndim, check_nonempty, check_shape, check_size, common_dtype, finite_results
 from ._protocol import FLOAT_DTYPES
 
 
@@ -105,6 +105,22 @@ def validate(x, A, b=None, w=None, *, dtypes=FLOAT_DTYPES, need_b: bool = True, 
     for name, arr in named.items():
         check_finite(name, arr)
     return Problem(x, A, b, w, n, d, dtype)
+
+
+# Every implementation's results are checked: a finite input whose result
+# overflows (alpha = <exp(Ax) + Ax, 1_n> for logits Ax of 1e4 and above,
+# ||diag(w) A x||^2 beyond the dtype) raises impls._arrays.overflow_error.
+finite_resnet_results = finite_results(
+    ("x", "A", "w"), "logits z = A x beyond log(largest float) (exp(z) in alpha), or w o A x beyond sqrt(largest float)",
+    {"alpha": "alpha(x) = <exp(Ax) + Ax, 1_n>", "f": "f(x)", "loss": "the loss", "grad": "the gradient",
+     "hessian": "the Hessian", "B": "B", "B_rank": "B_rank", "B_diag": "B_diag", "low_rank_factors": "a low-rank factor"},
+)
+
+
+def check_declared_size(capabilities, pb, instead: str = 'resnet_softmax.get("numpy")') -> None:
+    """Refuse up front a problem beyond the declared ``max_n`` / ``max_d`` (a clear error naming the size)."""
+    check_size(pb.n, capabilities.max_n, "n (rows of A)", "A", instead)
+    check_size(pb.d, capabilities.max_d, "d (columns of A)", "A", instead)
 
 
 # --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._protocol import FLOAT_DTYPES, Capabilities
-from .validation import alpha_error_bound, check_alpha, validate
+from .validation import finite_resnet_results, alpha_error_bound, check_alpha, validate
 
 
 class _Pieces(NamedTuple):
@@ -57,6 +57,7 @@ def _factors(pc: _Pieces, b):
     return c, r, gamma, q
 
 
+@finite_resnet_results
 class NumpyResNetSoftmax:
     """Vectorized implementation (float32 and float64)."""
 

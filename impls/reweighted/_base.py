@@ -10,18 +10,25 @@ validate every argument first, so the arithmetic never sees bad input.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
+from .._arrays import check_result_finite, check_size
 from .validation import (
     check_frozen_shape,
     class_weight_length,
     frozen_weights,
     gamma_value,
     positive_weights,
+    sample_weight_targets,
     validate_linear,
     validate_logits,
 )
+
+
+# How a result of this family overflows, for the documented error (impls._arrays.overflow_error).
+_THROUGH = "logits X @ W beyond that value, or class weights so large that the weighted loss is"
 
 
 class LossBase:
@@ -55,8 +62,10 @@ class LossBase:
 
     # -- validation ----------------------------------------------------------
 
-    def _logit_args(self, Z, Y):
+    def _logit_args(self, Z, Y, need_Y=False):
         caps = self.capabilities
+        if Y is None and need_Y:
+            raise TypeError(f"Y: expected an array of shape (N, K) like Z, got None; {self.name} needs the targets")
         Z, Y, _ = validate_logits(Z, Y, kind=self.target_kind, binary=caps.binary, dtypes=caps.dtypes)
         self._check_call(Z, Y)
         return Z, Y
@@ -64,19 +73,35 @@ class LossBase:
     def _linear_args(self, W, X, Y, need_Y=True):
         caps = self.capabilities
         W, X, Y, _ = validate_linear(W, X, Y, kind=self.target_kind, binary=caps.binary, dtypes=caps.dtypes, need_Y=need_Y)
+        check_size(X.shape[0] * X.shape[1] * W.shape[1], caps.max_size, "N*D*K", "X, W", 'reweighted.get("numpy", ...)')
         return W, X, Y
+
+    def _checked_logits(self, W, X) -> np.ndarray:
+        """``Z = X W``, or the documented overflow error where a logit is beyond the dtype's range."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self._logits(W, X)
+        return check_result_finite(Z, Z.dtype, "a logit", "X, W", _THROUGH)
+
+    @staticmethod
+    def _checked(value, what: str, arguments: str):
+        """``value`` (an array, a scalar or a tuple of them), or the documented overflow error if one is not finite."""
+        for part in value if isinstance(value, tuple) else (value,):
+            check_result_finite(part, np.asarray(part).dtype, what, arguments, _THROUGH)
+        return value
 
     # -- logit level ---------------------------------------------------------
 
     def logit_probs(self, Z) -> np.ndarray:
         """Predicted probabilities, shape of ``Z`` (sigmoid for the logistic losses, softmax for SML)."""
         Z, _ = self._logit_args(Z, None)
-        return self._probs(Z)
+        return self._checked(self._probs(Z), "a probability", "Z")
 
     def logit_loss_grad(self, Z, Y):
         """``(L, dL/dZ)``: the mean loss and its gradient with respect to the logits, shape of ``Z``."""
-        Z, Y = self._logit_args(Z, Y)
-        return self._loss_grad(Z, Y)
+        Z, Y = self._logit_args(Z, Y, need_Y=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = self._loss_grad(Z, Y)
+        return self._checked(result, "the loss or its gradient", "Z")
 
     def logit_loss(self, Z, Y):
         """The mean loss of the logits ``Z``."""
@@ -91,15 +116,17 @@ class LossBase:
     def probs(self, W, X) -> np.ndarray:
         """Predicted probabilities of the linear model, shape (N, K)."""
         W, X, _ = self._linear_args(W, X, None, need_Y=False)
-        return self._probs(self._logits(W, X))
+        return self._checked(self._probs(self._checked_logits(W, X)), "a probability", "X, W")
 
     def loss_grad(self, W, X, Y):
         """``(L, X^T dL/dZ)`` of the linear model, the gradient of shape (D, K)."""
         W, X, Y = self._linear_args(W, X, Y)
-        Z = self._logits(W, X)
+        Z = self._checked_logits(W, X)
         self._check_call(Z, Y)
-        L, G = self._loss_grad(Z, Y)
-        return L, self._lift(X, G)
+        with np.errstate(over="ignore", invalid="ignore"):
+            L, G = self._loss_grad(Z, Y)
+            result = L, self._lift(X, G)
+        return self._checked(result, "the loss or its gradient", "X, W")
 
     def loss(self, W, X, Y):
         """The mean loss of the linear model ``Z = X W``."""
@@ -187,11 +214,41 @@ class WeightedSoftmaxBase(LossBase):
         if self.class_weight is not None and self.class_weight.shape[0] != K:
             raise ValueError(f"class_weight: has {self.class_weight.shape[0]} entries but there are K = {K} classes")
 
+    def _delegated(self, softmax, method: str, W, X, Y):
+        """``method`` (``loss_grad`` or ``hessian``) of the softmax family's implementation ``softmax``, with
+        sample weights ``s_i = sum_k alpha_k Y_ik``, rescaled by ``sum_i s_i / N`` to this family's mean.
+
+        The class weights are first scaled by a power of two so that the largest is in [0.5, 1): the
+        softmax implementation's weighted mean does not change, and ``sum_i s_i`` cannot overflow; the
+        power of two goes back into the rescaling, where a result beyond the dtype is the documented error.
+        """
+        W, X, Y = self._linear_args(W, X, Y)
+        self._check_classes(W.shape[1])
+        dtype = W.dtype
+        alpha = _resolve("class_weight", self.class_weight, W.shape[1])
+        _, exponent = math.frexp(float(alpha.max()))
+        s = Y @ np.ldexp(alpha, -exponent).astype(dtype)
+        if not s.max() > 0:
+            raise ValueError(
+                f"class_weight: the sample weights sum_k alpha_k Y_ik of every sample are 0 in {dtype.name} "
+                "(the targets' classes have weights below the dtype's range against the largest weight)"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            rescale = np.ldexp(s.sum(dtype=dtype) / dtype.type(X.shape[0]), exponent).astype(dtype)
+            result = getattr(softmax, method)(W, X, Y, sample_weight=s)
+            result = tuple(r * rescale for r in result) if isinstance(result, tuple) else result * rescale
+        what = "the Hessian" if method == "hessian" else "the loss or its gradient"
+        return self._checked(result, what, "X, W")
+
     def sample_weights(self, Y, dtype) -> np.ndarray:
-        """``s_i = sum_k alpha_k Y_ik``, array of shape (N,) in ``dtype``."""
+        """``s_i = sum_k alpha_k Y_ik``, array of shape (N,) in ``dtype``; ``Y`` of shape (N, K), rows in the simplex."""
+        Y, dtype = sample_weight_targets(Y, dtype, self.capabilities.dtypes)
+        self._check_classes(Y.shape[1])
         K = Y.shape[1]
-        a = _resolve("class_weight", self.class_weight, K).astype(dtype)
-        return Y @ a
+        with np.errstate(over="ignore", invalid="ignore"):  # a class weight beyond float32: reported below
+            a = _resolve("class_weight", self.class_weight, K).astype(dtype)
+            s = Y.astype(dtype, copy=False) @ a
+        return self._checked(s, "a sample weight", "class_weight, Y")
 
 
 class OneVsAllLogisticBase(LossBase):
@@ -229,8 +286,9 @@ class OneVsAllLogisticBase(LossBase):
                 raise ValueError(f"{name}: has {w.shape[0]} entries but the logits have K = {Z.shape[1]} columns")
 
     def _alphas(self, K, dtype):
-        return (_resolve("positive_weight", self.positive_weight, K).astype(dtype),
-                _resolve("negative_weight", self.negative_weight, K).astype(dtype))
+        with np.errstate(over="ignore"):  # a weight beyond the dtype is inf here; the results are checked
+            return (_resolve("positive_weight", self.positive_weight, K).astype(dtype),
+                    _resolve("negative_weight", self.negative_weight, K).astype(dtype))
 
 
 class NonTargetWeightedLogisticBase(LossBase):
@@ -279,8 +337,8 @@ class _CandidateBase(LossBase):
         Array of the shape of ``Z``; 0 at the target entries; each row's
         non-target weights sum to ``K - 1``.
         """
-        Z, Y = self._logit_args(Z, Y)
-        return self._weights(Z, Y)
+        Z, Y = self._logit_args(Z, Y, need_Y=True)
+        return self._checked(self._weights(Z, Y), "a candidate weight", "Z")
 
 
 class CandidateINRBase(_CandidateBase):

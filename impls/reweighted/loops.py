@@ -89,7 +89,7 @@ class _Logistic(_LoopsOps):
     def hessian(self, W, X, Y):
         """``d2L/dw_dk dw_el = delta_kl (1/N) sum_i x_id x_ie (a Y + b (1 - Y))_ik p_ik (1 - p_ik)``."""
         W, X, Y = self._linear_args(W, X, Y)
-        Z = self._logits(W, X)
+        Z = self._checked_logits(W, X)
         self._check_call(Z, Y)
         self._prepare(Z, Y)
         Xl, Zl, Yl = _rows(X), _rows(Z), _rows(Y)
@@ -102,8 +102,8 @@ class _Logistic(_LoopsOps):
                 c = (a * y + b * (1.0 - y)) * sigmoid(Zl[i][k]) * sigmoid(-Zl[i][k]) / N
                 for d in range(D):
                     for e in range(D):
-                        H[d * K + k][e * K + k] += Xl[i][d] * Xl[i][e] * c
-        return np.array(H, dtype=np.float64)
+                        H[d * K + k][e * K + k] += c * Xl[i][d] * Xl[i][e]  # c first: where it is 0, x x may overflow
+        return self._checked(np.array(H, dtype=np.float64), "the Hessian", "X, W")
 
     def _prepare(self, Z, Y):
         """Set up what ``_coefficient`` needs for this call."""
@@ -177,21 +177,12 @@ class WeightedSoftmax(_LoopsOps, base.WeightedSoftmaxBase):
                 G[i][k] = s[i] * (p[k] - Yl[i][k]) / N
         return np.float64(total / N), np.array(G, dtype=np.float64)
 
-    def _delegate(self, W, X, Y):
-        W, X, Y = self._linear_args(W, X, Y)
-        self._check_classes(W.shape[1])
-        s = self.sample_weights(Y, np.dtype(np.float64))
-        return W, X, Y, s, float(sum(s.tolist())) / X.shape[0]
-
     def loss_grad(self, W, X, Y):
-        W, X, Y, s, rescale = self._delegate(W, X, Y)
-        L, G = self._softmax.loss_grad(W, X, Y, sample_weight=s)
-        return np.float64(L * rescale), G * rescale
+        return self._delegated(self._softmax, "loss_grad", W, X, Y)
 
     def hessian(self, W, X, Y):
         """Hessian with respect to ``W.ravel()`` (C order), from ``impls.get("loops").hessian`` with sample weights."""
-        W, X, Y, s, rescale = self._delegate(W, X, Y)
-        return self._softmax.hessian(W, X, Y, sample_weight=s) * rescale
+        return self._delegated(self._softmax, "hessian", W, X, Y)
 
 
 class _CandidateOps(_LoopsOps):

@@ -22,6 +22,7 @@ from .._arrays import (
     common_dtype,
     linear_model_arrays,
     linear_model_targets,
+    read_array,
 )
 
 # What each loss accepts as targets (see ``_protocol``).
@@ -95,7 +96,7 @@ def positive_weights(name: str, value, K: int) -> np.ndarray:
     """Class weights: a float64 array of shape (K,), every entry finite and > 0 (``None``: all ones)."""
     if value is None:
         return np.ones(K)
-    arr = np.asarray(value)
+    arr = read_array(name, value)
     if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -111,9 +112,11 @@ def positive_weights(name: str, value, K: int) -> np.ndarray:
 
 def class_weight_length(name: str, value) -> int:
     """The number of classes a class-weight vector is for (to build a loss before seeing Y)."""
-    arr = np.asarray(value)
+    arr = read_array(name, value)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of one weight per class, got shape {arr.shape}")
+    if arr.shape[0] < 2:
+        raise ValueError(f"{name}: has {arr.shape[0]} entries; give one weight per class, for K >= 2 classes")
     return int(arr.shape[0])
 
 
@@ -141,3 +144,21 @@ def frozen_weights(value) -> np.ndarray:
 def check_frozen_shape(omega: np.ndarray, Z: np.ndarray) -> None:
     if omega.shape != Z.shape:
         raise ValueError(f"omega: expected shape (N, K) = {Z.shape} like the logits, got {omega.shape}")
+
+
+def sample_weight_targets(Y, dtype, dtypes) -> tuple[np.ndarray, np.dtype]:
+    """Targets ``Y`` (N, K), K >= 2, rows in the simplex, and the floating ``dtype`` the weights are wanted in."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected a NumPy floating dtype, got {dtype!r}") from None
+    if dtype not in tuple(np.dtype(d) for d in dtypes):
+        raise TypeError(f"dtype: {dtype} is not supported here; supported: {', '.join(np.dtype(d).name for d in dtypes)}")
+    Y = as_array("Y", Y, allow_exact=False)
+    check_ndim("Y", Y, 2, "(N, K)")
+    if Y.shape[0] == 0:
+        raise ValueError("Y: has no samples (N = 0)")
+    _check_columns("Y", Y.shape[1], "simplex", False)
+    check_finite("Y", Y)
+    check_simplex_rows(Y)
+    return Y, dtype

@@ -112,16 +112,17 @@ class _Logistic(_NumpyOps):
     def hessian(self, W, X, Y):
         """Hessian with respect to ``W.ravel()`` (C order), shape (D*K, D*K); block diagonal over classes."""
         W, X, Y = self._linear_args(W, X, Y)
-        Z = self._logits(W, X)
+        Z = self._checked_logits(W, X)
         self._check_call(Z, Y)
         N, D = X.shape
         K = Z.shape[1]
-        a, b = self._coefficients(Z, Y)
-        C = (a * Y + b * (1 - Y)) * expit(Z) * expit(-Z) / Z.dtype.type(N)
         H = np.zeros((D * K, D * K), dtype=Z.dtype)
-        for k in range(K):
-            H[k::K, k::K] = X.T @ (C[:, k : k + 1] * X)
-        return H
+        with np.errstate(over="ignore", invalid="ignore"):  # class weights beyond the dtype: reported below
+            a, b = self._coefficients(Z, Y)
+            C = (a * Y + b * (1 - Y)) * expit(Z) * expit(-Z) / Z.dtype.type(N)
+            for k in range(K):
+                H[k::K, k::K] = X.T @ (C[:, k : k + 1] * X)
+        return self._checked(H, "the Hessian", "X, W")
 
 
 class BinaryLogistic(_Logistic, base.BinaryLogisticBase):
@@ -165,22 +166,12 @@ class WeightedSoftmax(_NumpyOps, base.WeightedSoftmaxBase):
         ce = log_total - np.einsum("nk,nk->n", Y, Zs)
         return _mean(s * ce, N, dt), (s / dt.type(N))[:, None] * (P - Y)
 
-    def _delegate(self, W, X, Y):
-        W, X, Y = self._linear_args(W, X, Y)
-        self._check_classes(W.shape[1])
-        s = self.sample_weights(Y, W.dtype)
-        rescale = s.sum(dtype=W.dtype) / W.dtype.type(X.shape[0])
-        return W, X, Y, s, rescale
-
     def loss_grad(self, W, X, Y):
-        W, X, Y, s, rescale = self._delegate(W, X, Y)
-        L, G = self._softmax.loss_grad(W, X, Y, sample_weight=s)
-        return L * rescale, G * rescale
+        return self._delegated(self._softmax, "loss_grad", W, X, Y)
 
     def hessian(self, W, X, Y):
         """Hessian with respect to ``W.ravel()`` (C order), from ``impls.get("numpy").hessian`` with sample weights."""
-        W, X, Y, s, rescale = self._delegate(W, X, Y)
-        return self._softmax.hessian(W, X, Y, sample_weight=s) * rescale
+        return self._delegated(self._softmax, "hessian", W, X, Y)
 
 
 class _CandidateOps(_NumpyOps):

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._arrays import FLOAT64
 from ._protocol import Capabilities
+from .symbolic import _refuse_beyond_declared_size
 from .validation import check_result_finite, validate
 
 
@@ -66,8 +67,9 @@ class LoopsSoftmaxCE:
         max_hessian_size=2_000,
     )
 
-    def _problem(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True):
-        pb = validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y)
+    def _problem(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True, need_V=False, hessian=False):
+        pb = validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y, need_V=need_V)
+        _refuse_beyond_declared_size(self.capabilities, pb, hessian)
         lists = {
             "W": pb.W.tolist(),
             "X": pb.X.tolist(),
@@ -91,7 +93,8 @@ class LoopsSoftmaxCE:
             z = _logits_row(X_[n], W_, D, K)
             m, log_total = _shifted_logsumexp(z)
             # sum_k y_nk (lse_n - z_nk) with lse_n - z_nk = log_total - (z_nk - m)
-            ce = sum(Y_[n][k] * (log_total - (z[k] - m)) for k in range(K))
+            # Terms of y_nk = 0 are 0, even where z_nk overflowed to -inf (probability 0 exactly).
+            ce = sum(Y_[n][k] * (log_total - (z[k] - m)) for k in range(K) if Y_[n][k] != 0)
             total += s[n] * ce
         return check_result_finite(np.float64(total / sum(s)), np.float64, "the loss")
 
@@ -113,7 +116,7 @@ class LoopsSoftmaxCE:
         return self.loss(W, X, Y, sample_weight), self.grad(W, X, Y, sample_weight)
 
     def hessian(self, W, X, Y, sample_weight=None):
-        pb, a = self._problem(W, X, Y, sample_weight=sample_weight)
+        pb, a = self._problem(W, X, Y, sample_weight=sample_weight, hessian=True)
         N, D, K = pb.N, pb.D, pb.K
         X_, W_, s = a["X"], a["W"], a["s"]
         H = [[0.0] * (D * K) for _ in range(D * K)]
@@ -124,13 +127,14 @@ class LoopsSoftmaxCE:
                     for e in range(D):
                         for l in range(K):
                             delta = 1.0 if k == l else 0.0
-                            H[d * K + k][e * K + l] += s[n] * X_[n][d] * X_[n][e] * p[k] * (delta - p[l])
+                            # The probability factors first: where they are 0, x_nd x_ne may overflow harmlessly.
+                            H[d * K + k][e * K + l] += s[n] * (p[k] * (delta - p[l])) * X_[n][d] * X_[n][e]
         S = sum(s)
         H = np.array([[h / S for h in row] for row in H], dtype=np.float64)
         return check_result_finite(H, np.float64, "the Hessian")
 
     def hvp(self, W, X, Y, V, sample_weight=None):
-        pb, a = self._problem(W, X, Y, V, sample_weight=sample_weight)
+        pb, a = self._problem(W, X, Y, V, sample_weight=sample_weight, need_V=True, hessian=True)
         N, D, K = pb.N, pb.D, pb.K
         X_, W_, V_, s = a["X"], a["W"], a["V"], a["s"]
         out = [[0.0] * K for _ in range(D)]

@@ -15,7 +15,9 @@ derivatives in ``w`` do not depend on it.
   are substituted with ``c_n = 0``, i.e. into the textbook expression, and
   give exact SymPy results.
 * Float inputs are evaluated through ``lambdify`` with ``c_n = max_k z_nk``,
-  which is the stable log-sum-exp.
+  which is the stable log-sum-exp; the loss itself in mpmath at
+  ``MP_DIGITS`` digits, rounded once (a float ``log`` of ``1 + tiny``
+  would keep nothing of a loss of 1e-9).
 
 Compiled functions and expressions are cached per (N, D, K, weighted).
 """
@@ -24,12 +26,17 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import mpmath
 import numpy as np
 import sympy
 
-from .._arrays import FLOAT64
+from .._arrays import FLOAT64, all_finite, check_size
 from ._protocol import Capabilities
 from .validation import check_result_finite, overflow_error, quiet_overflow, validate
+
+# Digits of the mpmath evaluations for float inputs (the loss; a result whose float evaluation overflowed):
+# beyond float64's 16, so that terms of size |z| cancel before the one rounding to float64.
+MP_DIGITS = (40, 80, 160)
 
 _RESULT_NAMES = {
     "probs": "a probability",
@@ -38,6 +45,12 @@ _RESULT_NAMES = {
     "hessian": "the Hessian",
     "hvp": "the Hessian-vector product",
 }
+
+
+def _refuse_beyond_declared_size(capabilities, pb, hessian: bool) -> None:
+    """The declared ``max_size`` (``max_hessian_size`` for the Hessian and hvp) as an error up front."""
+    limit = capabilities.max_hessian_size if hessian else capabilities.max_size
+    check_size(pb.N * pb.D * pb.K, limit, "N*D*K", "X, W", 'impls.get("numpy")')
 
 
 class SymbolicSoftmaxCE:
@@ -90,16 +103,17 @@ class SymbolicSoftmaxCE:
             args += self.s
         return args + self.c
 
-    def compiled(self, what: str):
+    def compiled(self, what: str, module: str = "numpy"):
+        """``what`` as a function of the symbols' values, compiled for NumPy floats or mpmath numbers."""
         cache = self.__dict__.setdefault("_compiled", {})
-        if what not in cache:
+        if (what, module) not in cache:
             expr = getattr(self, what)
             args = self._args(with_V=(what == "hvp"))
             if what == "probs":
                 args = list(self.W) + list(self.X) + self.c
             out = expr.tolist() if isinstance(expr, sympy.MatrixBase) else expr
-            cache[what] = sympy.lambdify(args, out, modules="numpy", cse=True)
-        return cache[what]
+            cache[what, module] = sympy.lambdify(args, out, modules=module, cse=True)
+        return cache[what, module]
 
 
 class SympySoftmaxCE:
@@ -127,8 +141,10 @@ class SympySoftmaxCE:
             self._models[key] = SymbolicSoftmaxCE(N, D, K, weighted)
         return self._models[key]
 
-    def _validate(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True):
-        return validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y, allow_exact=True)
+    def _validate(self, W, X, Y=None, V=None, sample_weight=None, need_Y=True, need_V=False, hessian=False):
+        pb = validate(W, X, Y, V, sample_weight, dtypes=FLOAT64, need_Y=need_Y, need_V=need_V, allow_exact=True)
+        _refuse_beyond_declared_size(self.capabilities, pb, hessian)
+        return pb
 
     @staticmethod
     def _shifts(pb):
@@ -162,13 +178,48 @@ class SympySoftmaxCE:
                 return np.array(expr.xreplace(mapping).tolist(), dtype=object)
             return expr.xreplace(mapping)
         arguments = "X, W, V" if what == "hvp" else "X, W"
+        if what == "loss":
+            # The loss c + log(sum_k exp(z_k - c)) - y.z in floats keeps only |z| eps of absolute accuracy, nothing
+            # of a loss of 1e-9 or less (the numpy implementation's log1p does): evaluated in mpmath, rounded once.
+            return check_result_finite(self._in_mpmath(m, what, values), np.float64, _RESULT_NAMES[what], arguments)
         try:
             with np.errstate(**quiet_overflow):
-                result = m.compiled(what)(*[float(v) for v in values])
+                result = np.array(m.compiled(what)(*[float(v) for v in values]), dtype=np.float64)
         except OverflowError:  # Python's float power, in the compiled code
-            raise overflow_error(np.float64, _RESULT_NAMES[what], arguments) from None
-        result = np.float64(result) if what == "loss" else np.array(result, dtype=np.float64)
+            result = np.array(np.nan)
+        if not all_finite(result):
+            # An intermediate overflowed (x_nd x_ne = 1e600 times p (1 - p) = 0): mpmath has no overflow, and
+            # rounds the exact result once; what is still not finite then is beyond float64.
+            result = self._in_mpmath(m, what, values)
         return check_result_finite(result, np.float64, _RESULT_NAMES[what], arguments)
+
+    @staticmethod
+    def _in_mpmath(model, what, values):
+        """``what`` evaluated in mpmath and rounded once to float64, at ``MP_DIGITS`` digits, more until the
+        rounding is stable (cancellation: ``p - p^2`` for ``p = 1 - 1e-300`` needs hundreds of digits).
+
+        The shifts c_n (the last N values) are the largest logits computed in mpmath (a float maximum may
+        have overflowed), so that the largest term of each sum of exponentials is exactly 1. Raises
+        ``ArithmeticError`` naming X and W if the result is not stable even at the last precision.
+        """
+        N, D, K = model.N, model.D, model.K
+        previous = None
+        for digits in MP_DIGITS:
+            with mpmath.workdps(digits):
+                given = [mpmath.mpf(float(v)) for v in values[:-N]]
+                W, X = given[: D * K], given[D * K : D * K + N * D]
+                shifts = [max(mpmath.fsum(X[n * D + d] * W[d * K + k] for d in range(D)) for k in range(K))
+                          for n in range(N)]
+                inputs = given + shifts
+                value = model.compiled(what, "mpmath")(*inputs)
+                result = np.array(np.asarray(value, dtype=object).tolist(), dtype=np.float64)[()]
+            if previous is not None and np.array_equal(result, previous, equal_nan=True):
+                return result
+            previous = result
+        raise ArithmeticError(
+            f"X, W: {_RESULT_NAMES[what]} is not stable to float64 even at {MP_DIGITS[-1]} digits (cancellation in "
+            "the symbolic expression, at logits this extreme); the symbolic oracle gives no answer here"
+        )
 
     def probs(self, W, X):
         return self._evaluate("probs", self._validate(W, X, need_Y=False))
@@ -184,7 +235,7 @@ class SympySoftmaxCE:
         return self._evaluate("loss", pb), self._evaluate("grad", pb)
 
     def hessian(self, W, X, Y, sample_weight=None):
-        return self._evaluate("hessian", self._validate(W, X, Y, sample_weight=sample_weight))
+        return self._evaluate("hessian", self._validate(W, X, Y, sample_weight=sample_weight, hessian=True))
 
     def hvp(self, W, X, Y, V, sample_weight=None):
-        return self._evaluate("hvp", self._validate(W, X, Y, V, sample_weight=sample_weight))
+        return self._evaluate("hvp", self._validate(W, X, Y, V, sample_weight=sample_weight, need_V=True, hessian=True))

@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import _arrays
 from .._arrays import (
     FLOAT_DTYPES,
-    all_finite,
     as_array,
     check_finite,
     check_shape,
@@ -24,6 +24,7 @@ from .._arrays import (
     common_dtype,
     linear_model_arrays,
     linear_model_targets,
+    unit_scaled_weights,
 )
 
 
@@ -72,6 +73,7 @@ def validate(
     *,
     dtypes=FLOAT_DTYPES,
     need_Y: bool = True,
+    need_V: bool = False,
     allow_exact: bool = False,
     allow_sample_weight: bool = True,
     deferred: tuple[str, ...] = (),
@@ -83,8 +85,12 @@ def validate(
     W : array of shape (D, K)
     X : array of shape (N, D)
     Y : array of shape (N, K), rows in the simplex; required when ``need_Y``.
-    V : array of shape (D, K), optional (the direction of ``hvp``).
+    V : array of shape (D, K), optional (the direction of ``hvp``); required when ``need_V``.
     sample_weight : array of shape (N,), optional, entries >= 0, not all zero.
+        Returned scaled by a power of two so that its largest entry is in
+        [0.5, 1) where it is far from 1 (``impls._arrays.unit_scaled_weights``):
+        the weighted mean is scale-invariant and the scaling exact, so no
+        weight vector's sum overflows.
     dtypes : the floating dtypes the caller computes in.
     allow_exact : accept dtype-object arrays of ints, Fractions and SymPy
         objects (the symbolic implementation).
@@ -99,7 +105,8 @@ def validate(
     Returns
     -------
     Problem
-        The arrays (not copied, not cast) and N, D, K, dtype.
+        The arrays (not copied, not cast; the sample weights scaled as
+        above) and N, D, K, dtype.
 
     Raises
     ------
@@ -120,6 +127,8 @@ def validate(
     Y = linear_model_targets(Y, N, K, required=need_Y, allow_exact=allow_exact)
     if Y is not None:
         named["Y"] = Y
+    if V is None and need_V:
+        raise TypeError("V: expected an array of shape (D, K) (the direction of the Hessian-vector product), got None")
     if V is not None:
         V = as_array("V", V, allow_exact=allow_exact)
         check_shape("V", V, (D, K), "(D, K)", "like W")
@@ -143,6 +152,7 @@ def validate(
         check_simplex_rows(Y)
     if sample_weight is not None:
         _check_sample_weight(sample_weight, N)
+        sample_weight = unit_scaled_weights(sample_weight)
     return Problem(W, X, Y, V, sample_weight, N, D, K, dtype)
 
 
@@ -160,20 +170,14 @@ def validate(
 quiet_overflow = {"over": "ignore", "invalid": "ignore"}
 
 
+_THROUGH = "logits X @ W beyond that value"
+
+
 def overflow_error(dtype, what: str, arguments: str = "X, W") -> ValueError:
-    """The documented error for a result that is not finite although the inputs are."""
-    dt = np.dtype(dtype)
-    wider = "" if dt == np.dtype(np.float64) else ", or compute in float64"
-    rescale = " or ".join(arguments.split(", "))
-    return ValueError(
-        f"{arguments}: {what} overflows {dt.name} (it is not finite although the inputs are; the largest "
-        f"finite {dt.name} is {np.finfo(dt).max:.4g}), e.g. through logits X @ W beyond that value; "
-        f"rescale {rescale}{wider}"
-    )
+    """The documented error for a result that is not finite although the inputs are (:func:`impls._arrays.overflow_error`)."""
+    return _arrays.overflow_error(dtype, what, arguments, _THROUGH)
 
 
 def check_result_finite(value, dtype, what: str, arguments: str = "X, W"):
     """Return ``value``, or raise ``overflow_error`` if some entry is not finite."""
-    if all_finite(value):
-        return value
-    raise overflow_error(dtype, what, arguments)
+    return _arrays.check_result_finite(value, dtype, what, arguments, _THROUGH)

@@ -231,6 +231,8 @@ def _softmax_rows(Z, Y=None, ce=None, probabilities=True):
     Z -= flat[at_max][:, None]
     if ce is not None:
         _row_dot(Y, Z, out=ce)
+        if not _finite(ce):
+            _drop_zero_target_terms(Y, Z, ce)
     np.exp(Z, out=Z)  # entries in [0, 1]; underflow to 0 is exact enough and silent
     flat[at_max] = 0
     rest = np.einsum("nk->n", Z)
@@ -240,6 +242,19 @@ def _softmax_rows(Z, Y=None, ce=None, probabilities=True):
         flat[at_max] = inv_total
     if ce is not None:
         np.subtract(np.log1p(rest), ce, out=ce)
+
+
+def _drop_zero_target_terms(Y, Zs, ce):
+    """Recompute ``ce_n = sum_k y_nk zs_nk`` without the terms of ``y_nk = 0``, in the rows where it is not finite.
+
+    A logit that overflows to -inf (``x_n . w_k`` below the dtype's range)
+    has probability 0 exactly; where its target is 0 its term of the
+    cross-entropy is 0, not ``0 * -inf``. The README's example:
+    ``W = [[-1e200, 0, 1e-200]]``, ``X = [[1e200], [5e199]]``.
+    """
+    bad = np.flatnonzero(~np.isfinite(ce))
+    Yb, Zb = Y[bad], Zs[bad]
+    ce[bad] = np.where(Yb != 0, Yb * Zb, Zb.dtype.type(0)).sum(axis=1)
 
 
 def _finite(a) -> bool:
@@ -373,12 +388,13 @@ class NumpySoftmaxCE:
     # -------------------------------------------------------- validation
 
     @staticmethod
-    def _validate(W, X, Y, V=None, sample_weight=None):
+    def _validate(W, X, Y, V=None, sample_weight=None, need_V=False):
         """``validate``, leaving X's finiteness and Y's values to the block loop (one pass over data in cache)."""
         try:
-            return validate(W, X, Y, V, sample_weight=sample_weight, deferred=("X", "Y"))
+            return validate(W, X, Y, V, sample_weight=sample_weight, need_V=need_V, deferred=("X", "Y"))
         except (TypeError, ValueError):
-            validate(W, X, Y, V, sample_weight=sample_weight)  # the documented error, in its order of precedence
+            # the documented error, in its order of precedence
+            validate(W, X, Y, V, sample_weight=sample_weight, need_V=need_V)
             raise
 
     @staticmethod
@@ -403,7 +419,14 @@ class NumpySoftmaxCE:
 
     def probs(self, W, X):
         pb = validate(W, X, need_Y=False)
-        P = np.empty((pb.N, pb.K), dtype=pb.dtype)
+        try:  # the result itself is (N, K): refused up front, with its size, if it cannot be held
+            P = np.empty((pb.N, pb.K), dtype=pb.dtype)
+        except MemoryError:
+            gib = pb.N * pb.K * pb.dtype.itemsize / 2**30
+            raise MemoryError(
+                f"X, W: probs returns an (N, K) = ({pb.N}, {pb.K}) array of {gib:.3g} GiB, which cannot be "
+                "allocated; call probs on blocks of rows of X (probs(W, X[i:j]))"
+            ) from None
         rows = self._block_rows(pb.K, pb.X)
 
         def lane(i, s):
@@ -471,7 +494,7 @@ class NumpySoftmaxCE:
         return self._loss_grad(pb, True, True)
 
     def hvp(self, W, X, Y, V, sample_weight=None):
-        pb = self._validate(W, X, Y, V, sample_weight=sample_weight)
+        pb = self._validate(W, X, Y, V, sample_weight=sample_weight, need_V=True)
         N, D, K, dt = pb.N, pb.D, pb.K, pb.dtype
         rows = self._block_rows(2 * K, pb.X)
         tol = simplex_row_sum_tolerance(K, dt)
