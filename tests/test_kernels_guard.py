@@ -8,6 +8,7 @@ kernels are tests/kernels_hostile.py. torch is needed (the worker imports it): s
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
 
@@ -62,3 +63,29 @@ def test_a_kernel_that_cannot_be_loaded_is_a_one_line_error_naming_it():
         check("torch-ce", "tests.kernels_hostile:no_such_kernel", device="cpu", patterns=["kernel.loss"],
               call_timeout=CALL_TIMEOUT_S, say=lambda line: None)
     assert "no_such_kernel" in str(caught.value)
+
+
+def test_the_results_document_describes_the_kernel_under_test(tmp_path, capsys):
+    import json
+
+    from verify.cli import main
+    from verify.harness import results as results_doc
+
+    out = tmp_path / "results.json"
+    status = main(["check", "--contract", "torch-ce", "--impl", "tests.kernels_hostile:raises_on_class_weights",
+                   "--device", "cpu", "--claim", "kernel.loss", "--hypothesis-profile", "quick",
+                   "--call-timeout", str(CALL_TIMEOUT_S), "--json", str(out)])
+    assert status == 0, capsys.readouterr().err
+    document = json.loads(out.read_text())
+    results_doc.validate(document, out)  # the kernel's fields are typed in results.schema.json
+    (kernel,) = document["implementations"]
+    import torch
+
+    assert kernel["name"] == "tests.kernels_hostile:raises_on_class_weights"
+    assert (kernel["contract"], kernel["device"]) == ("torch-ce", "cpu")
+    assert kernel["declarations"] == {"inplace_input": False, "dtypes": ["float64", "float32", "float16", "bfloat16"],
+                                      "accumulates_in": None}
+    assert kernel["frameworks"]["torch"] == torch.__version__  # as the worker saw it
+    # --device cpu sets it in the worker, before any triton import, unless this environment set it
+    assert kernel["triton_interpret"] == os.environ.get("TRITON_INTERPRET", "1")
+    assert "in a supervised worker" in capsys.readouterr().err
