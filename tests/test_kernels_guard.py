@@ -16,7 +16,7 @@ from verify.catalog.kernels.run import check
 from verify.harness.claims import HOLDS, REFUTED
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
-pytestmark = pytest.mark.skipif(not HAVE_TORCH, reason="torch is not installed (pip install torch --index-url "
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch is not installed (pip install torch --index-url "
                                                        "https://download.pytorch.org/whl/cpu)")
 
 # The per-call limit of these runs: the drawn shapes cost torch well under 0.01 s a call after its first one
@@ -30,6 +30,7 @@ def guarded(attr, claims):
                                          patterns=list(claims), call_timeout=CALL_TIMEOUT_S, say=lambda line: None)}
 
 
+@needs_torch
 def test_a_hanging_kernel_times_out_on_its_claim_and_the_others_hold():
     results = guarded("sleeps_on_smoothing", ["kernel.label_smoothing", "kernel.loss"])
     hung = results["kernel.label_smoothing"].evidence
@@ -40,6 +41,7 @@ def test_a_hanging_kernel_times_out_on_its_claim_and_the_others_hold():
     assert results["kernel.loss"].evidence.verdict == HOLDS, results["kernel.loss"].evidence.summary
 
 
+@needs_torch
 def test_a_segfaulting_backward_is_reported_as_a_crash_and_the_forward_claims_hold():
     results = guarded("segfaults_on_backward", ["kernel.loss", "kernel.vjp"])
     crashed = results["kernel.vjp"].evidence
@@ -49,6 +51,7 @@ def test_a_segfaulting_backward_is_reported_as_a_crash_and_the_forward_claims_ho
     assert results["kernel.loss"].evidence.verdict == HOLDS, results["kernel.loss"].evidence.summary
 
 
+@needs_torch
 def test_a_raising_kernel_is_refuted_with_its_error_and_the_others_hold():
     results = guarded("raises_on_class_weights", ["kernel.class_weights", "kernel.loss"])
     raised = results["kernel.class_weights"].evidence
@@ -58,6 +61,7 @@ def test_a_raising_kernel_is_refuted_with_its_error_and_the_others_hold():
     assert results["kernel.loss"].evidence.verdict == HOLDS, results["kernel.loss"].evidence.summary
 
 
+@needs_torch
 def test_a_kernel_that_cannot_be_loaded_is_a_one_line_error_naming_it():
     with pytest.raises((ImportError, AttributeError, ValueError)) as caught:
         check("torch-ce", "tests.kernels_hostile:no_such_kernel", device="cpu", patterns=["kernel.loss"],
@@ -65,6 +69,7 @@ def test_a_kernel_that_cannot_be_loaded_is_a_one_line_error_naming_it():
     assert "no_such_kernel" in str(caught.value)
 
 
+@needs_torch
 def test_the_results_document_describes_the_kernel_under_test(tmp_path, capsys):
     import json
 
@@ -89,3 +94,26 @@ def test_the_results_document_describes_the_kernel_under_test(tmp_path, capsys):
     # --device cpu sets it in the worker, before any triton import, unless this environment set it
     assert kernel["triton_interpret"] == os.environ.get("TRITON_INTERPRET", "1")
     assert "in a supervised worker" in capsys.readouterr().err
+
+    from pypdf import PdfReader
+
+    from verify.report.build import write_report
+
+    html, pdf = write_report(document, None, tmp_path / "report")
+    page = html.read_text()
+    assert "kernel under test: <code>contract</code>: torch-ce; <code>device</code>: cpu" in page
+    assert f"torch {torch.__version__}" in page and "<code>TRITON_INTERPRET</code>: " in page
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages)
+    assert "kernel under test" in text and "torch-ce on cpu" in text
+
+
+def test_the_report_says_what_ran_a_kernel_and_nothing_for_a_softmax_implementation():
+    from verify.report.pdf_environment import kernel_under_test
+
+    kernel = {"name": "k", "capabilities": {"dtypes": ["float32"]}, "contract": "torch-linear-ce", "device": "cuda",
+              "declarations": {"inplace_input": True, "dtypes": ["float32"], "accumulates_in": None},
+              "frameworks": {"torch": "2.13.0", "triton": "3.9.0", "jax": None}, "triton_interpret": None}
+    assert kernel_under_test(kernel) == ("torch-linear-ce on cuda; inplace_input: yes; dtypes: float32; accumulates_in: "
+                                         "not declared; torch 2.13.0; triton 3.9.0; jax not imported; "
+                                         "TRITON_INTERPRET not set")
+    assert kernel_under_test({"name": "numpy", "capabilities": {"dtypes": ["float64"]}}) == ""

@@ -72,20 +72,38 @@ def environment_rows(report: Report) -> list:
     return rows + [("results created", readable(report.results.get("created")))]
 
 
+def kernel_under_test(implementation: dict) -> str:
+    """A framework kernel's entry in words: contract, device, declarations, frameworks' versions, TRITON_INTERPRET;
+    empty for an implementation of the softmax-ce interface (no ``contract``)."""
+    if not implementation.get("contract"):
+        return ""
+    parts = [f"{implementation['contract']} on {readable(implementation.get('device'))}"]
+    parts += [f"{k}: {readable(v) if v is not None else 'not declared'}"
+              for k, v in (implementation.get("declarations") or {}).items()]
+    parts += [f"{k} {v if v is not None else 'not imported'}" for k, v in (implementation.get("frameworks") or {}).items()]
+    interpret = implementation.get("triton_interpret")
+    parts.append(f"TRITON_INTERPRET {interpret if interpret is not None else 'not set'}")
+    return "; ".join(parts)
+
+
 def capability_table(report: Report, width):
     """One row per implementation, one column per declared capability (and its methods)."""
     implementations = report.results.get("implementations", [])
-    keys = list(CAPABILITY_LABELS)
+    # A framework kernel declares none of the softmax-ce interface's capabilities: a table of kernels only shows theirs.
+    only_kernels = bool(implementations) and all(kernel_under_test(i) for i in implementations)
+    keys = [] if only_kernels else list(CAPABILITY_LABELS)
     for i in implementations:
         keys += [k for k in i.get("capabilities", {}) if k not in keys]
-    head = ["implementation"] + [CAPABILITY_LABELS.get(k, k) for k in keys] + ["methods"]
+    kernels = any(kernel_under_test(i) for i in implementations)  # a framework kernel's check: say what ran it
+    head = ["implementation"] + [CAPABILITY_LABELS.get(k, k) for k in keys] + ["kernel under test" if kernels else "methods"]
     rows = [[P(escape(h)) for h in head]]
     for i in implementations:
         caps = i.get("capabilities", {})
+        last = kernel_under_test(i) if kernels else readable(i.get("methods", []))
         rows.append([P(f"<b>{escape(str(i.get('name', '')))}</b>")] +
                     [P(escape(readable(caps.get(k)) if k in caps else "not declared")) for k in keys] +
-                    [P(escape(readable(i.get("methods", []))))])
-    first, methods = width * 0.1, width * 0.16
+                    [P(escape(last))])
+    first, methods = width * 0.1, width * (0.3 if kernels else 0.16)
     rest = (width - first - methods) / max(1, len(keys))
     return table(rows, [first] + [rest] * len(keys) + [methods])
 
