@@ -7,7 +7,9 @@ claim looks (by construction), and otherwise exactly ``torch.nn.functional.cross
   GPU kernel looks the same to the harness): every claim that takes a gradient crashes "in backward",
   ``kernel.loss`` (forward only) holds;
 * :func:`raises_on_class_weights`: with class weights it raises ``RuntimeError``: ``kernel.class_weights`` is
-  refuted with that error, ``kernel.loss`` holds.
+  refuted with that error, ``kernel.loss`` holds;
+* ``segfaults_on_load``: looking the attribute up (the module's ``__getattr__``) sends SIGSEGV, as a broken
+  extension module does on import: the check is a one-line error, no claim runs.
 
 This module imports torch: only tests that have torch import it (the supervised worker does, by the spec).
 """
@@ -54,3 +56,9 @@ def raises_on_class_weights(input, target, *, weight=None, ignore_index=-100, re
         raise RuntimeError("class weights: this kernel's weighted path is broken")
     return F.cross_entropy(input, target, ignore_index=ignore_index, reduction=reduction,
                            label_smoothing=label_smoothing)
+
+
+def __getattr__(name):
+    if name == "segfaults_on_load":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

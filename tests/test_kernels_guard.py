@@ -70,6 +70,15 @@ def test_a_kernel_that_cannot_be_loaded_is_a_one_line_error_naming_it():
 
 
 @needs_torch
+def test_a_kernel_that_crashes_its_worker_while_loading_is_a_one_line_error():
+    with pytest.raises(ValueError) as caught:
+        check("torch-ce", "tests.kernels_hostile:segfaults_on_load", device="cpu", patterns=["kernel.loss"],
+              call_timeout=CALL_TIMEOUT_S, say=lambda line: None)
+    assert str(caught.value) == ("--impl tests.kernels_hostile:segfaults_on_load: loading the kernel crashed with "
+                                 "signal 11 (SIGSEGV) in load")
+
+
+@needs_torch
 def test_the_results_document_describes_the_kernel_under_test(tmp_path, capsys):
     import json
 
