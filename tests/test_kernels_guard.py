@@ -37,6 +37,8 @@ def test_a_hanging_kernel_times_out_on_its_claim_and_the_others_hold():
     assert hung.verdict == REFUTED, hung.summary
     assert hung.summary.startswith(f"timed out after {CALL_TIMEOUT_S:g} s in forward"), hung.summary
     assert hung.measurements["foreign failure"]["kind"] == "timeout"
+    assert ("to reproduce: lossproof check --contract torch-ce --impl tests.kernels_hostile:sleeps_on_smoothing "
+            "--claim kernel.label_smoothing --device cpu --hypothesis-profile quick") in " ".join(hung.notes)
     assert CALL_TIMEOUT_S <= hung.duration_s < CALL_TIMEOUT_S + 30  # stopped at its limit, not after the hour
     assert results["kernel.loss"].evidence.verdict == HOLDS, results["kernel.loss"].evidence.summary
 

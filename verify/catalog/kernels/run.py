@@ -119,7 +119,12 @@ def check(contract: str, spec: str, *, device: str | None = None, profile: str =
     def done(index, value, failure):
         nonlocal finished
         if failure is not None:
-            results[index] = ClaimResult(chosen[index], spec, failure_evidence(failure))
+            evidence = failure_evidence(failure)
+            if failure.kind != "harness":  # a kernel's arguments are tensors: the slot does not keep them
+                evidence.notes.append(f"to reproduce: lossproof check --contract {contract} --impl {spec} --claim "
+                                      f"{chosen[index].id} --device {device} --hypothesis-profile {profile} (the same "
+                                      "search reaches the same call where the profile is derandomized, as ci is)")
+            results[index] = ClaimResult(chosen[index], spec, evidence)
         else:
             name, evidence = value
             results[index] = ClaimResult(chosen[index], name, evidence)
