@@ -22,6 +22,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "flakiness: the implementation claims under 20 search seeds (tests/test_flakiness.py; minutes); "
+        "deselected unless -m names it: pytest -m flakiness")
     # A broken --impl is a usage error said once, on one line, before any
     # test runs, rather than the same failure in every implementation test.
     import impls
@@ -34,6 +37,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # The flakiness measurement takes minutes: it runs only when asked for by name (pytest -m flakiness).
+    if "flakiness" not in (config.getoption("markexpr", "") or ""):
+        slow = [item for item in items if item.get_closest_marker("flakiness")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker("flakiness")]
     # `pytest --impl X` is a question about X: run X's claims
     # (tests/test_claims.py::test_implementation_claim), not the whole suite.
     if not config.getoption("--impl", default=[]):

@@ -27,9 +27,32 @@ TINY = bench.QUICK.with_(
 )
 
 
+LINES: list[str] = []  # the progress lines of the module's run
+
+
 @pytest.fixture(scope="module")
 def document():
-    return bench.run(TINY)
+    return bench.run(TINY, progress=LINES.append)
+
+
+def test_plan_steps_counts_the_progress_lines(document):
+    """The benchmark's progress bar has as many steps as the run prints lines (one per measurement)."""
+    assert len(LINES) == bench.plan_steps(TINY) > 10
+    assert bench.plan_steps(TINY, sections=("memory",)) == len(TINY.memory_sizes)
+
+
+def test_every_timing_says_whether_it_is_reliable(document):
+    """A timing is reliable exactly when other processes' share of the CPU was within the derived BUSY_SHARE."""
+    from verify.bench.run import BUSY_SHARE, TIMING_RESOLUTION
+
+    # the bound 1 / (1 - s) on the slowdown equals 1 + the resolution at the threshold
+    assert 1 / (1 - BUSY_SHARE) == pytest.approx(1 + TIMING_RESOLUTION)
+    for t in document["timings"] + [p for p in document["peers"] if p.get("available")]:
+        share = t["other_processes_cpu"]
+        assert t["reliable"] == (share is None or share <= BUSY_SHARE)
+    env = document["environment"]
+    assert env["timings_reliable"] == (all(t["reliable"] for t in document["timings"])
+                                       and (env["other_processes_cpu"] is None or env["other_processes_cpu"] <= BUSY_SHARE))
 
 
 def test_harness_section_times_the_same_claims_serially_and_in_parallel(document):
@@ -120,6 +143,53 @@ def test_targets_are_evaluated_from_records():
         ("numpy.vs.jax", 20_000): False,  # "faster than": a tie is not enough
         ("numpy.loss_grad.memory", 0): True,
     }
+
+
+def test_targets_from_busy_timings_are_not_judged():
+    """A target whose timing was taken while other processes used more than BUSY_SHARE of the CPU has met = None;
+    the memory target is counted, not timed, and is judged whatever the load; the report says why."""
+    from verify.bench.run import BUSY_SHARE
+    from verify.report import benchmarks
+
+    busy, quiet = BUSY_SHARE * 2, BUSY_SHARE / 2
+    doc = {
+        "timings": [
+            {"implementation": "numpy", "operation": "loss_grad", "N": 1, "D": 1, "K": 2, "dtype": "float64",
+             "ratio_to_floor": 1.0, "floor": "f", "other_processes_cpu": busy},
+            {"implementation": "numpy", "operation": "hvp", "N": 1, "D": 1, "K": 2, "dtype": "float64",
+             "ratio_to_floor": 1.0, "floor": "f", "other_processes_cpu": quiet},
+        ],
+        "peers": [{"peer": "jax", "available": True, "N": 2, "D": 1, "K": 2, "dtype": "float32", "ratio": 0.5,
+                   "other_processes_cpu": 0.81}],
+        "memory": [{"N": 10, "D": 1, "K": 2, "dtype": "float64", "extra_bytes": 100},
+                   {"N": 100, "D": 1, "K": 2, "dtype": "float64", "extra_bytes": 100}],
+    }
+    targets = {t["id"]: t for t in bench.evaluate_targets(doc)}
+    assert targets["numpy.loss_grad.floor"]["met"] is None and not targets["numpy.loss_grad.floor"]["judged"]
+    assert targets["numpy.vs.jax"]["met"] is None
+    assert targets["numpy.hvp.floor"]["met"] is True and targets["numpy.hvp.floor"]["judged"]
+    assert targets["numpy.loss_grad.memory"]["met"] is True
+    shown = {row[0]: row[-1] for row in benchmarks.tables({"environment": {}, "targets": list(targets.values())})[0]["rows"]}
+    assert shown["numpy loss_grad time / jax time"] == "not judged: machine busy (other processes used 81% of the CPU)"
+    assert shown["numpy loss_grad time / floor (f)"] == (
+        f"not judged: machine busy (other processes used {100 * busy:.0f}% of the CPU)")
+    assert shown["numpy hvp time / floor (f)"] == "yes"
+    import io
+
+    console = io.StringIO()
+    bench.print_summary({"environment": {}, "plan": {"name": "full"}, "targets": list(targets.values())}, console)
+    assert "not judged: machine busy (other processes used 81% of the CPU)" in console.getvalue()
+
+
+def test_an_older_document_from_a_busy_run_shows_no_target_as_met():
+    """A document written before targets carried ``judged`` is read by the run's share: busy, no timing target is met."""
+    from verify.report import benchmarks
+
+    target = {"id": "numpy.loss_grad.floor", "description": "d", "point": {"N": 1, "D": 1, "K": 2, "dtype": "float64"},
+              "value": 1.0, "limit": 1.25, "comparison": "<=", "met": True}
+    doc = {"environment": {"other_processes_cpu": 0.81}, "targets": [target]}
+    assert benchmarks.target_status(doc, target) == "not judged: machine busy (other processes used 81% of the CPU)"
+    assert benchmarks.target_status({"environment": {"other_processes_cpu": 0.01}}, target) == "yes"
 
 
 def test_check_document_names_what_is_wrong(document):

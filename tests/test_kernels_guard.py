@@ -112,14 +112,14 @@ def test_the_results_document_describes_the_kernel_under_test(tmp_path, capsys):
 
     html, pdf = write_report(document, None, tmp_path / "report")
     page = html.read_text()
-    assert "kernel under test: <code>contract</code>: torch-ce; <code>device</code>: cpu" in page
-    assert f"torch {torch.__version__}" in page and "<code>TRITON_INTERPRET</code>: " in page
+    assert "<th>kernel under test</th>" in page and "torch-ce on cpu; inplace_input: no" in page
+    assert f"torch {torch.__version__}" in page and "TRITON_INTERPRET " in page
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages)
     assert "kernel under test" in text and "torch-ce on cpu" in text
 
 
 def test_the_report_says_what_ran_a_kernel_and_nothing_for_a_softmax_implementation():
-    from verify.report.pdf_environment import kernel_under_test
+    from verify.report.content import kernel_under_test
 
     kernel = {"name": "k", "capabilities": {"dtypes": ["float32"]}, "contract": "torch-linear-ce", "device": "cuda",
               "declarations": {"inplace_input": True, "dtypes": ["float32"], "accumulates_in": None},

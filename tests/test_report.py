@@ -124,8 +124,9 @@ def test_a_partial_check_leaves_the_reports_results_alone(tmp_path, monkeypatch)
 
 
 def test_report_cli_measures_only_when_nothing_was_measured(tmp_path, monkeypatch):
-    """The command runs the built-in benchmark when there is neither OUT/bench.json nor asv results, unless
-    --no-bench; the report then reads OUT/bench.json, and a second report reads it without measuring again."""
+    """The command runs the built-in benchmark (quick plan) when there is neither OUT/bench.json nor asv results, unless
+    --no-bench; the report then reads OUT/bench.json, and a second report reads it without measuring again; --bench
+    full measures the full plan once over saved quick results."""
     from verify import bench
     from verify.cli import main
     from verify.report import benchmarks
@@ -148,7 +149,11 @@ def test_report_cli_measures_only_when_nothing_was_measured(tmp_path, monkeypatc
     report = ["report", "--from", str(results_path), "--out", str(out)]
     assert main(report + ["--no-bench"]) == 0
     assert plans == [] and not (out / "bench.json").exists()
+    assert main(report) == 0  # the default, --bench quick: the quick plan
+    assert plans == ["quick"] and bench.read(out / "bench.json")["created"] == "measured once"
     assert main(report) == 0
-    assert plans == ["full"] and bench.read(out / "bench.json")["created"] == "measured once"
-    assert main(report) == 0
-    assert plans == ["full"]
+    assert plans == ["quick"]
+    assert main(report + ["--bench", "full"]) == 0  # saved results of another plan: --bench full measures the full plan
+    assert plans == ["quick", "full"]
+    assert main(report + ["--bench", "full"]) == 0
+    assert plans == ["quick", "full"]

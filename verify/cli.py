@@ -55,11 +55,17 @@ def cmd_impls(args) -> int:
     return 0
 
 
+# The check table's short name for each meaning of its error column (the report's legend,
+# verify.report.content.ERROR_MEASURES, says them in full; the column shows the same cell as the report).
+MEASURE_TAGS = {"ratio": "error/tol", "margin": "margin", "p-value": "p-value", "exact": "exact (tol 0)",
+                "checks": "checks", "identities": "identities", "none": ""}
+
+
 def _format_error(ev) -> str:
-    if ev.worst_error is None:
-        return ""
-    tol = "" if ev.tolerance is None else f" / {ev.tolerance:.2e}"
-    return f"{ev.worst_error:.2e}{tol}"
+    from .report.content import error_cell
+
+    cell = error_cell(ev.to_dict())
+    return f"{cell.text} {MEASURE_TAGS[cell.measure]}".strip() if cell.text else ""
 
 
 # The contracts `lossproof check --contract` checks an --impl against: the softmax-ce interface (impls/), or a
@@ -159,7 +165,7 @@ def plugin_summary_line(results, s: dict) -> str:
 
 def print_table(results, stream=None) -> None:
     stream = sys.stdout if stream is None else stream  # looked up at the call: pytest's capsys replaces it
-    rows = [("claim", "implementation", "expected", "verdict", "examples", "worst error / tol", "")]
+    rows = [("claim", "implementation", "expected", "verdict", "examples", "worst (meaning)", "")]
     for r in results:
         ev = r.evidence
         status = status_of(r)
@@ -174,7 +180,9 @@ def print_table(results, stream=None) -> None:
 def _parallel(args) -> dict:
     """The runner's ``jobs``/``dask``/``notice`` arguments from ``--jobs`` and ``--dask``."""
     from .harness.runner import cores
+    from .harness.search import search_seed
 
+    search_seed()  # a malformed LOSSPROOF_SEARCH_SEED is a usage error, before any claim runs
     jobs = cores() if args.jobs is None else args.jobs
     if jobs < 1:
         raise ValueError(f"--jobs: must be at least 1, got {jobs}")
@@ -204,23 +212,16 @@ def _add_parallel_options(p) -> None:
 
 
 def _progress(args):
-    """The runner's ``progress`` for ``-q`` (none), the default (one line per claim) and ``-v`` (and its summary).
+    """The runner's ``progress``: one line per claim, with an estimate of the time left
+    (:class:`verify.harness.progress.ClaimsProgress`), nothing under ``-q``, each claim's summary under ``-v``.
 
-    Each call passes the test hook ``check:claim-done`` (:func:`verify.harness.files.pause_at`).
+    Each call passes the test hook ``check:claim-done`` (:func:`verify.harness.files.pause_at`), ``-q`` or not.
     """
-    from functools import partial
-
     from .harness.files import pause_at
-    from .harness.runner import print_progress
+    from .harness.progress import ClaimsProgress
 
-    shown = None if args.quiet else partial(print_progress, verbose=True) if args.verbose else print_progress
-
-    def progress(done, total, result):
-        if shown is not None:
-            shown(done, total, result)
-        pause_at("check:claim-done")
-
-    return progress
+    return ClaimsProgress("claims", verbose=args.verbose, quiet=args.quiet,
+                          after_each=lambda: pause_at("check:claim-done"))
 
 
 def failed_last_time(entry: dict) -> bool:
@@ -316,7 +317,7 @@ def _rerun_last_failed(args, progress):
 
 def _add_verbosity_options(p) -> None:
     shown = p.add_mutually_exclusive_group()
-    shown.add_argument("-q", "--quiet", action="store_true", help="no per-claim progress lines")
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress lines (per claim, per phase)")
     shown.add_argument("-v", "--verbose", action="store_true",
                        help="under each claim's progress line, the summary of its evidence")
 
@@ -363,9 +364,11 @@ def cmd_check(args) -> int:
             include_math=include_math,
             patterns=args.claim,
             progress=progress,
+            started=progress.started,
             **_parallel(args),
         )
         chosen = results_doc.selection(args.claim, include_math, user, specs)
+    progress.close()
     print_table(results)
     doc = results_doc.build(results, implementations, args.hypothesis_profile, chosen)
     results_doc.write(doc, args.json)
@@ -380,55 +383,29 @@ def cmd_check(args) -> int:
     return exit_status(s)
 
 
-def _report_benchmarks(out, measure: bool) -> dict | None:
-    """The benchmark document for the report in ``out``.
-
-    The report only reads results; deciding to measure is the command's job:
-    with neither ``out/bench.json`` nor asv results, and ``measure``, the
-    built-in benchmark runs first and writes ``out/bench.json``.
-    """
-    from . import bench
-    from .report import benchmarks
-
-    bench_path = out / benchmarks.BENCH_NAME
-    measured_before = bench_path.exists()
-    if not measured_before and measure and benchmarks.latest_asv_result() is None:
-        print("lossproof: no asv results; running the built-in benchmark (lossproof bench, a few minutes)", file=sys.stderr)
-        bench.write(bench.run(bench.FULL, progress=lambda line: print(f"  {line}", file=sys.stderr)), bench_path)
-    doc = benchmarks.gather(out)
-    if measured_before:
-        print(f"lossproof: benchmarks from {bench_path} ({doc.get('created')})", file=sys.stderr)
-    return doc
-
-
 # Where `report` keeps the results of the claims it ran when no report could be built from them.
 UNREPORTED_RESULTS = "results.unreported.json"
 
 
 def cmd_report(args) -> int:
-    """Run the claims (or read a results file), gather benchmarks, write the HTML and PDF reports."""
+    """Run the claims (or read a results file), gather benchmarks, draw the figures, write the HTML and PDF reports."""
     from pathlib import Path
 
     from .harness import results as results_doc
     from .harness.files import FileProblem, make_folder
-    from .report import write_report
+    from .report_job import ReportJob
 
+    if args.no_bench:
+        args.bench = "none"
     out = make_folder(Path(args.out))  # a folder that cannot be written fails now, not after the claims ran
+    job = ReportJob(out, quiet=args.quiet)
     if args.from_results:
-        doc = results_doc.read(args.from_results)
-        print(f"lossproof: using the results in {args.from_results} (no claim is re-run)", file=sys.stderr)
+        doc = job.read_results(args.from_results)
     else:
-        from .catalog import all_claims
-        from .harness.runner import run
-
-        implementations = [impls.get(n) for n in impls.names()]
-        print(f"lossproof: running the claims (Hypothesis profile {args.hypothesis_profile})", file=sys.stderr)
-        results = run(all_claims(), list(impls.names()), profile=args.hypothesis_profile, progress=_progress(args), **_parallel(args))
-        doc = results_doc.build(results, implementations, args.hypothesis_profile)
+        doc = job.claims(args.hypothesis_profile, _parallel(args), _progress(args))
     try:
-        bench = _report_benchmarks(out, measure=not args.no_bench)
-        html_path, pdf_path = write_report(
-            doc, bench, out, waiting=lambda: print(f"lossproof: waiting for another report into {out} to finish", file=sys.stderr))
+        html_path, pdf_path = job.publish(
+            doc, args.bench, waiting=lambda: print(f"lossproof: waiting for another report into {out} to finish", file=sys.stderr))
     except Exception:
         if not args.from_results:  # the claims ran: keep what they found for `report --from`
             kept = out / UNREPORTED_RESULTS
@@ -441,12 +418,9 @@ def cmd_report(args) -> int:
     s = doc["summary"]
     print(summary_line(s))
     print(f"Wrote {html_path}, {pdf_path} and {out / 'results.json'} (replaced together)")
+    if not args.quiet:
+        print(f"lossproof: time per phase: {job.clock.summary()}", file=sys.stderr)
     return 0
-
-
-def natural_key(text: str) -> list:
-    """Sort key that puts folklore.F2 before folklore.F10: runs of digits compare as numbers."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
 def cmd_claims(args) -> int:
@@ -455,6 +429,7 @@ def cmd_claims(args) -> int:
     import json
 
     from .catalog import all_claims
+    from .harness.claims import natural_key
 
     claims = [c for c in all_claims() if not args.claim or any(fnmatch.fnmatchcase(c.id, p) for p in args.claim)]
     if args.claim and not claims:
@@ -558,14 +533,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parallel_options(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("report", help="run the claims and write reports/index.html and reports/report.pdf")
+    p = sub.add_parser(
+        "report", help="run the claims and a quick benchmark, and write reports/index.html and reports/report.pdf "
+        "(about 1.5 minutes of CPU; 2 to 4.5 minutes of wall time measured on 2 cores other work kept busy)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output directory (default: %(default)s)")
     p.add_argument(
         "--hypothesis-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="search effort (default: %(default)s)"
     )
     p.add_argument("--from", dest="from_results", metavar="RESULTS.JSON", help="build from this results file instead of running the claims")
     _add_verbosity_options(p)
-    p.add_argument("--no-bench", action="store_true", help="do not run the built-in benchmark (its full plan: about 4 minutes on 2 quiet cores without peers, far longer on a busy machine) when neither asv results nor OUT/bench.json are found")
+    from .report_job import BENCH_CHOICES, DEFAULT_BENCH
+
+    p.add_argument(
+        "--bench", choices=BENCH_CHOICES, default=DEFAULT_BENCH,
+        help="the benchmark the report shows when neither OUT/bench.json nor asv results are saved: the built-in "
+        "benchmark's quick plan (default; about 20 s of CPU), its full plan (about 4 minutes on 2 quiet cores without "
+        "peers, far longer on a busy machine; also measured when the saved OUT/bench.json is of another plan), or none")
+    p.add_argument("--no-bench", action="store_true", help="the same as --bench none")
     _add_parallel_options(p)
     p.set_defaults(func=cmd_report)
 
@@ -578,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="time the implementations against the floor and the peers, without asv (about three minutes)",
     )
-    p.add_argument("--quick", action="store_true", help="small sizes, seconds instead of minutes (CI, smoke test)")
+    p.add_argument("--quick", action="store_true", help="small sizes: about 20 s instead of minutes (CI, smoke test, the report's default)")
     p.add_argument("--repeats", type=int, metavar="R", help="alternating rounds per measurement (default: the plan's)")
     p.add_argument("--no-peers", action="store_true", help="skip PyTorch, JAX and scikit-learn even when installed")
     p.add_argument(

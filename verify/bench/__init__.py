@@ -35,6 +35,7 @@ from .run import fit_exponent
 from .run import floor
 from .run import has_extended_precision
 from .run import peer_ratio
+from .run import plan_steps
 from .run import problem
 from .run import ratio_to_floor
 from .run import relative_grad_error

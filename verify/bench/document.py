@@ -16,17 +16,27 @@ Schema ``lossproof.bench/1``::
                       "commit": git commit or null, "dirty": bool or null},
       "timings": [{"implementation", "operation", "phase", "N", "D", "K", "dtype",
                    "seconds", "median_seconds", "samples",
-                   "floor", "floor_seconds", "ratio_to_floor", "other_processes_cpu"}],
+                   "floor", "floor_seconds", "ratio_to_floor", "other_processes_cpu", "reliable"}],
       "peers": [{"peer", "version", "available", "N", "D", "K", "dtype",
-                 "ours_seconds", "peer_seconds", "ratio", "other_processes_cpu"}],
+                 "ours_seconds", "peer_seconds", "ratio", "other_processes_cpu", "reliable"}],
       "memory": [{"implementation", "N", "D", "K", "dtype", "input_bytes", "extra_bytes"}],
       "accuracy": [{"implementation", "N", "D", "K", "dtype", "reference",
                     "max_relative_grad_error", "eps"}],
       "scaling": [{"implementation", "operation", "axis", "fixed", "sizes", "seconds", "exponent"}],
       "harness": [{"runner": "jobs" | "dask-local", "workers", "claims", "available",
                    "serial_seconds", "parallel_seconds", "speedup", "other_processes_cpu"}],
-      "targets": [{"id", "description", "point", "value", "limit", "comparison", "met"}]
+      "targets": [{"id", "description", "point", "value", "limit", "comparison", "met",
+                   "judged", "other_processes_cpu"}]
     }
+
+A timing is ``reliable`` when other processes used at most ``run.BUSY_SHARE``
+of the CPU while it was taken (derived there from the precision a target is
+judged to); ``environment.timings_reliable`` is true when every timing was.
+A target evaluated from an unreliable timing is not judged: ``judged`` false,
+``met`` null. Documents written before these fields existed have none: a
+reader treats a missing ``judged`` as judged, and the report still refuses to
+show a target as met where ``environment.other_processes_cpu`` exceeds
+``run.BUSY_SHARE``.
 
 ``harness`` is the harness's own speed: the plan's claims run serially and
 then in ``workers`` processes (``lossproof check --jobs``) or on a Dask
@@ -77,7 +87,8 @@ _RECORD_KEYS = {
     },
     "harness": {"runner": str, "workers": int, "claims": list, "available": bool},
     "targets": {
-        "id": str, "description": str, "point": dict, "value": float, "limit": float, "comparison": str, "met": bool,
+        "id": str, "description": str, "point": dict, "value": float, "limit": float, "comparison": str,
+        "met": (bool, type(None)),
     },
 }
 _AVAILABLE_HARNESS_KEYS = {"serial_seconds": float, "parallel_seconds": float, "speedup": float}
@@ -109,7 +120,7 @@ def check_document(doc: dict) -> None:
                 value = record[key]
                 if kind is float:
                     kind = (float, int)
-                if isinstance(value, bool) and kind is not bool:
+                if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
                     raise ValueError(f"{section}[{i}].{key}: expected a number, got a boolean")
                 if not isinstance(value, kind):
                     raise ValueError(f"{section}[{i}].{key}: unexpected type {type(value).__name__}")
@@ -147,5 +158,6 @@ def print_summary(doc: dict, stream=sys.stdout) -> None:
     for t in targets:
         p = t["point"]
         where = f"({p['N']}, {p['D']}, {p['K']}) {p['dtype']}"
-        status = "met" if t["met"] else "NOT MET"
+        status = ("met" if t["met"] else "NOT MET") if t.get("judged", True) and t["met"] is not None else (
+            f"not judged: machine busy (other processes used {100 * (t.get('other_processes_cpu') or 0):.0f}% of the CPU)")
         stream.write(f"{t['id']:<26} {where:<32} {t['value']:8.3f} {t['comparison']} {t['limit']:<5} {status}\n")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 import tomllib
@@ -399,6 +400,11 @@ def declared_claim(claim_id: str, *, make_source: Callable[[str, str], Source], 
 def undeclared_checks() -> list[str]:
     """The declared claims that no check registered: ``path: id`` for each (empty when every declaration has one)."""
     return [f"{path}: {cid}" for path, table in _DECLARATIONS.items() for cid in table if cid not in _REGISTRY]
+
+
+def natural_key(text: str) -> list:
+    """Sort key that puts folklore.F2 before folklore.F10: runs of digits compare as numbers."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
 def registered() -> list[Claim]:

@@ -147,12 +147,16 @@ def hypothesis_settings(profile: str) -> dict:
 
     from . import strategies  # noqa: F401  (registers lossproof's profiles, overriding Hypothesis' built-in "ci")
 
+    from .search import SEED_VARIABLE, search_seed
+
     s = hsettings.get_profile(profile)
+    seed = search_seed()
     return {
         "profile": profile,
         "max_examples": s.max_examples,
-        "derandomize": s.derandomize,
-        "seed": "derandomized (fixed by the test function)" if s.derandomize else "random per run",
+        "derandomize": s.derandomize and seed is None,
+        "seed": (f"{seed} ({SEED_VARIABLE})" if seed is not None
+                 else "derandomized (fixed by the test function)" if s.derandomize else "random per run"),
     }
 
 

@@ -323,6 +323,7 @@ def run(
     dask: str | None = None,
     notice=None,
     call_timeout: float | None = None,
+    started=None,
 ) -> list[ClaimResult]:
     """Run the math claims of ``claims`` once (reference implementation) and its implementation claims per implementation.
 
@@ -334,8 +335,9 @@ def run(
     serially in this process (``notice`` is told why). Every result is what a
     serial run gives, and the list is in the serial order.
 
-    ``progress(done, total, result)`` is called after each claim, in the
-    order they finish.
+    ``started(total)`` is called once, before the first claim runs (a
+    progress bar needs the total), and ``progress(done, total, result)``
+    after each claim, in the order they finish.
 
     Implementation claims against a named implementation run in supervised
     worker processes (:mod:`verify.harness.workers`; one with ``jobs=1``),
@@ -375,6 +377,8 @@ def run(
 
     results: list[ClaimResult | None] = [None] * len(tasks)
     done = 0
+    if started:
+        started(len(tasks))
 
     def on_result(task, result):
         nonlocal done

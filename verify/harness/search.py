@@ -10,11 +10,62 @@ property fails at every point drawn is counted (:class:`SearchOutcome`).
 from __future__ import annotations
 
 import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from hypothesis import given, settings as hsettings, target
+from hypothesis import given, seed as hseed, settings as hsettings, target
 from hypothesis.errors import Unsatisfiable
+
+# The environment variable that seeds every search (an integer); unset, the
+# profile decides (``ci``: derandomized, the same examples in every run).
+# It travels to the worker processes of ``--jobs N`` with the environment.
+SEED_VARIABLE = "LOSSPROOF_SEARCH_SEED"
+
+
+def search_seed() -> int | None:
+    """The seed ``LOSSPROOF_SEARCH_SEED`` sets, or None; ``ValueError`` naming it when it is not an integer."""
+    text = os.environ.get(SEED_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{SEED_VARIABLE}: expected an integer seed, got {text!r}") from None
+
+
+@contextmanager
+def constants_from_no_module():
+    """Hypothesis draws from no constant of the code imported so far while a search runs.
+
+    Hypothesis (6.131 and later) mixes into its draws the literals of every
+    "local" module (outside site-packages and the standard library) found in
+    ``sys.modules`` when a test case starts, a pool that grows as modules are
+    imported. So a search depended on what the process had imported before
+    it: which catalog modules (a worker imports a claim's module when it first
+    runs one of its claims), the report's modules, the tests' modules, a
+    plug-in's module; the same claim gave different counterexamples from
+    ``check`` and from ``report``. Hypothesis has no setting for it; while the
+    search runs, the pool is the empty one, and the draws depend on the
+    strategy, the profile and the seed alone. Its built-in constants (0, 1,
+    the float edges, ...) stay.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        original = providers._get_local_constants
+        empty = providers.Constants()
+        cache = providers.CONSTANTS_CACHE
+    except (ImportError, AttributeError):  # a Hypothesis without the pool: nothing varies
+        yield
+        return
+    cache.cache.clear()  # it holds the pool's constants per kind of draw
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
 
 
 @dataclass
@@ -92,7 +143,9 @@ def search(
     measure : example -> Measurement, or None when the example is outside the
         claim's hypotheses (it is then not counted).
     settings : Hypothesis settings (the selected profile); the example
-        database is always off, so every run searches afresh.
+        database is always off, so every run searches afresh. With
+        ``LOSSPROOF_SEARCH_SEED`` set, the search is seeded with it instead
+        of following the profile's ``derandomize`` (``ci``'s fixed examples).
     steer : example -> float, optional. A second ``target()`` toward the
         corner of the strategy where the claim is most exposed (saturated
         logits, say) when the error alone does not lead there. It only
@@ -127,8 +180,12 @@ def search(
             raise _Violation(example, m)
         state["passing"] += 1
 
+    chosen_seed = search_seed()
+    if chosen_seed is not None:
+        probe = hseed(chosen_seed)(probe)
     try:
-        probe()
+        with constants_from_no_module():
+            probe()
     except _Violation as found:  # raised last by the shrunk, minimal example
         return SearchOutcome(state["examples"], state["worst"], found.example, found.measurement,
                              state["violating"], state["passing"])

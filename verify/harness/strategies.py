@@ -26,7 +26,12 @@ from hypothesis.extra import numpy as hnp
 
 PROFILES = {
     "quick": dict(max_examples=15, deadline=None),
-    "ci": dict(max_examples=40, deadline=None, derandomize=True, print_blob=True),
+    # Reproducible: derandomized (the same draws in every run; LOSSPROOF_SEARCH_SEED seeds them instead, see
+    # verify.harness.search), no deadline, and report_multiple_bugs off: with it on, Hypothesis keeps generating
+    # after the first violation until a count is reached or 10 seconds have passed since that violation, so on a
+    # busy machine a search ran fewer examples and could shrink a different counterexample. (The example
+    # database is off in every search.)
+    "ci": dict(max_examples=40, deadline=None, derandomize=True, print_blob=True, report_multiple_bugs=False),
     "thorough": dict(max_examples=1500, deadline=None),
 }
 DEFAULT_PROFILE = "ci"

@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..bench.document import SCHEMA, read
+from ..bench.run import BUSY_SHARE
 
 ASV_RESULTS = Path(".asv") / "results"
 BENCH_NAME = "bench.json"
@@ -76,16 +77,53 @@ def _point_text(point: dict) -> str:
     return json.dumps(point)
 
 
+def busy_share(doc: dict, record: dict | None = None):
+    """The share of the CPU other processes used while ``record`` (else the whole run) was measured, or None."""
+    share = None if record is None else record.get("other_processes_cpu")
+    return doc.get("environment", {}).get("other_processes_cpu") if share is None else share
+
+
+def busy_notice(share) -> str:
+    return f"not judged: machine busy (other processes used {100 * share:.0f}% of the CPU)"
+
+
+def target_status(doc: dict, target: dict) -> str:
+    """A target's cell: "yes", "NO", or "not judged: machine busy (...)" where its timing was not reliable.
+
+    The benchmark decides (``judged``, ``met``, see ``verify.bench.document``);
+    a document from before those fields is not shown as met when the whole run
+    was busier than ``BUSY_SHARE``.
+    """
+    share = busy_share(doc, target)
+    if target.get("judged") is False or target.get("met") is None:
+        return busy_notice(share or 0.0)
+    if "judged" not in target and "N" in target.get("point", {}) and not isinstance(target["point"]["N"], list):
+        run_share = doc.get("environment", {}).get("other_processes_cpu")
+        if run_share is not None and run_share > BUSY_SHARE:
+            return busy_notice(run_share)
+    return "yes" if target["met"] else "NO"
+
+
 def describe(doc: dict) -> str:
     env = doc.get("environment", {})
     if not env:
         return "asv results only."
     load = env.get("load_average", {})
+    share = env.get("other_processes_cpu")
+    busy = ""
+    if share is not None:
+        busy = (f" Other processes used {100 * share:.0f}% of the CPU during the run"
+                + (f" (above {100 * BUSY_SHARE:.1f}%, where contention could stretch a timing by more than the 5% "
+                   "a target is judged to): the timings are not reliable, and no target is judged from them."
+                   if share > BUSY_SHARE or env.get("timings_reliable") is False else "."))
+    plan = doc.get("plan", {}).get("name", "?")
+    scope = (" The quick plan measures small sizes in seconds; the targets are stated for the full plan's sizes "
+             "(lossproof report --bench full) and are not evaluated here." if plan == "quick" else "")
     return (
-        f"lossproof bench ({doc.get('plan', {}).get('name', '?')} plan), {doc.get('created', '')}, "
+        f"lossproof bench ({plan} plan), {doc.get('created', '')}, "
         f"{env.get('cpu', '?')}, {env.get('cores', '?')} cores, BLAS {env.get('blas', '?')}, "
         f"NumPy implementation threads: {env.get('threads', '?')}, load average at start/end: "
-        f"{load.get('start')} / {load.get('end')}. Times are the minimum over repeated, alternating runs."
+        f"{load.get('start')} / {load.get('end')}. Times are the minimum over repeated, alternating runs." + busy + scope
     )
 
 
@@ -176,7 +214,8 @@ def tables(doc: dict) -> list:
                 "title": "Targets for the NumPy implementation",
                 "columns": ["target", "point", "value", "limit", "met"],
                 "rows": [
-                    [t["description"], _point_text(t["point"]), f"{t['value']:.3g}", f"{t['comparison']} {t['limit']}", "yes" if t["met"] else "NO"]
+                    [t["description"], _point_text(t["point"]), f"{t['value']:.3g}", f"{t['comparison']} {t['limit']}",
+                     target_status(doc, t)]
                     for t in doc["targets"]
                 ],
             }

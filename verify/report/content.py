@@ -13,7 +13,7 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from ..harness.claims import robustness_finding
+from ..harness.claims import natural_key, robustness_finding
 from ..harness.evidence import MEASURE_KEY, P_VALUE
 
 # Section order and titles: one section per source.
@@ -149,9 +149,105 @@ class Report:
         return reproduction(row, self.results)
 
 
+# The reader's names for the environment, the search settings and the capabilities (HTML and PDF alike).
+# The environment's keys (verify.harness.results.environment) as a reader names them; a key not listed here is
+# shown as it is written.
+ENVIRONMENT_LABELS = {
+    "commit": "git commit of the claims",
+    "python": "Python",
+    "numpy": "NumPy",
+    "scipy": "SciPy",
+    "sympy": "SymPy",
+    "mpmath": "mpmath",
+    "hypothesis": "Hypothesis",
+    "lossproof": "lossproof",
+    "platform": "platform",
+    "cpu": "CPU",
+    "cores": "CPU cores",
+    "blas": "BLAS",
+}
+SEARCH_LABELS = {
+    "profile": "Hypothesis profile",
+    "max_examples": "examples per search (max_examples)",
+    "derandomize": "derandomized",
+    "seed": "seed",
+}
+CAPABILITY_LABELS = {
+    "dtypes": "dtypes",
+    "sample_weight": "sample weights",
+    "hessian": "Hessian",
+    "hvp": "Hessian-vector product",
+    "exact": "exact arithmetic",
+    "max_size": "largest problem (N·D·K)",
+    "max_hessian_size": "largest Hessian",
+    "targets": "targets",
+    "writes_arguments": "writes into its arguments",
+}
+
+
+def readable(value) -> str:
+    """A value as words: yes / no, lists joined by commas, nested records as 'key: value' pairs; never JSON."""
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {readable(v)}" for k, v in value.items()) if value else "none"
+    return str(value)
+
+
+def labelled_pairs(record: dict, labels: dict) -> list:
+    ordered = [k for k in labels if k in record] + [k for k in record if k not in labels]
+    return [(labels.get(k, k), readable(record[k])) for k in ordered]
+
+
+def environment_rows(report: Report) -> list:
+    """(label, value) rows: the environment first (commit, versions, machine), then when the results were made."""
+    env = dict(report.environment)
+    if "commit" not in env:
+        env["commit"] = None  # results made before the commit was recorded: say so rather than leave it out
+    rows = labelled_pairs(env, ENVIRONMENT_LABELS)
+    return rows + [("results created", readable(report.results.get("created")))]
+
+
+def search_rows(report) -> list:
+    """(label, value) rows of the Hypothesis settings the claims ran with."""
+    return labelled_pairs(report.results.get("hypothesis") or {}, SEARCH_LABELS)
+
+
+def kernel_under_test(implementation: dict) -> str:
+    """A framework kernel's entry in words: contract, device, declarations, frameworks' versions, TRITON_INTERPRET;
+    empty for an implementation of the softmax-ce interface (no ``contract``). The last column of the
+    implementations table when a kernel was checked, in place of the interface's methods."""
+    if not implementation.get("contract"):
+        return ""
+    parts = [f"{implementation['contract']} on {readable(implementation.get('device'))}"]
+    parts += [f"{k}: {readable(v) if v is not None else 'not declared'}"
+              for k, v in (implementation.get("declarations") or {}).items()]
+    parts += [f"{k} {v if v is not None else 'not imported'}" for k, v in (implementation.get("frameworks") or {}).items()]
+    interpret = implementation.get("triton_interpret")
+    parts.append(f"TRITON_INTERPRET {interpret if interpret is not None else 'not set'}")
+    return "; ".join(parts)
+
+
+def capability_keys(implementations) -> list:
+    """The capability columns: the known ones in their order, then any other an implementation declares.
+
+    A framework kernel declares none of the softmax-ce interface's capabilities: a table of kernels only
+    shows theirs."""
+    only_kernels = bool(implementations) and all(kernel_under_test(i) for i in implementations)
+    keys = [] if only_kernels else list(CAPABILITY_LABELS)
+    for i in implementations:
+        keys += [k for k in i.get("capabilities", {}) if k not in keys]
+    return keys
+
+
 def build(results: dict, bench: dict | None = None) -> Report:
     sections = OrderedDict((key, Section(key, title)) for key, title in SOURCES.items())
-    for item in results["results"]:
+    # claims in natural order within a section (F2 before F10), the implementations of one claim as the results give them
+    for item in sorted(results["results"], key=lambda item: natural_key(item["claim"]["id"])):
         key = section_of(item["claim"]["id"])
         if key not in sections:
             sections[key] = Section(key, item["claim"]["source"]["paper"])
@@ -178,7 +274,7 @@ def partial_notice(results: dict) -> str:
     if chosen.get("implementations") != "every registered one":
         what.append("the implementations " + chosen.get("implementations", "given"))
     return ("This report is built from a partial run (" + "; ".join(what) + "): it is not the evidence for "
-            "every claim. Run `lossproof report` for the whole catalog.")
+            "every claim. Run `lossproof report` for every claim.")
 
 
 def verdict_line(counts: Counter) -> str:

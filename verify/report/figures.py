@@ -124,6 +124,15 @@ def render_png(spec: dict) -> bytes:
     return png
 
 
+def png_or_reason(spec) -> tuple[bytes, str]:
+    """(the figure's PNG, '') or (b'', why it could not be drawn): a malformed figure in a results file costs its
+    picture, not the report. The HTML and the PDF both use this, so they say the same thing."""
+    try:
+        return render_png(spec), ""
+    except Exception as exc:  # noqa: BLE001 - matplotlib raises many types for bad data (ValueError, TypeError...)
+        return b"", f"the figure could not be drawn ({type(exc).__name__}: {exc})"
+
+
 def _draw_png(spec: dict) -> bytes:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()

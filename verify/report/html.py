@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
-from .content import (SHOWN_COLUMNS, SHOWN_ROWS, Report, counterexample_view,
+from .content import (CAPABILITY_LABELS, SHOWN_COLUMNS, SHOWN_ROWS, Report, capability_keys, counterexample_view,
+                      environment_rows, kernel_under_test, readable, search_rows,
                       error_cell, glossary, glossary_anchor, glossary_terms, is_constructed, partial_notice,
                       result_anchor, result_groups, row_class, slug, verdict_legend, verdict_line)
-from .figures import render_png
+from .figures import png_or_reason
 from .math import _MATHML_NS, FormulaError, to_mathml
 
 # The verdict columns of the summary table, in order.
@@ -92,12 +93,9 @@ def plain(value) -> str:
 
 
 def figure_png(spec) -> tuple[str, str]:
-    """(a data URI of the figure's PNG, '') or ('', why it could not be drawn): a malformed figure in a results
-    file costs its picture, not the report."""
-    try:
-        return "data:image/png;base64," + base64.b64encode(render_png(spec)).decode("ascii"), ""
-    except Exception as exc:  # noqa: BLE001 - matplotlib raises many types for bad data (ValueError, TypeError...)
-        return "", f"the figure could not be drawn ({type(exc).__name__}: {exc})"
+    """(a data URI of the figure's PNG, '') or ('', why it could not be drawn)."""
+    png, reason = png_or_reason(spec)
+    return ("data:image/png;base64," + base64.b64encode(png).decode("ascii"), "") if png else ("", reason)
 
 
 def environment() -> Environment:
@@ -109,7 +107,9 @@ def environment() -> Environment:
         row_class=row_class, verdict_line=verdict_line,
         result_groups=result_groups, result_anchor=result_anchor, figure_png=figure_png,
         glossary_anchor=glossary_anchor, shown_rows=SHOWN_ROWS, shown_columns=SHOWN_COLUMNS,
-        summary_verdicts=SUMMARY_VERDICTS,
+        summary_verdicts=SUMMARY_VERDICTS, environment_rows=environment_rows, search_rows=search_rows,
+        capability_keys=capability_keys, capability_labels=CAPABILITY_LABELS, readable=readable,
+        kernel_under_test=kernel_under_test,
     )
     return env
 

@@ -22,7 +22,7 @@ from reportlab.platypus import CondPageBreak, Image, NextPageTemplate, PageBreak
 from . import pdf_environment
 from .content import (Figure, Report, error_cell, glossary, glossary_anchor, partial_notice, row_class, slug,
                       verdict_legend, verdict_line)
-from .figures import STYLE as FIGURE_STYLE, render_png
+from .figures import STYLE as FIGURE_STYLE, png_or_reason
 from .html import safe_url
 from .math import formula_png
 from .pdf_evidence import GREY, ROW_COLOURS, claim_results, error_legend, shared_notes, term, verdict
@@ -69,11 +69,11 @@ def summary(report: Report, width) -> list:
     return [
         heading("Summary", "h2", "summary", 0),
         *([P(f"<b>{escape(notice)}</b>", "body")] if notice else []),
-        P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the catalogs' expectations; "
+        P(f"{total.get('matched', 0)} of {total.get('total', 0)} verdicts match the expected verdicts (what the source claims, or where the source is wrong, the refutation we expect); "
           f"{total.get('mismatched', 0)} mismatched, {total.get('inconclusive', 0)} inconclusive, "
           f"{total.get('robustness', 0)} robustness findings (beyond the input domain; not failures), "
           f"{total.get('skipped', 0)} skipped. A refuted claim is a result: the harness found, shrank and confirmed "
-          "the counterexample the catalog predicts.", "body"),
+          "the counterexample the expectation predicts.", "body"),
         *legend,
         Spacer(1, 4),
         table(rows, [width * f for f in (0.32, 0.07, 0.07, 0.07, 0.12, 0.09, 0.09, 0.08, 0.09)]),
@@ -130,10 +130,9 @@ def statement(claim: dict, width: float) -> list:
 def figure_image(spec: dict, width: float):
     """The figure drawn and scaled to ``width``, or, for a spec that cannot be drawn (a malformed figure in a
     results file), a line saying why in its place: it costs its picture, not the report."""
-    try:
-        png = render_png(spec)
-    except Exception as exc:  # noqa: BLE001 - matplotlib raises many types for bad data (ValueError, TypeError...)
-        return P(escape(f"the figure could not be drawn ({type(exc).__name__}: {exc})"), "meta")
+    png, reason = png_or_reason(spec)
+    if not png:
+        return P(escape(reason), "meta")
     return png_image(png, FIGURE_STYLE["figure.dpi"], width)
 
 
