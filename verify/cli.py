@@ -338,9 +338,11 @@ def cmd_check(args) -> int:
         if len(args.impl) != 1 or args.last_failed or args.with_math:
             raise ValueError(f"--contract {args.contract}: give one kernel with --impl pkg.mod:Attr "
                              "(no --last-failed, no --with-math)")
+        kernel = {}  # the kernel's entry of the results document, as its worker describes it
         results = check_kernel(args.contract, args.impl[0], device=args.device, profile=args.hypothesis_profile,
-                               patterns=args.claim, progress=progress, say=lambda line: print(line, file=sys.stderr))
-        implementations, chosen, user = [], results_doc.selection(args.claim, False, True, args.impl), True
+                               patterns=args.claim, progress=progress, say=lambda line: print(line, file=sys.stderr),
+                               call_timeout=args.call_timeout, description=kernel)
+        implementations, chosen, user = [kernel], results_doc.selection(args.claim, False, True, args.impl), True
     elif args.last_failed:
         rerun = _rerun_last_failed(args, progress)
         if rerun is None:

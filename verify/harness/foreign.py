@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import inspect
 import math
@@ -179,6 +180,11 @@ METHOD_ARGUMENTS = {
 }
 
 
+# A framework kernel's calls, as a supervised worker announces them: loading the kernel (its framework's import and
+# the kernel module's), the forward pass and the vector-Jacobian product.
+KERNEL_CALLS = ("load", "forward", "backward")
+
+
 def _article(value) -> str:
     name = type(value).__name__
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
@@ -287,7 +293,9 @@ class CallSlot:
     _PER_ARG = 5  # name, dtype, ndim, shape[0], shape[1]
     _DTYPE_CODES = {t: i for i, t in enumerate(FLOAT_DTYPES)}
     _NAME_CODES = {n: i for i, n in enumerate(NAMES)}
-    _METHOD_CODES = {m: i for i, m in enumerate(METHOD_ARGUMENTS)}
+    # The calls a slot names: the interface's methods, and a framework kernel's (verify/catalog/kernels).
+    METHODS = (*METHOD_ARGUMENTS, *KERNEL_CALLS)
+    _METHOD_CODES = {m: i for i, m in enumerate(METHODS)}
 
     def __init__(self, header=None, data=None):
         import multiprocessing
@@ -331,7 +339,7 @@ class CallSlot:
         start = float(self._header[0])
         if start == 0.0:
             return None
-        return list(METHOD_ARGUMENTS)[int(self._header[2])], time.monotonic() - start, float(self._header[1])
+        return self.METHODS[int(self._header[2])], time.monotonic() - start, float(self._header[1])
 
     def arguments(self) -> dict | None:
         """The arguments of the call in progress (copies), by name; None when they were not kept."""
@@ -355,6 +363,22 @@ _SLOT: dict = {"slot": None, "limit": None}
 def supervise_calls(slot: CallSlot | None, limit_s: float | None = None) -> None:
     """In a supervised worker: announce every watched call in ``slot``, with ``limit_s`` (None: :func:`call_time_limit`)."""
     _SLOT["slot"], _SLOT["limit"] = slot, limit_s
+
+
+@contextlib.contextmanager
+def announced(method: str, default_limit_s: float, overridable: bool = True):
+    """In a supervised worker, ``method``'s call announced in the slot for its duration, with the run's limit
+    (``overridable``), else ``default_limit_s``; elsewhere nothing. For calls that do not go through
+    :class:`Watched`: a framework kernel's (verify/catalog/kernels)."""
+    slot = _SLOT["slot"]
+    if slot is None:
+        yield
+        return
+    slot.enter(method, {}, (_SLOT["limit"] if overridable else None) or default_limit_s)
+    try:
+        yield
+    finally:
+        slot.leave()
 
 
 class Watched:

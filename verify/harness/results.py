@@ -222,7 +222,8 @@ def build(results: list[ClaimResult], implementations, profile: str, chosen: dic
         "profile": profile,
         "hypothesis": hypothesis_settings(profile),
         "environment": environment(),
-        "implementations": [describe_impl(ce) for ce in implementations],
+        # A framework kernel comes described by its worker (verify/catalog/kernels: a dict); the others are objects.
+        "implementations": [ce if isinstance(ce, dict) else describe_impl(ce) for ce in implementations],
         "selection": chosen if chosen is not None else selection(),
         "results": [r.to_dict() for r in results],
         "summary": summarize(results),

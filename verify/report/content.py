@@ -217,9 +217,28 @@ def search_rows(report) -> list:
     return labelled_pairs(report.results.get("hypothesis") or {}, SEARCH_LABELS)
 
 
+def kernel_under_test(implementation: dict) -> str:
+    """A framework kernel's entry in words: contract, device, declarations, frameworks' versions, TRITON_INTERPRET;
+    empty for an implementation of the softmax-ce interface (no ``contract``). The last column of the
+    implementations table when a kernel was checked, in place of the interface's methods."""
+    if not implementation.get("contract"):
+        return ""
+    parts = [f"{implementation['contract']} on {readable(implementation.get('device'))}"]
+    parts += [f"{k}: {readable(v) if v is not None else 'not declared'}"
+              for k, v in (implementation.get("declarations") or {}).items()]
+    parts += [f"{k} {v if v is not None else 'not imported'}" for k, v in (implementation.get("frameworks") or {}).items()]
+    interpret = implementation.get("triton_interpret")
+    parts.append(f"TRITON_INTERPRET {interpret if interpret is not None else 'not set'}")
+    return "; ".join(parts)
+
+
 def capability_keys(implementations) -> list:
-    """The capability columns: the known ones in their order, then any other an implementation declares."""
-    keys = list(CAPABILITY_LABELS)
+    """The capability columns: the known ones in their order, then any other an implementation declares.
+
+    A framework kernel declares none of the softmax-ce interface's capabilities: a table of kernels only
+    shows theirs."""
+    only_kernels = bool(implementations) and all(kernel_under_test(i) for i in implementations)
+    keys = [] if only_kernels else list(CAPABILITY_LABELS)
     for i in implementations:
         keys += [k for k in i.get("capabilities", {}) if k not in keys]
     return keys

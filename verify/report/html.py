@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from .content import (CAPABILITY_LABELS, SHOWN_COLUMNS, SHOWN_ROWS, Report, capability_keys, counterexample_view,
-                      environment_rows, readable, search_rows,
+                      environment_rows, kernel_under_test, readable, search_rows,
                       error_cell, glossary, glossary_anchor, glossary_terms, is_constructed, partial_notice,
                       result_anchor, result_groups, row_class, slug, verdict_legend, verdict_line)
 from .figures import png_or_reason
@@ -109,6 +109,7 @@ def environment() -> Environment:
         glossary_anchor=glossary_anchor, shown_rows=SHOWN_ROWS, shown_columns=SHOWN_COLUMNS,
         summary_verdicts=SUMMARY_VERDICTS, environment_rows=environment_rows, search_rows=search_rows,
         capability_keys=capability_keys, capability_labels=CAPABILITY_LABELS, readable=readable,
+        kernel_under_test=kernel_under_test,
     )
     return env
 

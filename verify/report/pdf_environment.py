@@ -7,7 +7,7 @@ from html import escape
 
 from reportlab.platypus import KeepTogether, Spacer
 
-from .content import (CAPABILITY_LABELS, Report, capability_keys, environment_rows, readable,
+from .content import (CAPABILITY_LABELS, Report, capability_keys, environment_rows, kernel_under_test, readable,
                       search_rows)
 from .pdf_layout import P, heading, table
 
@@ -15,14 +15,16 @@ def capability_table(report: Report, width):
     """One row per implementation, one column per declared capability (and its methods)."""
     implementations = report.results.get("implementations", [])
     keys = capability_keys(implementations)
-    head = ["implementation"] + [CAPABILITY_LABELS.get(k, k) for k in keys] + ["methods"]
+    kernels = any(kernel_under_test(i) for i in implementations)  # a framework kernel's check: say what ran it
+    head = ["implementation"] + [CAPABILITY_LABELS.get(k, k) for k in keys] + ["kernel under test" if kernels else "methods"]
     rows = [[P(escape(h)) for h in head]]
     for i in implementations:
         caps = i.get("capabilities", {})
+        last = kernel_under_test(i) if kernels else readable(i.get("methods", []))
         rows.append([P(f"<b>{escape(str(i.get('name', '')))}</b>")] +
                     [P(escape(readable(caps.get(k)) if k in caps else "not declared")) for k in keys] +
-                    [P(escape(readable(i.get("methods", []))))])
-    first, methods = width * 0.1, width * 0.16
+                    [P(escape(last))])
+    first, methods = width * 0.1, width * (0.3 if kernels else 0.16)
     rest = (width - first - methods) / max(1, len(keys))
     return table(rows, [first] + [rest] * len(keys) + [methods])
 

@@ -30,6 +30,7 @@ import numpy as np
 
 import impls
 
+from ...harness.foreign import CALL_TIME_FLOOR_S, announced
 from .reference import CONTRACTS, GRAD_INPUTS, REDUCTIONS, KernelCase
 from .tolerances import DTYPES, UNIT_ROUNDOFF
 
@@ -45,6 +46,19 @@ INTERPRETER_LIMITS = (
     ("cannot import name 'tanh'", "libdevice math functions are not provided"),
     ("libdevice", "libdevice math functions are not provided"),
 )
+# The time limit of one call into a kernel (its forward pass, or its vector-Jacobian product), in a supervised
+# worker (verify/catalog/kernels/run.py; ``--call-timeout`` overrides it). The claims draw N <= 6, K <= 7, H <= 6
+# (strategies.py), where a call costs no arithmetic to speak of: what a call can cost is set up. Measured here
+# (2 cores, idle) under the Triton interpreter, Liger-Kernel 0.8.5's cross-entropy: 0.19 s for the first
+# forward pass, 0.03-0.06 s after, 0.3 s at N = 64, K = 128. A kernel wrapped in torch.compile or jax.jit
+# compiles on its first call (seconds to tens of seconds on a CPU), the cost the softmax implementations' floor
+# already bounds; so the limit is that floor, 150 times the interpreter's first call.
+KERNEL_CALL_TIME_LIMIT_S = CALL_TIME_FLOOR_S
+# The time limit of loading a kernel in a fresh worker: importing its framework and its module, and building it
+# (measured: torch 1.7 s, then liger_kernel with triton 1.8 s; jax about as long). Not overridden by
+# ``--call-timeout``, which bounds the kernel's calls (a small one would otherwise stop every worker in its
+# imports): 20 times the measured 3.5 s, for a machine shared by several checks.
+KERNEL_LOAD_TIME_LIMIT_S = 70.0
 UNSUPPORTED_KEYWORD = "unexpected keyword argument"
 CLASS_INDICES_ONLY = "target:"
 # torch's defaults: a keyword at its default is not passed, so a kernel without that option still runs.
@@ -144,6 +158,11 @@ class KernelUnderTest:
         self.reductions = REDUCTIONS
         self.options = True  # takes torch's keywords (reduction, ignore_index, label_smoothing, weight)
 
+    def description(self) -> dict:
+        """The kernel under test as the results document describes it (an ``implementations`` entry)."""
+        return describe_kernel(self.name, self.contract, self.device, {
+            "inplace_input": self.inplace_input, "dtypes": list(self.dtypes), "accumulates_in": self.accumulates_in})
+
     def declarations(self) -> list[str]:
         out = [f"dtypes: {', '.join(self.dtypes)}"]
         if self.inplace_input:
@@ -197,7 +216,8 @@ class KernelUnderTest:
         target_before = target.clone()
         out = Call()
         try:
-            loss = self._forward(tensors, target, options)
+            with announced("forward", KERNEL_CALL_TIME_LIMIT_S):
+                loss = self._forward(tensors, target, options)
             if not isinstance(loss, torch.Tensor):
                 return Call(error=f"returned {type(loss).__name__}, not a tensor", kind="broken")
             out.loss = loss.detach().to(torch.float64).cpu().numpy().copy()
@@ -207,8 +227,9 @@ class KernelUnderTest:
                     out.grads = {n: None for n in wanted}
                 else:
                     g = torch.tensor(np.asarray(case.cotangent), dtype=torch.float64).to(dtype=loss.dtype, device=self.device)
-                    grads = torch.autograd.grad(loss, [tensors[n] for n in wanted], grad_outputs=g.reshape(loss.shape),
-                                                allow_unused=True)
+                    with announced("backward", KERNEL_CALL_TIME_LIMIT_S):
+                        grads = torch.autograd.grad(loss, [tensors[n] for n in wanted],
+                                                    grad_outputs=g.reshape(loss.shape), allow_unused=True)
                     out.grads = {n: None if v is None else v.detach().to(torch.float64).cpu().numpy().copy()
                                  for n, v in zip(wanted, grads)}
         except Exception as exc:  # noqa: BLE001 - foreign code: classify, never die with it
@@ -243,6 +264,27 @@ def unsupported_keyword(error: str) -> str:
     return found.group(1) if found else ""
 
 
+def _version(module: str) -> str | None:
+    """The version of ``module`` when it is installed and imported (it is not imported here), else None."""
+    found = sys.modules.get(module)
+    return getattr(found, "__version__", None) if found is not None else None
+
+
+def describe_kernel(name: str, contract: str, device: str, declared: dict) -> dict:
+    """An ``implementations`` entry of the results document for a kernel (results.schema.json): its contract, its
+    device, its declarations, the frameworks' versions (None: not imported by the kernel), TRITON_INTERPRET."""
+    return {
+        "name": name,
+        "capabilities": {"dtypes": list(declared["dtypes"])},
+        "contract": contract,
+        "device": device,
+        "declarations": dict(declared),
+        "frameworks": {m: _version(m) for m in ("torch", "triton", "jax")},
+        "triton_interpret": os.environ.get("TRITON_INTERPRET"),
+    }
+
+
 def load_kernel(spec: str, contract: str, device: str) -> KernelUnderTest:
     """The kernel ``pkg.mod:Attr`` (or ``path/file.py:Attr``) names, under ``contract`` on ``device``."""
-    return KernelUnderTest(impls.load_attribute(spec), contract, device, name=spec)
+    with announced("load", KERNEL_LOAD_TIME_LIMIT_S, overridable=False):
+        return KernelUnderTest(impls.load_attribute(spec), contract, device, name=spec)

@@ -19,7 +19,8 @@ import os
 
 import numpy as np
 
-from .contract import DEVICES, Call, classify
+from ...harness.foreign import announced
+from .contract import DEVICES, KERNEL_CALL_TIME_LIMIT_S, KERNEL_LOAD_TIME_LIMIT_S, Call, classify, describe_kernel
 from .reference import KernelCase
 from .tolerances import DTYPES, UNIT_ROUNDOFF
 
@@ -69,6 +70,14 @@ def detect_labels(fn) -> str:
     return "probabilities"
 
 
+def load_jax_kernel(spec: str, device: str) -> "JaxKernelUnderTest":
+    """The function ``pkg.mod:Attr`` names, under the jax-ce contract on ``device`` (a supervised worker's load)."""
+    import impls
+
+    with announced("load", KERNEL_LOAD_TIME_LIMIT_S, overridable=False):
+        return JaxKernelUnderTest(impls.load_attribute(spec), device, name=spec)
+
+
 class JaxKernelUnderTest:
     """A JAX function ``f(logits, labels) -> (N,)`` under the jax-ce contract."""
 
@@ -87,6 +96,12 @@ class JaxKernelUnderTest:
         if not self.dtypes or any(d not in UNIT_ROUNDOFF for d in self.dtypes):
             raise ValueError(f"{self.name}.dtypes: must name some of {DTYPES}, got {self.dtypes!r}")
         self.labels = detect_labels(kernel)
+
+    def description(self) -> dict:
+        """The function under test as the results document describes it (an ``implementations`` entry)."""
+        return describe_kernel(self.name, self.contract, self.device, {
+            "inplace_input": False, "dtypes": list(self.dtypes), "accumulates_in": self.accumulates_in,
+            "labels": self.labels})
 
     def declarations(self) -> list[str]:
         out = [f"dtypes: {', '.join(self.dtypes)}", f"labels: {self.labels} (detected)"]
@@ -111,13 +126,15 @@ class JaxKernelUnderTest:
             labels = jnp.asarray(np.eye(case.shape["K"])[case.target], dtype=jnp.float64).astype(dtype)
         out = Call()
         try:
-            loss, pullback = jax.vjp(lambda z: _call(self.kernel, z, labels), logits)
+            with announced("forward", KERNEL_CALL_TIME_LIMIT_S):
+                loss, pullback = jax.vjp(lambda z: _call(self.kernel, z, labels), logits)
             out.loss = np.asarray(loss).astype(np.float64)
             if backward and "input" in case.requires_grad:
                 if out.loss.shape != (case.shape["N"],):
                     return Call(loss=out.loss, error=f"returned shape {list(out.loss.shape)}, not the per-example "
                                 f"({case.shape['N']},)", kind="broken")
-                (grad,) = pullback(jnp.asarray(case.cotangent, dtype=jnp.float64).astype(loss.dtype))
+                with announced("backward", KERNEL_CALL_TIME_LIMIT_S):
+                    (grad,) = pullback(jnp.asarray(case.cotangent, dtype=jnp.float64).astype(loss.dtype))
                 out.grads = {"input": np.asarray(grad).astype(np.float64)}
         except Exception as exc:  # noqa: BLE001 - foreign code: classify, never die with it
             out.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:400]
