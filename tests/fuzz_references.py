@@ -236,10 +236,12 @@ def _logit_loss_grad(loss, Z, Y):
         for k in range(K):
             a, b = coef[i][k]
             z = Z[i][k]
-            sp = z + mpmath.log1p(mpmath.exp(-z)) if z > 0 else mpmath.log1p(mpmath.exp(z))  # -log(1 - p)
-            total += a * (sp - z) + b * sp
-            p = _sigma(z)
-            G[i][k] = (b * p - a * (1 - p)) / N
+            # -log p and -log(1 - p) each in the form without cancellation (sp - z would lose a loss of 1e-87 at
+            # 50 digits), and 1 - p as sigma(-z)
+            neg_log_p = mpmath.log1p(mpmath.exp(-z)) if z > 0 else -z + mpmath.log1p(mpmath.exp(z))
+            neg_log_q = z + mpmath.log1p(mpmath.exp(-z)) if z > 0 else mpmath.log1p(mpmath.exp(z))
+            total += a * neg_log_p + b * neg_log_q
+            G[i][k] = (b * _sigma(z) - a * _sigma(-z)) / N
     if name == "candidate_inr" and loss.gamma != 0:
         gamma = mp(loss.gamma)
         for i in range(N):
@@ -249,7 +251,7 @@ def _logit_loss_grad(loss, Z, Y):
             ubar = mpmath.fsum(coef[i][k][1] * u[k] for k in range(K) if k != t)
             for k in range(K):
                 if k != t:
-                    G[i][k] += gamma * coef[i][k][1] * (1 - _sigma(Z[i][k])) * (u[k] - ubar / (K - 1)) / N
+                    G[i][k] += gamma * coef[i][k][1] * _sigma(-Z[i][k]) * (u[k] - ubar / (K - 1)) / N
     return total / N, G
 
 
@@ -384,6 +386,31 @@ def resnet_term_scale(method: str, args: dict) -> float:
             "hessian": float(np.max(np.abs(A).T @ (B + np.diag(w2)) @ np.abs(A))),
         }
         return scales[method] * grow**4  # alpha divides up to 4 times (validation's alpha_error_bound)
+
+
+def depth2_term_scale(method: str, args: dict) -> float:
+    """The size of the terms the depth-2 gradient sums: ``|lam theta| + (1/n) sum_i |df_i|`` (|dl/df| <= 1), in float64.
+
+    The data terms of the gradient cancel between samples (y = -1 and y = 1 at X = 0 give 1/8 - 1/8), so an
+    entry of lam theta = 1e-155 beside them is below the rounding of their sum: Higham's bound of a sum is
+    ``gamma_m sum |t|``. Only the gradient is given a scale; the other methods keep the result's own.
+    """
+    if method not in ("grad", "loss_grad"):
+        return 0.0
+    pb = args["problem"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta = np.abs(np.asarray(args["theta"], dtype=np.float64))
+        X = np.abs(np.asarray(pb.X, dtype=np.float64))
+        if args.get("rows") is not None:  # a minibatch: the mean is over its rows
+            X = X[np.asarray(args["rows"])]
+        d, p = pb.d, pb.p
+        W = theta[: d * p].reshape(d, p)
+        a = theta[d * p:] if pb.train_outer else np.abs(np.asarray(pb.a, dtype=np.float64))
+        # |act| <= 1 + |u| and |act'| <= 1 for the activations the family takes (sigmoid, tanh, softplus)
+        u = X @ W
+        inner = float(np.max(np.mean(X, axis=0)[:, None] * a[None, :], initial=0.0))
+        outer = float(np.max(np.mean(1 + u, axis=0), initial=0.0)) if pb.train_outer else 0.0
+        return float(np.max(pb.lam * theta, initial=0.0)) + max(inner, outer)
 
 
 def softmax_term_scale(method: str, args: dict) -> float:

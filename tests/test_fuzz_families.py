@@ -245,7 +245,8 @@ FAMILIES = {
     "reweighted": Family("reweighted", _reweighted_impls, None, lambda m, a, i: ref.reweighted_reference(m, a, i),
                          extra_names=("class_weight", "positive_weight", "negative_weight", "omega", "gamma", "Y", "Z")),
 }
-TERM_SCALES = {"softmax": ref.softmax_term_scale, "resnet_softmax": ref.resnet_term_scale}
+TERM_SCALES = {"softmax": ref.softmax_term_scale, "resnet_softmax": ref.resnet_term_scale,
+               "depth2": ref.depth2_term_scale}
 DECLINES = {"softmax": _softmax_declines, "resnet_softmax": _resnet_declines, "depth2": _depth2_declines}
 REFERENCE_METHODS = {
     "softmax": {"probs", "loss", "grad", "loss_grad", "hessian", "hvp"},
@@ -291,6 +292,10 @@ def test_every_public_method_is_fuzzed():
 
 # --------------------------------------------------------------- corruptions
 
+# Arguments whose default is None (the protocols: sample_weight=None, ResNet-softmax's w=None): None is a valid
+# value of theirs, not a bad input.
+OPTIONAL_ARGUMENTS = {"sample_weight", "w"}
+
 # Per family and argument: the axis whose length must agree with another argument (a longer axis is bad input).
 AGREEING_AXIS = {"W": 0, "X": 1, "Y": 1, "V": 0, "sample_weight": 0, "x": 0, "A": 1, "b": 0, "w": 0, "theta": 0}
 
@@ -309,6 +314,8 @@ def corruptions(family: str, name: str, value, case: Case) -> dict:
            "one more axis": arr[None, None] if name == "theta" else arr[None],
            "ragged": [[1.0], [1.0, 2.0]], "complex": arr.astype(np.complex128), "boolean": arr > 0,
            "object strings": np.full(arr.shape, "a", dtype=object), "empty": arr[:0]}
+    if name in OPTIONAL_ARGUMENTS:
+        del bad["None"]
     nan, inf = arr.copy(), arr.copy()
     nan.flat[0], inf.flat[-1] = np.nan, -np.inf
     bad.update({"NaN": nan, "Inf": inf})
