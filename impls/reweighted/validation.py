@@ -155,6 +155,9 @@ def sample_weight_targets(Y, dtype, dtypes) -> tuple[np.ndarray, np.dtype]:
     if dtype not in tuple(np.dtype(d) for d in dtypes):
         raise TypeError(f"dtype: {dtype} is not supported here; supported: {', '.join(np.dtype(d).name for d in dtypes)}")
     Y = as_array("Y", Y, allow_exact=False)
+    if Y.dtype.kind == "f" and Y.dtype not in tuple(np.dtype(d) for d in dtypes):  # float16: as every method says
+        raise TypeError(f"Y: dtype {Y.dtype} is not supported here; supported: "
+                        f"{', '.join(np.dtype(d).name for d in dtypes)}")
     check_ndim("Y", Y, 2, "(N, K)")
     if Y.shape[0] == 0:
         raise ValueError("Y: has no samples (N = 0)")
