@@ -513,3 +513,39 @@ def test_python_float_overflow_is_the_documented_error():
                               a=np.array([1.0]))
     with pytest.raises(ValueError, match=r"^theta, problem: the Laplacian overflows float64"):
         depth2.get("loops").laplacian(np.zeros(2), pb)
+
+
+@pytest.mark.parametrize("name", depth2.names())
+def test_hessian_under_total_cancellation(name):
+    """x = 1e153, theta = (w, a) = (0, 1e-154): the unsimplified symbolic Hessian cancels terms of 1e152 down to
+    H_ww = sigma''(f) (a x / 4)^2 ~ 1.5625e-4; 50 and 100 digits both give 0 there, which once passed SymPy's
+    two-precision stability test (found by the thorough fuzzer profile). The reference is the closed form, with
+    s = sigma(w x) = 1/2: H_ww = g''(f) (a x s (1 - s))^2, H_aa = g''(f) s^2, g''(f) = sigma(f) sigma(-f), f = a s."""
+    import mpmath
+
+    x, a = 1e153, 1e-154
+    pb = depth2.Depth2Problem(X=np.array([[x]]), y=np.array([1.0]), lam=0.0, activation="sigmoid", width=1,
+                              train_outer=True)
+    with mpmath.workdps(60):
+        s, f = mpmath.mpf(1) / 2, mpmath.mpf(a) / 2
+        g2 = 1 / (1 + mpmath.exp(-f)) / (1 + mpmath.exp(f))
+        h_ww, h_aa = g2 * (mpmath.mpf(a) * mpmath.mpf(x) * s * (1 - s)) ** 2, g2 * s**2
+        h_ww, laplacian = float(h_ww), float(h_ww + h_aa)
+    impl, theta = depth2.get(name), np.array([0.0, a])
+    eps = np.finfo(np.float64).eps  # the entries are O(1) products and sums of a few terms: a few eps
+    assert impl.hessian(theta, pb)[0, 0] == pytest.approx(h_ww, rel=8 * eps)
+    assert impl.laplacian(theta, pb) == pytest.approx(laplacian, rel=8 * eps)
+
+
+def test_symbolic_activation_derivatives_are_those_of_their_definitions():
+    """The SymPy oracle differentiates sigma, sigma', softplus, tanh and sech^2 through stated derivatives (written
+    without cancellation); each equals the derivative of the function's definition, symbolically."""
+    import sympy
+
+    from impls.depth2 import symbolic
+
+    u = sympy.Symbol("u", real=True)
+    for fn in (symbolic.Sigmoid, symbolic.SigmoidPrime, symbolic.Softplus, symbolic.Tanh, symbolic.Sech2):
+        definition = symbolic.elementary(fn(u))
+        stated = symbolic.elementary(sympy.diff(fn(u), u))
+        assert sympy.simplify((sympy.diff(definition, u) - stated).rewrite(sympy.exp)) == 0, fn.__name__

@@ -334,8 +334,10 @@ def corruptions(family: str, name: str, value, case: Case) -> dict:
         bad["longer along an agreeing axis"] = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)
     if name == "Y":
         off = arr.copy()
-        off[0] *= 2
-        off[0, 0] += 1
+        # +1.5 leaves [0, 1] whatever the entry was, and moves its row's sum off 1: off the simplex for a
+        # distribution row and no label for a one-column binary target (doubling a row and adding 1 turned
+        # a binary label 0 into the valid label 1)
+        off[0, 0] += 1.5
         bad["off the simplex / outside [0, 1]"] = off
         neg = arr.copy()
         neg[0, 0] = -0.5

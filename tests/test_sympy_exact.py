@@ -104,3 +104,17 @@ def test_sympy_exact_results_are_exact_numbers():
     assert sp.simplify(value - sp.log(2)) == 0
     G = ce.grad(W, X, Y)
     assert sp.simplify(G[0, 0] - sp.Rational(3, 7) * (sp.Rational(1, 2) - sp.Rational(1, 3))) == 0
+
+
+def test_sympy_float_loss_is_the_rounded_exact_value_under_cancellation():
+    """z_1 = 1e100 + 1 - 1e100 = 1 exactly, but 1e100 + 1 is 1e100 at 40 and at 80 digits: both precisions gave
+    z_1 = 0 and the loss log 2, and agreeing, passed the old two-precision test. The exact loss is log(1 + e^-1)
+    (z = (1, 0), y = (1, 0)); interval arithmetic sees the cancellation and rises to the digits that pin it."""
+    import mpmath
+
+    X = np.array([[1.0, 1.0, 1.0]])
+    W = np.array([[1e100, 0.0], [1.0, 0.0], [-1e100, 0.0]])
+    Y = np.array([[1.0, 0.0]])
+    with mpmath.workdps(50):
+        exact = float(mpmath.log1p(mpmath.exp(-1)))
+    assert impls.get("sympy").loss(W, X, Y) == exact  # correctly rounded: equal, not close

@@ -16,12 +16,13 @@ with the NumPy or loop implementations but the conventions.
 
 * Exact inputs (object arrays of ints, Fractions, SymPy numbers; the
   problem's data and lambda exact too) give exact SymPy expressions.
-* Float inputs are evaluated with mpmath (the binary floats converted
-  exactly) at 50 significant digits and again at twice that, doubling until
-  the float64 rounding of the result no longer changes (``PRECISIONS``), so
-  the result is the rounded value of the formula, not a float computation
-  of it: that is what makes it the oracle. Where even 400 digits do not
-  settle it (massive cancellation), it raises rather than guess.
+* Float inputs are evaluated in mpmath's interval arithmetic (the binary
+  floats converted exactly) at 50 significant digits, then 100, 200, 400, 800,
+  until the interval of every entry, which provably contains the exact
+  value, rounds to a single float64 (``impls._enclosure``): the result is
+  the correctly rounded value of the formula, not a float computation of
+  it, and that is what makes it the oracle. Where even 800 digits do not
+  pin it (massive cancellation), it raises rather than guess.
 
 Models are cached per (d, p, activation, train_outer).
 """
@@ -31,29 +32,84 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import cached_property
 
-import mpmath
 import numpy as np
 import sympy
 
+from .._enclosure import lambdify_interval, point, rounded_value
 from ._protocol import Capabilities
 from .problem import depth2_implementation
 from .validation import check_theta
 
 DIGITS = 50
-# Float inputs are evaluated at 50 digits, then 100, 200, 400, until the float64 rounding of the
-# result is the same at two successive precisions: the expressions are the unsimplified derivatives,
+# Float inputs are evaluated in interval arithmetic at 50 digits, then 100, ..., 800, until every entry's
+# enclosure rounds to one float64 (impls._enclosure): the expressions are the unsimplified derivatives,
 # whose terms can cancel far below their size (a tiny outer weight, a saturated gate), and a fixed
-# precision would then return rounding noise as the "exact" value.
-PRECISIONS = (DIGITS, 2 * DIGITS, 4 * DIGITS, 8 * DIGITS)
+# precision, or two that agree, would then return rounding noise as the "exact" value.
+PRECISIONS = (DIGITS, 2 * DIGITS, 4 * DIGITS, 8 * DIGITS, 16 * DIGITS)
 QUANTITIES = ("loss", "grad", "hessian", "laplacian")
 
 
-def _sigma(name: str, u):
-    if name == "sigmoid":
-        return 1 / (1 + sympy.exp(-u))
-    if name == "tanh":
-        return sympy.tanh(u)
-    return sympy.log(1 + sympy.exp(u))
+class Sigmoid(sympy.Function):
+    """``sigma(u) = 1 / (1 + e^-u)``, whose derivative is ``SigmoidPrime(u)``.
+
+    Differentiating the definition gives ``e^-u / (1 + e^-u)^2`` and, once more, differences of such terms;
+    the product rule on ``sigma(u) sigma(-u)`` still gives a difference, ``sigma'(u) (sigma(-u) - sigma(u))``.
+    Such differences cancel far below their size (a saturated gate at u = 1e153; terms of 1e289 that cancel
+    to an exact 0 at u = 0), and every float result then needs more digits than any precision has. Written
+    through these functions, the derivatives up to the second are products of factors that do not cancel;
+    exact inputs get the definitions back (``elementary``).
+    """
+
+    def fdiff(self, argindex=1):
+        return SigmoidPrime(self.args[0])
+
+
+class SigmoidPrime(sympy.Function):
+    """``sigma'(u) = sigma(u) sigma(-u)``, whose derivative is ``-sigma'(u) tanh(u / 2)`` (since
+    ``sigma(-u) - sigma(u) = -tanh(u / 2)``): a product, exactly 0 at u = 0."""
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return -SigmoidPrime(u) * Tanh(u / 2)
+
+
+class Softplus(sympy.Function):
+    """``log(1 + e^u)``, whose derivative is ``Sigmoid(u)`` (the logistic loss is ``Softplus(-y f)``)."""
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(self.args[0])
+
+
+class Tanh(sympy.Function):
+    """``tanh u``, whose derivative is ``Sech2(u)``, not ``1 - tanh(u)^2`` (0 at any precision for u = 1e153)."""
+
+    def fdiff(self, argindex=1):
+        return Sech2(self.args[0])
+
+
+class Sech2(sympy.Function):
+    """``sech(u)^2 = 1 / cosh(u)^2``, whose derivative is ``-2 Tanh(u) Sech2(u)``."""
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return -2 * Tanh(u) * Sech2(u)
+
+
+ACTIVATION_FUNCTIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "softplus": Softplus}
+
+
+def elementary(expr):
+    """``expr`` (an expression or nested lists of them) with the functions above replaced by their definitions."""
+    definitions = {Sigmoid: lambda u: 1 / (1 + sympy.exp(-u)),
+                   SigmoidPrime: lambda u: 1 / ((1 + sympy.exp(-u)) * (1 + sympy.exp(u))),
+                   Softplus: lambda u: sympy.log(1 + sympy.exp(u)), Tanh: sympy.tanh, Sech2: lambda u: 1 / sympy.cosh(u) ** 2}
+
+    def one(e):
+        for fn, definition in definitions.items():
+            e = e.replace(fn, definition)
+        return e
+
+    return _map(one, expr)
 
 
 def _derivatives(expr, theta) -> dict:
@@ -63,7 +119,7 @@ def _derivatives(expr, theta) -> dict:
 
 
 class SymbolicDepth2Model:
-    """Expressions and compiled mpmath functions of one shape (d, p)."""
+    """Expressions of one shape (d, p), and their compiled interval functions."""
 
     def __init__(self, d: int, p: int, activation: str, train_outer: bool):
         self.d, self.p, self.train_outer = d, p, train_outer
@@ -72,15 +128,21 @@ class SymbolicDepth2Model:
         self.y = sympy.Dummy("y")
         self.a = self.theta[d * p :] if train_outer else [sympy.Dummy(f"a_{k}") for k in range(p)]
         self.lam = sympy.Dummy("lam")
-        f = sympy.Add(*[self.a[k] * _sigma(activation, sympy.Add(*[self.x[j] * self.theta[j * p + k] for j in range(d)]))
+        sigma = ACTIVATION_FUNCTIONS[activation]
+        f = sympy.Add(*[self.a[k] * sigma(sympy.Add(*[self.x[j] * self.theta[j * p + k] for j in range(d)]))
                         for k in range(p)])
-        self.sample_loss = sympy.log(1 + sympy.exp(-self.y * f))
+        self.sample_loss = Softplus(-self.y * f)  # log(1 + e^{-y f})
         self.regularizer = self.lam / 2 * sympy.Add(*[t**2 for t in self.theta])
 
     @cached_property
     def sample(self) -> dict:
         """The loss of one sample and its derivatives in theta."""
         return _derivatives(self.sample_loss, self.theta)
+
+    @cached_property
+    def elementary(self) -> dict:
+        """``sample`` in elementary functions (``elementary``): for exact inputs, whose results SymPy evaluates."""
+        return {q: elementary(e) for q, e in self.sample.items()}
 
     @cached_property
     def reg(self) -> dict:
@@ -90,30 +152,15 @@ class SymbolicDepth2Model:
         return self.theta + self.x + [self.y] + ([] if self.train_outer else list(self.a))
 
     def compiled(self, quantity: str, part: str = "sample"):
-        """``quantity`` of one sample (``part="sample"``) or of the regularizer, as an mpmath function."""
+        """``quantity`` of one sample (``part="sample"``) or of the regularizer, as a function on mpmath intervals."""
         key = f"_compiled_{part}_{quantity}"
         if key not in self.__dict__:
             if part == "sample":
                 args, expr = self.sample_symbols(), self.sample[quantity]
             else:
                 args, expr = self.theta + [self.lam], self.reg[quantity]
-            self.__dict__[key] = sympy.lambdify(args, _map(_with_log1p, expr), modules="mpmath")
+            self.__dict__[key] = lambdify_interval(args, expr)
         return self.__dict__[key]
-
-
-def _with_log1p(expr):
-    """``expr`` with every ``log(1 + t)`` written ``log1p(t)``, for the mpmath evaluation.
-
-    ``log(1 + exp(-300))`` is 0 at any precision below 131 digits, and the same 0 at two successive
-    precisions passes for stable; ``log1p`` keeps every digit of it (the logistic loss of a confident
-    sample, softplus of a very negative pre-activation). The exact path keeps the expressions as they are.
-    """
-    from sympy.codegen.cfunctions import log1p
-
-    def is_log_of_one_plus(e):
-        return isinstance(e, sympy.log) and e.args[0].is_Add and sympy.S.One in e.args[0].args
-
-    return expr.replace(is_log_of_one_plus, lambda e: log1p(e.args[0] - 1))
 
 
 def _exact(value):
@@ -145,12 +192,8 @@ def _map(fn, expr):
     return fn(expr)
 
 
-def _as_result(value, exact: bool):
-    if isinstance(value, list):
-        if exact:
-            return np.array(value, dtype=object)
-        return np.array(_map(float, value), dtype=np.float64)
-    return value if exact else float(value)
+def _as_exact_result(value):
+    return np.array(value, dtype=object) if isinstance(value, list) else value
 
 
 @depth2_implementation
@@ -163,7 +206,7 @@ class SympyDepth2:
         laplacian=True,
         exact=True,
         max_size=64,
-        notes=("evaluated with mpmath at 50 digits or more, until the float64 rounding is stable", "max_size: n*d*p <= 64"),
+        notes=("evaluated in interval arithmetic at 50 digits or more, until each entry is pinned to one float64", "max_size: n*d*p <= 64"),
     )
 
     def __init__(self):
@@ -191,30 +234,21 @@ class SympyDepth2:
             values = []
             for i in range(pb.n):
                 subs = dict(zip(model.sample_symbols(), theta_v + [conv(v) for v in X[i]] + [conv(y[i])] + [conv(v) for v in a]))
-                values.append(_substitute(model.sample[quantity], subs))
+                values.append(_substitute(model.elementary[quantity], subs))
             reg = _substitute(model.reg[quantity], {**dict(zip(model.theta, theta_v)), model.lam: conv(pb.lam)})
-            return _as_result(_combine(values, reg, sympy.Integer(pb.n)), exact=True)
+            return _as_exact_result(_combine(values, reg, sympy.Integer(pb.n)))
         inputs = [float(v) for v in T.tolist()], [[float(v) for v in row] for row in X], [float(v) for v in y], [float(v) for v in a]
-        previous = None
-        for digits in PRECISIONS:
-            result = _as_result(self._mp_value(model, quantity, inputs, float(pb.lam), pb.n, digits), exact=False)
-            if previous is not None and np.array_equal(result, previous):
-                return result
-            previous = result
-        raise ArithmeticError(
-            f"theta: the {quantity} of this problem is not stable to float64 even at {PRECISIONS[-1]} digits "
-            "(cancellation in the symbolic expression); the oracle gives no answer here"
-        )
+        return rounded_value(lambda: self._enclosure(model, quantity, inputs, float(pb.lam), pb.n), PRECISIONS,
+                             f"theta: the {quantity} of this problem")
 
     @staticmethod
-    def _mp_value(model, quantity, inputs, lam, n, digits):
+    def _enclosure(model, quantity, inputs, lam, n):
+        """Intervals that contain ``quantity`` at the float inputs (converted exactly), at mpmath.iv's precision."""
         theta, X, y, a = inputs
         fn, reg_fn = model.compiled(quantity), model.compiled(quantity, part="reg")
-        with mpmath.workdps(digits):
-            mp = mpmath.mpf  # a binary float converts exactly
-            theta_v = [mp(v) for v in theta]
-            values = [fn(*(theta_v + [mp(v) for v in X[i]] + [mp(y[i])] + [mp(v) for v in a])) for i in range(n)]
-            return _combine(values, reg_fn(*(theta_v + [mp(lam)])), n)
+        theta_v = [point(v) for v in theta]
+        values = [fn(*(theta_v + [point(v) for v in X[i]] + [point(y[i])] + [point(v) for v in a])) for i in range(n)]
+        return _combine(values, reg_fn(*(theta_v + [point(lam)])), n)
 
     def loss(self, theta, problem):
         return self._evaluate("loss", theta, problem)

@@ -15,9 +15,10 @@ derivatives in ``w`` do not depend on it.
   are substituted with ``c_n = 0``, i.e. into the textbook expression, and
   give exact SymPy results.
 * Float inputs are evaluated through ``lambdify`` with ``c_n = max_k z_nk``,
-  which is the stable log-sum-exp; the loss itself in mpmath at
-  ``MP_DIGITS`` digits, rounded once (a float ``log`` of ``1 + tiny``
-  would keep nothing of a loss of 1e-9).
+  which is the stable log-sum-exp; the loss itself in mpmath's interval
+  arithmetic at ``MP_DIGITS`` digits or more, until it is pinned to one
+  float64 (``impls._enclosure``; a float ``log`` of ``1 + tiny`` would keep
+  nothing of a loss of 1e-9).
 
 Compiled functions and expressions are cached per (N, D, K, weighted).
 """
@@ -31,12 +32,14 @@ import numpy as np
 import sympy
 
 from .._arrays import FLOAT64, all_finite, check_size
+from .._enclosure import lambdify_interval, point, rounded_value
 from ._protocol import Capabilities
 from .validation import check_result_finite, overflow_error, quiet_overflow, validate
 
-# Digits of the mpmath evaluations for float inputs (the loss; a result whose float evaluation overflowed):
-# beyond float64's 16, so that terms of size |z| cancel before the one rounding to float64.
-MP_DIGITS = (40, 80, 160)
+# Digits of the interval evaluations for float inputs (the loss; a result whose float evaluation overflowed):
+# beyond float64's 16, so that terms of size |z| cancel before the one rounding to float64; more while
+# the enclosure of the result is not yet pinned to one float64.
+MP_DIGITS = (40, 80, 160, 320, 640)
 
 _RESULT_NAMES = {
     "probs": "a probability",
@@ -104,7 +107,7 @@ class SymbolicSoftmaxCE:
         return args + self.c
 
     def compiled(self, what: str, module: str = "numpy"):
-        """``what`` as a function of the symbols' values, compiled for NumPy floats or mpmath numbers."""
+        """``what`` as a function of the symbols' values, compiled for NumPy floats or mpmath intervals."""
         cache = self.__dict__.setdefault("_compiled", {})
         if (what, module) not in cache:
             expr = getattr(self, what)
@@ -112,7 +115,10 @@ class SymbolicSoftmaxCE:
             if what == "probs":
                 args = list(self.W) + list(self.X) + self.c
             out = expr.tolist() if isinstance(expr, sympy.MatrixBase) else expr
-            cache[what, module] = sympy.lambdify(args, out, modules=module, cse=True)
+            if module == "interval":
+                cache[what, module] = lambdify_interval(args, out, cse=True)
+            else:
+                cache[what, module] = sympy.lambdify(args, out, modules=module, cse=True)
         return cache[what, module]
 
 
@@ -195,31 +201,24 @@ class SympySoftmaxCE:
 
     @staticmethod
     def _in_mpmath(model, what, values):
-        """``what`` evaluated in mpmath and rounded once to float64, at ``MP_DIGITS`` digits, more until the
-        rounding is stable (cancellation: ``p - p^2`` for ``p = 1 - 1e-300`` needs hundreds of digits).
+        """``what`` correctly rounded to float64: evaluated in mpmath's interval arithmetic (``impls._enclosure``)
+        at ``MP_DIGITS`` digits, more until every entry is pinned to one float64 (cancellation: ``p - p^2`` for
+        ``p = 1 - 1e-300`` needs hundreds of digits, ``c - y.z`` at logits of 1e100 more than 40).
 
-        The shifts c_n (the last N values) are the largest logits computed in mpmath (a float maximum may
-        have overflowed), so that the largest term of each sum of exponentials is exactly 1. Raises
-        ``ArithmeticError`` naming X and W if the result is not stable even at the last precision.
+        The shifts c_n (the last N values) are the largest logits, computed in mpmath (a float maximum may have
+        overflowed) and then taken as exact points: the expression equals the loss for every value of c_n, so
+        they need not be exact, and the largest term of each sum of exponentials is then about 1. Raises
+        ``ArithmeticError`` naming X and W if the result is not pinned even at the last precision.
         """
         N, D, K = model.N, model.D, model.K
-        previous = None
-        for digits in MP_DIGITS:
-            with mpmath.workdps(digits):
-                given = [mpmath.mpf(float(v)) for v in values[:-N]]
-                W, X = given[: D * K], given[D * K : D * K + N * D]
-                shifts = [max(mpmath.fsum(X[n * D + d] * W[d * K + k] for d in range(D)) for k in range(K))
-                          for n in range(N)]
-                inputs = given + shifts
-                value = model.compiled(what, "mpmath")(*inputs)
-                result = np.array(np.asarray(value, dtype=object).tolist(), dtype=np.float64)[()]
-            if previous is not None and np.array_equal(result, previous, equal_nan=True):
-                return result
-            previous = result
-        raise ArithmeticError(
-            f"X, W: {_RESULT_NAMES[what]} is not stable to float64 even at {MP_DIGITS[-1]} digits (cancellation in "
-            "the symbolic expression, at logits this extreme); the symbolic oracle gives no answer here"
-        )
+        given = values[:-N]
+        with mpmath.workdps(MP_DIGITS[0]):
+            W, X = [mpmath.mpf(float(v)) for v in given[: D * K]], [mpmath.mpf(float(v)) for v in given[D * K : D * K + N * D]]
+            shifts = [max(mpmath.fsum(X[n * D + d] * W[d * K + k] for d in range(D)) for k in range(K)) for n in range(N)]
+        inputs = lambda: [point(float(v)) for v in given] + [point(c) for c in shifts]  # noqa: E731
+        fn = model.compiled(what, "interval")
+        result = rounded_value(lambda: fn(*inputs()), MP_DIGITS, f"X, W: {_RESULT_NAMES[what]}")
+        return np.asarray(result, dtype=np.float64)[()]
 
     def probs(self, W, X):
         return self._evaluate("probs", self._validate(W, X, need_Y=False))
