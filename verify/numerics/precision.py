@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
+from mpmath.libmp import from_man_exp
 
 # 50 digits: far beyond float64's 16, so the high-precision value of any
 # quantity we compare is exact to the float64 tolerances involved.
@@ -29,10 +30,36 @@ def to_mp(A) -> list:
     return np.vectorize(lambda v: mpmath.mpf(float(v)), otypes=[object])(A).tolist()
 
 
+def _dyadic_integers(A):
+    """``A = I * 2**e`` exactly: an object array of Python ints and one exponent (every float64 is dyadic)."""
+    A = np.asarray(A, dtype=np.float64)
+    mantissa, exponent = np.frexp(A)
+    M = (mantissa * 2.0**53).astype(np.int64)  # exact: 53 significant bits
+    E = exponent.astype(np.int64) - 53
+    base = int(E[M != 0].min()) if np.any(M != 0) else 0
+    shifts = np.where(M != 0, E - base, 0)
+    ints = np.empty(A.shape, dtype=object)
+    for idx in np.ndindex(A.shape):
+        ints[idx] = int(M[idx]) << int(shifts[idx])
+    return ints, base
+
+
+def exact_products(X, W) -> list:
+    """``X W`` of two float arrays exactly, as nested lists of mpf that hold every bit (no rounding at all).
+
+    The products and sums are done in Python integers (each float is an integer times a power of two), so
+    ``z_j - z_k`` is later correctly rounded however large the logits: at a fixed precision 1e100 + 1 - 1e100
+    is 0, and two logits of 1e60 that differ by 1 would be equal.
+    """
+    Xi, ex = _dyadic_integers(X)
+    Wi, ew = _dyadic_integers(W)
+    products = Xi.dot(Wi)  # Python ints: exact
+    return [[mpmath.mp.make_mpf(from_man_exp(int(v), ex + ew)) for v in row] for row in products.tolist()]
+
+
 def logits(W, X):
-    Wm, Xm = to_mp(W), to_mp(X)
-    N, D, K = len(Xm), len(Wm), len(Wm[0])
-    return [[mpmath.fsum(Xm[n][d] * Wm[d][k] for d in range(D)) for k in range(K)] for n in range(N)]
+    """``X W`` exactly (``exact_products``): what the definitions below start from."""
+    return exact_products(X, W)
 
 
 def logsumexp(z) -> mpmath.mpf:
@@ -41,8 +68,12 @@ def logsumexp(z) -> mpmath.mpf:
 
 
 def softmax(z) -> list:
-    lse = logsumexp(z)
-    return [mpmath.exp(zk - lse) for zk in z]
+    """``exp(z_k - m) / sum_j exp(z_j - m)``, m = max z: not ``exp(z_k - lse(z))``, whose ``m + log(sum)`` keeps
+    nothing of the log once |m| exceeds 10^digits (two top logits of 2e400 then both got probability 1)."""
+    m = max(z)
+    e = [mpmath.exp(zk - m) for zk in z]
+    total = mpmath.fsum(e)
+    return [ek / total for ek in e]
 
 
 def probs(W, X, digits: int = HIGH_PRECISION_DIGITS) -> list:
@@ -98,12 +129,15 @@ def hessian(W, X, sample_weight=None, digits: int = HIGH_PRECISION_DIGITS) -> np
         H = [[mpmath.mpf(0)] * (D * K) for _ in range(D * K)]
         for n, z in enumerate(Z):
             p = softmax(z)
+            # diag(p) - p p^T row k: delta_kl - p_l, with 1 - p_k written sum_{j != k} p_j (p_k = 1 - 1e-300
+            # would leave 0 at any fixed precision below 300 digits)
+            q = [[mpmath.fsum(p[j] for j in range(K) if j != k) if k == l else -p[l] for l in range(K)] for k in range(K)]
             w = s[n] / total
             for d in range(D):
                 for k in range(K):
                     for e in range(D):
                         for l in range(K):
-                            H[d * K + k][e * K + l] += w * Xm[n][d] * Xm[n][e] * p[k] * ((1 if k == l else 0) - p[l])
+                            H[d * K + k][e * K + l] += w * Xm[n][d] * Xm[n][e] * p[k] * q[k][l]
         return np.array(H, dtype=object)
 
 

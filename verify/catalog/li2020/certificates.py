@@ -36,29 +36,12 @@ from .experiments import Outcome, Setting, build_problem, evaluate, heldout_run,
 # --------------------------------------------------------------------------
 
 
-def _dyadic_integers(A):
-    """``A = I * 2**e`` exactly: an object array of Python ints and one exponent (every float64 is dyadic)."""
-    A = np.asarray(A, dtype=np.float64)
-    mantissa, exponent = np.frexp(A)
-    M = (mantissa * 2.0**53).astype(np.int64)  # exact: 53 significant bits
-    E = exponent.astype(np.int64) - 53
-    base = int(E[M != 0].min()) if np.any(M != 0) else 0
-    shifts = np.where(M != 0, E - base, 0)
-    ints = np.empty(A.shape, dtype=object)
-    for idx in np.ndindex(A.shape):
-        ints[idx] = int(M[idx]) << int(shifts[idx])
-    return ints, base
-
-
 def exact_linear_logits(X, V, b) -> list:
     """``X V + b`` as mpf, the products and sums done exactly in integers, then rounded once to 50 digits."""
-    Xi, ex = _dyadic_integers(X)
-    Vi, ev = _dyadic_integers(V)
-    products = Xi.dot(Vi)  # Python ints: exact
+    products = precision.exact_products(X, V)
     with precision.workdps():
         bm = [mpmath.mpf(float(v)) for v in b]
-        return [[mpmath.ldexp(mpmath.mpf(int(products[i, k])), ex + ev) + bm[k] for k in range(products.shape[1])]
-                for i in range(products.shape[0])]
+        return [[z + bm[k] for k, z in enumerate(row)] for row in products]
 
 
 def mp_logits(fit, X) -> list:
