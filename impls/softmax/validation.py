@@ -88,9 +88,9 @@ def validate(
     V : array of shape (D, K), optional (the direction of ``hvp``); required when ``need_V``.
     sample_weight : array of shape (N,), optional, entries >= 0, not all zero.
         Returned scaled by a power of two so that its largest entry is in
-        [0.5, 1) where it is far from 1 (``impls._arrays.unit_scaled_weights``):
-        the weighted mean is scale-invariant and the scaling exact, so no
-        weight vector's sum overflows.
+        [0.5, 1) (``impls._arrays.unit_scaled_weights``): the weighted mean is
+        scale-invariant and the scaling exact, so no weight vector's sum
+        overflows and no tiny weight drives the weighted terms into underflow.
     dtypes : the floating dtypes the caller computes in.
     allow_exact : accept dtype-object arrays of ints, Fractions and SymPy
         objects (the symbolic implementation).
