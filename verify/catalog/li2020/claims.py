@@ -50,7 +50,7 @@ from . import tolerances as tol
 from .experiments import (
     DATASETS, HELDOUT_DATASETS, HELDOUT_METHODS, HELDOUT_METHODS_THOROUGH, WEIGHTINGS, ConstantStepSGD,
     EarlyStopped, Outcome, Setting, averaging_table, build_problem, confusion, evaluate, frozen_loss, heldout_run,
-    heldout_table, lgl_ratio_row, load_dataset, paired, pooled, refit_run, relative_gap, setting_to_dict,
+    heldout_sizes, heldout_table, lgl_ratio_row, load_dataset, paired, pooled, refit_run, relative_gap, setting_to_dict,
     sml_pooled_row, top_non_target, weighting_label,
 )
 from .problems import CandidateProblem, candidate_problems
@@ -708,8 +708,7 @@ def heldout_tests(names, a: str, b: str, seeds: int) -> dict:
     for name in names:
         acc_a, ties_a = cert.certified_accuracies(name, a, seeds)
         acc_b, ties_b = cert.certified_accuracies(name, b, seeds)
-        n_test = int(heldout_run(name, a, 0)["test"].y.size)
-        n_train = int(load_dataset(name).y.size) - n_test
+        n_train, n_test = heldout_sizes(name)
         tests[name], ties[name] = corrected_resampled_t_test(acc_a - acc_b, n_train, n_test), ties_a + ties_b
     adjusted = holm({n: t.p for n, t in tests.items()})
     out = {}
@@ -791,15 +790,17 @@ def heldout_comparison(ctx: CheckContext) -> Evidence:
              for n in names]
     return Evidence(
         verdict=REFUTED if wins else HOLDS,
-        summary=(("on digits the candidate beats LGL or SML by > 2 SE: " + "; ".join(wins)) if wins else
-                 f"on digits ({seeds} splits) the candidate beats neither LGL nor SML by more than 2 SE") +
-        "; differences beyond 2 SE on the four datasets: " + ("; ".join(meaningful) if meaningful else "none"),
+        summary=(("on digits the candidate beats LGL or SML by > 2 corrected SE: " + "; ".join(wins)) if wins else
+                 f"on digits ({seeds} splits) the candidate beats neither LGL nor SML by more than 2 corrected SE") +
+        "; differences beyond 2 corrected SE on the four datasets: " + ("; ".join(meaningful) if meaningful else "none") +
+        " (SE: Nadeau and Bengio's corrected standard error of a mean over overlapping splits)",
         examples=len(names) * seeds * len(methods),
         worst_error=worst.error,
         tolerance=worst.tolerance,
         quantity=worst.quantity,
         measurements={"held-out table": table, "summary lines": lines, "splits": seeds,
                       "differences beyond 2 SE": meaningful,
+                      "standard error": "corrected for overlapping splits: sd sqrt(1/J + n_test/n_train) (Nadeau & Bengio 2003)",
                       "largest max |grad| of a fit": max(fits)},
         figures=[fig.heldout_accuracy(table, methods)],
         notes=[CANDIDATE_NOTE],

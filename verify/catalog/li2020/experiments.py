@@ -32,6 +32,7 @@ from . import datasets as data
 from . import heads
 from . import tolerances as tol
 from .balance import Balance, balance
+from .resampling import corrected_se
 
 L2 = 1e-3  # weight penalty lambda; reproduces the catalog's breast_cancer table to 7 digits
 HIDDEN = 8  # MLP-8 of the catalog
@@ -427,17 +428,26 @@ def heldout_run(name: str, method: str, seed: int) -> dict:
             "margin": top2[:, 1] - top2[:, 0], "max |grad|": fit.gradient_max}
 
 
+def heldout_sizes(name: str) -> tuple[int, int]:
+    """(training, test) examples of one held-out split of ``name`` (every split has the same sizes)."""
+    n_test = int(heldout_run(name, "LGL (one-vs-all)", 0)["test"].y.size)
+    return int(load_dataset(name).y.size) - n_test, n_test
+
+
 def heldout_table(names, methods, seeds: int) -> dict:
+    """Mean held-out accuracy per method and paired differences per pair over ``seeds`` splits, each with the
+    corrected standard error of a mean over overlapping splits (``resampling.corrected_se``)."""
     table = {}
     for name in names:
+        n_train, n_test = heldout_sizes(name)
         accs = {m: np.array([heldout_run(name, m, s)["accuracy"] for s in range(seeds)]) for m in methods}
-        row = {m: {"mean": float(a.mean()), "se": float(a.std(ddof=1) / math.sqrt(seeds))} for m, a in accs.items()}
+        row = {m: {"mean": float(a.mean()), "se": corrected_se(a, n_train, n_test)} for m, a in accs.items()}
         diffs = {}
         for a in methods:
             for b in methods:
                 if a < b:
                     d = accs[a] - accs[b]
-                    mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(seeds))
+                    mean, se = float(d.mean()), corrected_se(d, n_train, n_test)
                     diffs[f"{a} - {b}"] = {"mean": mean, "se": se,
                                            "meaningful": bool(abs(mean) > tol.LI_HELDOUT_SE_MULTIPLE * se)}
         table[name] = {"accuracy": row, "paired differences": diffs, "per split": {m: a.tolist() for m, a in accs.items()}}
@@ -445,6 +455,7 @@ def heldout_table(names, methods, seeds: int) -> dict:
 
 
 def paired(name: str, a: str, b: str, seeds: int) -> tuple[float, float]:
+    """Mean paired difference of held-out accuracy ``a - b`` over ``seeds`` splits, and its corrected SE."""
     d = np.array([heldout_run(name, a, s)["accuracy"] - heldout_run(name, b, s)["accuracy"] for s in range(seeds)])
-    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(seeds))
+    return float(d.mean()), corrected_se(d, *heldout_sizes(name))
 

@@ -1,7 +1,8 @@
-"""The held-out comparison's statistics (B5): the corrected resampled t-test and Holm's correction across data sets.
+"""The held-out comparisons' statistics: the corrected standard error and resampled t-test, Holm's correction.
 
-Only B5 compares learners over repeated random train/test splits, so these
-live with it rather than in the shared numerics.
+Only the li2020 held-out experiments (B5, candidate_heldout) compare learners
+over repeated random train/test splits, so these live with them rather than in
+the shared numerics.
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ class ResampledTest:
         return asdict(self)
 
 
+def corrected_se(values, n_train: int, n_test: int) -> float:
+    """The standard error of the mean of ``values`` over J overlapping random splits: ``sd sqrt(1/J + n_test/n_train)``.
+
+    Nadeau and Bengio's variance (see ``corrected_resampled_t_test``): treating the splits as independent,
+    ``sd / sqrt(J)``, understates it, the more the more splits are drawn.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size < 2:
+        raise ValueError(f"values: need at least 2 splits for a variance, got {v.size}")
+    if n_train <= 0 or n_test <= 0:
+        raise ValueError(f"n_train, n_test: must be positive, got {n_train}, {n_test}")
+    return float(v.std(ddof=1)) * math.sqrt(1.0 / v.size + n_test / n_train)
+
+
 def corrected_resampled_t_test(differences, n_train: int, n_test: int) -> ResampledTest:
     """Nadeau and Bengio's corrected resampled t-test of ``mean(differences) = 0``, two-sided.
 
@@ -55,7 +70,7 @@ def corrected_resampled_t_test(differences, n_train: int, n_test: int) -> Resamp
     if n_train <= 0 or n_test <= 0:
         raise ValueError(f"n_train, n_test: must be positive, got {n_train}, {n_test}")
     mean, sd = float(d.mean()), float(d.std(ddof=1))
-    corrected = sd * math.sqrt(1.0 / J + n_test / n_train)
+    corrected = corrected_se(d, n_train, n_test)
     if corrected == 0.0:
         t, p = (0.0, 1.0) if mean == 0.0 else (math.copysign(math.inf, mean), 0.0)
     else:

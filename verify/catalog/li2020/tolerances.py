@@ -64,7 +64,10 @@ LI_GAMMA0_RTOL = 1e-12
 # Held-out comparisons: a difference of mean accuracies is reported as
 # meaningful only beyond two standard errors of the paired difference over
 # the splits (catalog B.6: "differences below about 2 standard errors are not
-# meaningful"); the number of splits is B5's budget, in claims.py.
+# meaningful"); the standard error is the one corrected for the splits'
+# overlap (resampling.corrected_se: sd / sqrt(J) would understate it by a
+# factor sqrt(J + 1) at 50/50 splits); the number of splits is B5's budget,
+# in claims.py.
 LI_HELDOUT_SE_MULTIPLE = 2.0
 
 # B5's held-out test (``resampling.py``): the corrected resampled t-test per
