@@ -60,6 +60,7 @@ import numpy as np
 
 import impls
 
+from ..harness.progress import own_cpu_seconds
 from ..harness.results import environment as base_environment
 from .document import SCHEMA, SECTIONS
 from .peers import PEERS
@@ -421,16 +422,13 @@ def _load_average():
 def _cpu_seconds():
     """(seconds of CPU used by every process, by this one), or None off Linux."""
     try:
-        import resource
-
         with open("/proc/stat", encoding="ascii") as fh:
             fields = [int(v) for v in fh.readline().split()[1:]]
         ticks = os.sysconf("SC_CLK_TCK")
-        # This process and its finished children: the harness section's worker processes are our own work.
-        own = sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
-                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
-        return (sum(fields) - fields[3] - fields[4]) / ticks, own
-    except (OSError, ValueError, ImportError, IndexError):
+        # This process and its finished children: the harness section's worker processes are our own work;
+        # a live process beside the timing is load, whoever started it.
+        return (sum(fields) - fields[3] - fields[4]) / ticks, own_cpu_seconds(live_descendants=False)
+    except (OSError, ValueError, IndexError):
         return None
 
 

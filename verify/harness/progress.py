@@ -197,6 +197,16 @@ class Phase:
         self.close(stopped=kind is not None)
 
 
+def own_cpu_seconds(live_descendants: bool) -> float:
+    """CPU seconds (user + system) of this process and its finished, waited-for children; with
+    ``live_descendants``, also of the descendants still running (a report's worker pool between phases)."""
+    import os
+
+    t = os.times()
+    own = t.user + t.system + t.children_user + t.children_system
+    return own + _live_descendants_cpu() if live_descendants else own
+
+
 def _live_descendants_cpu() -> float:
     """CPU seconds of this process's live descendants (theirs and their own finished children's); 0 off Linux."""
     import os
@@ -243,10 +253,7 @@ class PhaseClock:
 
     @staticmethod
     def _cpu() -> float:
-        import os
-
-        t = os.times()
-        return t.user + t.system + t.children_user + t.children_system + _live_descendants_cpu()
+        return own_cpu_seconds(live_descendants=True)
 
     def start(self, name: str) -> None:
         self.stop()

@@ -186,7 +186,8 @@ def claim_module(claim: Claim) -> str:
     return claim.check.__module__
 
 
-def _worker_claim(claim_id: str, module: str) -> Claim:
+def claim_in_module(claim_id: str, module: str) -> Claim:
+    """The claim ``claim_id``, registered by importing ``module`` (in a worker process: by id, not by pickle)."""
     importlib.import_module(module)  # registers the claims it defines (once per worker)
     for c in registered():
         if c.id == claim_id:
@@ -197,7 +198,7 @@ def _worker_claim(claim_id: str, module: str) -> Claim:
 def run_in_worker(claim_id: str, module: str, spec: str, profile: str, blas_threads: int | None = 1):
     """Run one claim in a worker; returns ``(impl_name, evidence)``, both plain data."""
     prepare_worker(blas_threads)
-    result = run_claim(_worker_claim(claim_id, module), context(_worker_impl(spec), profile))
+    result = run_claim(claim_in_module(claim_id, module), context(_worker_impl(spec), profile))
     evidence = result.evidence
     try:
         pickle.dumps(evidence)

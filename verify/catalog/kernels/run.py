@@ -22,7 +22,7 @@ from __future__ import annotations
 import pickle
 
 from ...harness.claims import ClaimResult, Evidence, registered, run_claim
-from ...harness.runner import _worker_claim, claim_module, context, failure_evidence, select
+from ...harness.runner import claim_in_module, claim_module, context, failure_evidence, select
 from ...harness.workers import close_shared_pool, shared_pool
 from .contract import load_kernel, prepare_device
 from .contract_jax import CONTRACT as CONTRACT_JAX, load_jax_kernel, prepare_jax
@@ -68,7 +68,7 @@ def open_kernel(contract: str, spec: str, device: str | None):
 def run_kernel_claim(claim_id: str, module: str, contract: str, spec: str, device: str | None, profile: str):
     """Run one kernel claim in a worker; returns ``(kernel name, evidence)``, both plain data."""
     kernel, _ = _loaded(contract, spec, device)
-    result = run_claim(_worker_claim(claim_id, module), context(kernel, profile))
+    result = run_claim(claim_in_module(claim_id, module), context(kernel, profile))
     evidence = result.evidence
     try:
         pickle.dumps(evidence)
