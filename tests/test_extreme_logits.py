@@ -60,3 +60,18 @@ def test_extreme_logits_give_analytic_limits(ce, dtype, case):
         assert np.all(np.isfinite(value)), f"{q} is not finite: {value}"
         atol = 8 * eps * (1 + (3 * BIG if q == "loss" else 0))
         np.testing.assert_allclose(value, expected[q], rtol=0, atol=atol, err_msg=q)
+
+
+def test_high_precision_reference_at_logits_beyond_its_digits():
+    """The mpmath reference that confirms counterexamples, at logits far beyond its 50 digits: z = (2e400, 2e400,
+    -2e400) gives (1/2, 1/2, 0) (it gave (0, 1, 1): m + log(sum) kept nothing of the log), z_1 = 1e100 + 1 - 1e100
+    is 1 (exact logits), and the Hessian of p = (1 - e^-700, e^-700) keeps its 1e-304 (1 - p_k as the others' sum)."""
+    from verify.numerics import precision
+
+    P = precision.as_float(precision.probs(np.array([[1e200, 1e200, -1e200]]), np.array([[2e200]])))
+    np.testing.assert_array_equal(P, [[0.5, 0.5, 0.0]])
+    P = precision.as_float(precision.probs(np.array([[1e100, 0.0], [1.0, 0.0], [-1e100, 0.0]]), np.array([[1.0, 1.0, 1.0]])))
+    np.testing.assert_allclose(P, [[1 / (1 + np.exp(-1.0)), 1 / (1 + np.exp(1.0))]], rtol=4 * np.finfo(float).eps)
+    H = precision.as_float(precision.hessian(np.array([[700.0, 0.0]]), np.array([[1.0]])))
+    p = np.exp(-700.0)  # p_2 = e^-700 / (1 + e^-700) and p_1 p_2 agree with e^-700 to 1e-304 relative
+    np.testing.assert_allclose(H, [[p, -p], [-p, p]], rtol=4 * np.finfo(float).eps)
