@@ -228,7 +228,8 @@ def _logit_loss_grad(loss, Z, Y):
         for i in range(N):
             s = mpmath.fsum(alpha[k] * Y[i][k] for k in range(K))
             lse = max(Z[i]) + mpmath.log(mpmath.fsum(mpmath.exp(v - max(Z[i])) for v in Z[i]))
-            total += s * mpmath.fsum(Y[i][k] * (lse - Z[i][k]) for k in range(K))
+            # lse - z_k as log1p(sum_{j != k} e^(z_j - z_k)): the difference would lose a loss of 1e-87 at z = (200, 0)
+            total += s * mpmath.fsum(Y[i][k] * precision.lse_minus(Z[i], k) for k in range(K) if Y[i][k] != 0)
             for k in range(K):
                 G[i][k] = s * (mpmath.exp(Z[i][k] - lse) - Y[i][k]) / N
         return total / N, G

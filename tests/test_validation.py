@@ -344,3 +344,12 @@ def test_probs_too_large_to_hold_is_refused_with_its_size(monkeypatch):
     monkeypatch.setattr(np, "empty", empty)
     with pytest.raises(MemoryError, match=r"^X, W: probs returns an \(N, K\) = \(3, 3\) array of .* GiB"):
         impls.get("numpy").probs(W0, X0)
+
+
+def test_a_logit_whose_float_sum_overflows_keeps_its_sign():
+    """x = (-1e307, -1e307), w = (-100, 200): the products 1e309 and -2e309 overflow and the matrix product gave
+    the logit +inf for the exact -1e309, a probability 1 where it is 0 (found by the thorough fuzzer profile)."""
+    X = np.array([[0.0, 0.0], [-1e307, -1e307]])
+    W = np.array([[-100.0, 0.0], [200.0, 0.0]])
+    for name in ("numpy", "sympy"):
+        np.testing.assert_array_equal(impls.get(name).probs(W, X), [[0.5, 0.5], [0.0, 1.0]])

@@ -91,13 +91,28 @@ def _narrow_product_transposed(dtype, K) -> bool:
 
 
 def _times(Xb, M, out, scratch=None):
-    """``out = X_b @ M``; with a (K, rows) ``scratch``, computed as ``(M^T X_b^T)^T``."""
+    """``out = X_b @ M``; with a (K, rows) ``scratch``, computed as ``(M^T X_b^T)^T``.
+
+    A product ``x_d m_dk`` that overflows makes the float sum meaningless: ``1e309 - 2e309`` came out of
+    the matrix product as ``+inf``, a logit of the wrong sign, which the softmax then took for a
+    probability of 1. The rows that are not finite are recomputed from ``X_b`` and ``M`` scaled by powers
+    of two to entries of at most 1 (exact but for the underflow of terms far below their row's and column's largest): no
+    product overflows, and scaled back a result beyond the range is an infinity of the right sign.
+    """
     if scratch is None:
         np.matmul(Xb, M, out=out)
+    else:
+        transposed = scratch[:, : Xb.shape[0]]
+        np.matmul(M.T, Xb.T, out=transposed)
+        np.copyto(out, transposed.T)
+    if _finite(out):
         return
-    transposed = scratch[:, : Xb.shape[0]]
-    np.matmul(M.T, Xb.T, out=transposed)
-    np.copyto(out, transposed.T)
+    bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+    Xs = Xb[bad]
+    ex = np.frexp(np.max(np.abs(Xs), axis=1))[1]  # one power of two per row of X and per column of M: a
+    em = np.frexp(np.max(np.abs(M), axis=0))[1]  # column of 1e-200 beside one of 1e200 keeps its digits
+    with np.errstate(over="ignore"):
+        out[bad] = np.ldexp(np.ldexp(Xs, -ex[:, None]) @ np.ldexp(M, -em[None, :]), ex[:, None] + em[None, :])
 
 
 def _lane_sums(D, K, transposed, dtype):
@@ -431,7 +446,7 @@ class NumpySoftmaxCE:
 
         def lane(i, s):
             for b in self._blocks(s.start, s.stop, rows):
-                np.matmul(pb.X[b], pb.W, out=P[b])
+                _times(pb.X[b], pb.W, P[b])
                 _softmax_rows(P[b])
 
         self._over_lanes(pb.N, pb.K, lane)
@@ -542,7 +557,7 @@ class NumpySoftmaxCE:
         for b in self._blocks(0, N, rows):
             n = b.stop - b.start
             Xb, Z, Q3 = pb.X[b], Z_block[:n], Q_block[:n]
-            np.matmul(Xb, pb.W, out=Z)
+            _times(Xb, pb.W, Z)
             _softmax_rows(Z)
             if pb.sample_weight is not None:
                 Z *= np.sqrt(pb.sample_weight[b])[:, None]

@@ -58,8 +58,17 @@ def exact_products(X, W) -> list:
 
 
 def logits(W, X):
-    """``X W`` exactly (``exact_products``): what the definitions below start from."""
-    return exact_products(X, W)
+    """``X W`` exactly (``exact_products``): what the definitions below start from.
+
+    Below ``HIGH_PRECISION_DIGITS`` the caller is not after the exact value but an estimate of what a
+    computation at that precision gives (a dtype's rounding, as the fuzzer's tolerance measures it), and
+    the logits are rounded to the working precision like every other intermediate: exact logits there
+    would hide the conditioning of ``X W`` (1e20 + 4e-8 is 1e20 in float64) that the estimate is for.
+    """
+    Z = exact_products(X, W)
+    if mpmath.mp.dps < HIGH_PRECISION_DIGITS:
+        return [[+z for z in row] for row in Z]  # unary + rounds to the working precision
+    return Z
 
 
 def logsumexp(z) -> mpmath.mpf:
@@ -92,11 +101,11 @@ def cross_entropy(W, X, Y, sample_weight=None, digits: int = HIGH_PRECISION_DIGI
         Z = logits(W, X)
         Ym = to_mp(Y)
         s = _weights(sample_weight, len(Z))
-        terms = [s[n] * mpmath.fsum(y * _lse_minus(z, k) for k, y in enumerate(Ym[n]) if y != 0) for n, z in enumerate(Z)]
+        terms = [s[n] * mpmath.fsum(y * lse_minus(z, k) for k, y in enumerate(Ym[n]) if y != 0) for n, z in enumerate(Z)]
         return mpmath.fsum(terms) / mpmath.fsum(s)
 
 
-def _lse_minus(z, k) -> mpmath.mpf:
+def lse_minus(z, k) -> mpmath.mpf:
     """``logsumexp(z) - z_k`` as ``log1p(sum_{j != k} exp(z_j - z_k))``: accurate relative to its size."""
     return mpmath.log1p(mpmath.fsum(mpmath.exp(zj - z[k]) for j, zj in enumerate(z) if j != k))
 
