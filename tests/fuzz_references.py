@@ -293,7 +293,9 @@ def _logit_hessian_coefficients(loss, Z, Y):
             s = mpmath.fsum(alpha[k] * Y[i][k] for k in range(K))
             lse = max(Z[i]) + mpmath.log(mpmath.fsum(mpmath.exp(v - max(Z[i])) for v in Z[i]))
             P = [mpmath.exp(v - lse) for v in Z[i]]
-            out.append([[s * (P[k] * ((1 if k == l else 0) - P[l])) / N for l in range(K)] for k in range(K)])
+            # diag(p) - p p^T with 1 - p_k written sum_{j != k} p_j: 1 - p at z = 200 is 1e-87, lost at 50 digits
+            rest = [mpmath.fsum(P[j] for j in range(K) if j != k) for k in range(K)]
+            out.append([[s * P[k] * (rest[k] if k == l else -P[l]) / N for l in range(K)] for k in range(K)])
         return out
     coef = _logistic_coefficients(loss, Z, Y)
     out = []

@@ -625,7 +625,7 @@ def test_fuzz(family, method):
                                        case.ordinary, dtype)
             TALLY[outcome] += 1
             if outcome not in ("clear error", "correct result"):
-                failures.append(f"{family}.{label}.{method} [{how_called}]: {outcome}: {detail[:400]}")
+                failures.append(f"{family}.{label}.{method} [{how_called}]: {outcome}: {detail[:4000]}")
         assert not failures, "\n".join(failures)
 
     run()
@@ -665,3 +665,20 @@ def test_classify_fails_what_it_should(monkeypatch):
     assert outcome(writes, call_args={"W": W, "X": X.copy(), "Y": Y}) == "wrong result"
     monkeypatch.setattr(sys.modules[__name__], "CALL_TIME_LIMIT_S", 0.1)
     assert outcome(sleeps) == "hang"
+
+
+def test_reweighted_softmax_hessian_reference_at_a_saturated_row():
+    """The fuzzer's falsifying draw: z = (0, 200), where 1 - p_1 = 1e-87 is below the reference's digits.
+
+    diag(p) - p p^T has rows summing to 0 and is symmetric; the reference wrote p_1 (1 - p_1) as 0 (before
+    this test) and took the correct Hessian of the numpy implementation for a wrong result.
+    """
+    W, X = np.array([[0.0, 0.0], [0.0, 10.0]]), np.array([[0.0, 0.0], [0.0, 20.0]])
+    args = {"W": W, "X": X, "Y": np.array([[1.0, 0.0], [1.0, 0.0]]), "Z": np.zeros((2, 2))}
+    loss = reweighted.get("numpy", "softmax")
+    exact = np.asarray(ref.reweighted_reference("hessian", args, loss), dtype=np.float64)
+    p0 = np.exp(-200.0) / (1 + np.exp(-200.0))  # sigma(-200): p_0 (1 - p_0) = p_0 p_1, p_1 rounds to 1
+    block = 400.0 / 2 * p0 * np.array([[1.0, -1.0], [-1.0, 1.0]])  # x_1^2 / N (diag p - p p^T)
+    np.testing.assert_allclose(exact[2:, 2:], block, rtol=1e-15)
+    assert np.all(exact[:2, :] == 0) and np.all(exact[:, :2] == 0)
+    np.testing.assert_allclose(loss.hessian(W, X, args["Y"]), exact, rtol=1e-13, atol=0)
