@@ -75,3 +75,24 @@ def test_high_precision_reference_at_logits_beyond_its_digits():
     H = precision.as_float(precision.hessian(np.array([[700.0, 0.0]]), np.array([[1.0]])))
     p = np.exp(-700.0)  # p_2 = e^-700 / (1 + e^-700) and p_1 p_2 agree with e^-700 to 1e-304 relative
     np.testing.assert_allclose(H, [[p, -p], [-p, p]], rtol=4 * np.finfo(float).eps)
+
+
+# A saturated row: z = (0, g), where p_1 = 1 - p_0 rounds to 1 (p_0 = e^-g below eps). p_1 - p_1^2 and
+# u_1 - <p, u> then cancel to 0 beside the off-diagonal -p_0 p_1 (before this test: loops and SymPy gave the
+# Hessian [[a, -a], [-a, 0]], neither symmetric nor PSD, and all three the hvp (-a, 0) for V = (0, 1)).
+SATURATED_GAP = {np.dtype(np.float64): 40.0, np.dtype(np.float32): 20.0}
+
+
+@pytest.mark.parametrize("ce, dtype", list(implementations()))
+def test_a_saturated_row_keeps_the_hessians_small_entries(ce, dtype):
+    g = SATURATED_GAP[dtype]
+    W, X, Y = np.array([[0.0, 1.0]], dtype), np.array([[g]], dtype), np.array([[0.0, 1.0]], dtype)
+    p0 = np.exp(-g) / (1 + np.exp(-g))
+    a = g * g * p0 * (1 - p0)  # x^2 p_0 p_1, in float64
+    # A dozen roundings (exp, the row sum, the products) in the stable forms; the cancellation gives error 1.
+    rtol = 32 * float(np.finfo(dtype).eps)
+    H = ce.hessian(W, X, Y)
+    np.testing.assert_allclose(H, a * np.array([[1.0, -1.0], [-1.0, 1.0]]), rtol=rtol, atol=0)
+    assert np.array_equal(H, H.T)
+    for V, direction in (([[1.0, 0.0]], [1.0, -1.0]), ([[0.0, 1.0]], [-1.0, 1.0])):
+        np.testing.assert_allclose(ce.hvp(W, X, Y, np.array(V, dtype)), a * np.array([direction]), rtol=rtol, atol=0)

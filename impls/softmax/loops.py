@@ -122,13 +122,16 @@ class LoopsSoftmaxCE:
         H = [[0.0] * (D * K) for _ in range(D * K)]
         for n in range(N):
             p = _softmax_row(_logits_row(X_[n], W_, D, K))
+            # p_k (delta_kl - p_l) with 1 - p_k written sum_{j != k} p_j: at z = (0, 40), p_1 rounds to 1 and
+            # p_1 - p_1^2 to 0 beside p_0 p_1 = 4e-18, an asymmetric Hessian that is not PSD.
+            block = [[p[k] * (math.fsum(p[j] for j in range(K) if j != k) if k == l else -p[l]) for l in range(K)]
+                     for k in range(K)]
             for d in range(D):
                 for k in range(K):
                     for e in range(D):
                         for l in range(K):
-                            delta = 1.0 if k == l else 0.0
                             # The probability factors first: where they are 0, x_nd x_ne may overflow harmlessly.
-                            H[d * K + k][e * K + l] += s[n] * (p[k] * (delta - p[l])) * X_[n][d] * X_[n][e]
+                            H[d * K + k][e * K + l] += s[n] * block[k][l] * X_[n][d] * X_[n][e]
         S = sum(s)
         H = np.array([[h / S for h in row] for row in H], dtype=np.float64)
         return check_result_finite(H, np.float64, "the Hessian")
@@ -141,10 +144,12 @@ class LoopsSoftmaxCE:
         for n in range(N):
             p = _softmax_row(_logits_row(X_[n], W_, D, K))
             u = _logits_row(X_[n], V_, D, K)  # u_nl = sum_e x_ne v_el
-            mean_u = sum(p[l] * u[l] for l in range(K))
+            # u_k - sum_l p_l u_l as sum_{l != k} p_l (u_k - u_l) (since sum_l p_l = 1): for p_k near 1 the first
+            # form is a cancellation, 0 at z = (0, 40) instead of 40 p_0.
+            centred = [math.fsum(p[l] * (u[k] - u[l]) for l in range(K) if l != k) for k in range(K)]
             for d in range(D):
                 for k in range(K):
-                    out[d][k] += s[n] * X_[n][d] * p[k] * (u[k] - mean_u)
+                    out[d][k] += s[n] * X_[n][d] * p[k] * centred[k]
         S = sum(s)
         out = np.array([[out[d][k] / S for k in range(K)] for d in range(D)], dtype=np.float64)
         return check_result_finite(out, np.float64, "the Hessian-vector product", "X, W, V")

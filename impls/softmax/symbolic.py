@@ -160,6 +160,20 @@ class SympySoftmaxCE:
         with np.errstate(**quiet_overflow):  # an overflow shows in the result, checked in _evaluate
             return list(np.max(pb.X @ pb.W, axis=1))
 
+    @staticmethod
+    def _saturated(pb) -> bool:
+        """Whether some sample's largest probability is within 1/16 of 1 (float inputs).
+
+        The Hessian SymPy derives holds ``p_k - p_k^2`` and ``u_k - sum_l p_l u_l``, which a float evaluation
+        computes with an error of ``eps / (1 - p_k)`` relative to the result (at z = (0, 40) the diagonal
+        entry comes out 0 beside an off-diagonal 4e-18: not symmetric, not PSD); beyond 4 bits of that loss
+        the Hessian and the Hessian-vector product are evaluated in interval arithmetic instead.
+        """
+        with np.errstate(**quiet_overflow):
+            Z = pb.X @ pb.W
+            rest = np.sum(np.exp(Z - np.max(Z, axis=1, keepdims=True)), axis=1) - 1  # sum_{j != max} e^(z_j - max)
+        return not bool(np.all(rest >= 1 / 16))  # NaN (an overflowed logit) counts as saturated
+
     def _evaluate(self, what, pb):
         m = self.model(pb.N, pb.D, pb.K, pb.sample_weight is not None)
         c = self._shifts(pb)
@@ -187,6 +201,8 @@ class SympySoftmaxCE:
         if what == "loss":
             # The loss c + log(sum_k exp(z_k - c)) - y.z in floats keeps only |z| eps of absolute accuracy, nothing
             # of a loss of 1e-9 or less (the numpy implementation's log1p does): evaluated in mpmath, rounded once.
+            return check_result_finite(self._in_mpmath(m, what, values), np.float64, _RESULT_NAMES[what], arguments)
+        if what in ("hessian", "hvp") and self._saturated(pb):
             return check_result_finite(self._in_mpmath(m, what, values), np.float64, _RESULT_NAMES[what], arguments)
         try:
             with np.errstate(**quiet_overflow):

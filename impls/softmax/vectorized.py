@@ -238,6 +238,7 @@ def _softmax_rows(Z, Y=None, ce=None, probabilities=True):
     ``rest_n`` is the row sum of ``exp(z - max)`` without its largest term
     (which is exactly 1). With ``probabilities=False`` (the loss alone), ``Z``
     is left holding ``exp(z - max)`` with the largest entry set to 0.
+    Returns the flat indices (into ``Z.reshape(-1)``) of each row's largest logit.
     """
     n, K = Z.shape
     flat = Z.reshape(-1)  # a view: Z is contiguous
@@ -257,6 +258,7 @@ def _softmax_rows(Z, Y=None, ce=None, probabilities=True):
         flat[at_max] = inv_total
     if ce is not None:
         np.subtract(np.log1p(rest), ce, out=ce)
+    return at_max
 
 
 def _drop_zero_target_terms(Y, Zs, ce):
@@ -528,7 +530,11 @@ class NumpySoftmaxCE:
                 self._check_block(pb, b, tol)  # Y does not enter H[V], but bad targets are still an error
                 _times(Xb, pb.W, P, scratch)
                 _times(Xb, pb.V, U, scratch)
-                _softmax_rows(P)
+                at_max = _softmax_rows(P)
+                # U - <P, U> after centring each row at its most probable entry u_t: <P, U - u_t> has no term of
+                # size p_t |u_t| (that term is 0), so u_t - <p, u> = -<p, u - u_t> does not cancel when p_t is
+                # near 1 (u_t - <p, u> itself came out 0 at z = (0, 40) instead of 40 p_0).
+                U -= U.reshape(-1)[at_max][:, None]
                 U -= _row_dot(P, U)[:, None]
                 U *= P  # R = P * (U - <P, U>)
                 if pb.sample_weight is not None:
