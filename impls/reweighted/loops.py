@@ -171,8 +171,11 @@ class WeightedSoftmax(_LoopsOps, base.WeightedSoftmaxBase):
         G = [[0.0] * K for _ in range(N)]
         for i in range(N):
             p, m, S = self._softmax_row(Zl[i])
-            lse = m + math.log(S)
-            total += s[i] * sum(Yl[i][k] * (lse - Zl[i][k]) for k in range(K))
+            # lse - z_k = log1p(rest) - (z_k - m), rest the shifted row sum without its largest term (exactly 1):
+            # m + log(S) - z_k keeps nothing of a loss below eps (log(1 + 1e-44) rounds to 0)
+            top = Zl[i].index(m)
+            log_total = math.log1p(math.fsum(math.exp(v - m) for j, v in enumerate(Zl[i]) if j != top))
+            total += s[i] * sum(Yl[i][k] * (log_total - (Zl[i][k] - m)) for k in range(K))
             for k in range(K):
                 G[i][k] = s[i] * (p[k] - Yl[i][k]) / N
         return np.float64(total / N), np.array(G, dtype=np.float64)
