@@ -5,6 +5,7 @@ loops vs NumPy agreement, validation messages, stability, the candidate's
 defining properties, and that the heads reach stationarity and are cached.
 """
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -170,6 +171,24 @@ def test_softmax_loss_below_eps_is_kept(impl, gap):
     Z, Y = np.array([[gap, 0.0]]), np.array([[1.0, 0.0]])
     exact = np.log1p(np.exp(-gap))
     np.testing.assert_allclose(loss.logit_loss(Z, Y), exact, rtol=4 * np.finfo(np.float64).eps, atol=0)
+
+
+@pytest.mark.parametrize("impl", rw.names())
+@pytest.mark.parametrize("dtype, W, X, weight", [
+    (np.float32, 0.75, 150.0, 2.5e19),  # z = 112.5: sigma(-z) = 1e-49 is below float32 (the fuzzer's find)
+    (np.float64, 1e-297, 1e300, 1.0),  # z = 1000: sigma(-z) = 1e-435 below float64, x^2 = 1e600 beyond it
+])
+def test_logistic_hessian_keeps_p_times_1_minus_p_below_the_dtypes_range(impl, dtype, W, X, weight):
+    """H = w x^2 p (1 - p) / N, a representable number whose factor p (1 - p) is not: it came out 0."""
+    loss = rw.get(impl, "binary_logistic", class_weight=[weight, weight])
+    if np.dtype(dtype) not in loss.capabilities.dtypes:
+        pytest.skip(f"{impl} computes in float64 only")
+    H = loss.hessian(np.array([[W]], dtype), np.array([[X]], dtype), np.zeros((1, 1), dtype))
+    z = mpmath.mpf(X) * mpmath.mpf(W)
+    with mpmath.workdps(60):
+        exact = float(weight * mpmath.mpf(X) ** 2 * mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2)
+    # exp, the square roots and three products, each rounded once
+    np.testing.assert_allclose(H, [[exact]], rtol=16 * float(np.finfo(dtype).eps), atol=0)
 
 
 @pytest.mark.parametrize("name, params, scale, gamma", CONFIGS, ids=[c[0] for c in CONFIGS])

@@ -99,10 +99,14 @@ class _Logistic(_LoopsOps):
             for k in range(K):
                 a, b = self._coefficient(i, k)
                 y = Yl[i][k]
-                c = (a * y + b * (1.0 - y)) * sigmoid(Zl[i][k]) * sigmoid(-Zl[i][k]) / N
+                z = Zl[i][k]
+                # c x_d x_e as (r x_d)(r x_e), r = sqrt(c), p (1 - p) = exp(-softplus(z) - softplus(-z)): only the
+                # square root of p (1 - p) is formed, so sigma(-z) below 1e-308 still counts beside x x of 1e600
+                r = math.sqrt((a * y + b * (1.0 - y)) / N) * math.exp(-(softplus(z) + softplus(-z)) / 2)
+                rx = [r * x for x in Xl[i]]  # r first: where it is 0, x x may overflow
                 for d in range(D):
                     for e in range(D):
-                        H[d * K + k][e * K + k] += c * Xl[i][d] * Xl[i][e]  # c first: where it is 0, x x may overflow
+                        H[d * K + k][e * K + k] += rx[d] * rx[e]
         return self._checked(np.array(H, dtype=np.float64), "the Hessian", "X, W")
 
     def _prepare(self, Z, Y):

@@ -119,9 +119,14 @@ class _Logistic(_NumpyOps):
         H = np.zeros((D * K, D * K), dtype=Z.dtype)
         with np.errstate(over="ignore", invalid="ignore"):  # class weights beyond the dtype: reported below
             a, b = self._coefficients(Z, Y)
-            C = (a * Y + b * (1 - Y)) * expit(Z) * expit(-Z) / Z.dtype.type(N)
+            # H_k = sum_i c_ik x_i x_i^T with c = (a Y + b (1 - Y)) p (1 - p) / N >= 0, as (R X)^T (R X) with
+            # R = sqrt(c) and p (1 - p) = exp(-softplus(z) - softplus(-z)): only its square root is formed, so
+            # sigma(-z) below the dtype's range (float32 at z = 112.5, beside class weights of 1e19) still counts.
+            sp, sm, _, _ = logistic_parts(Z)
+            R = np.sqrt((a * Y + b * (1 - Y)) / Z.dtype.type(N)) * np.exp(-sp / 2 - sm / 2)
             for k in range(K):
-                H[k::K, k::K] = X.T @ (C[:, k : k + 1] * X)
+                RX = R[:, k : k + 1] * X
+                H[k::K, k::K] = RX.T @ RX
         return self._checked(H, "the Hessian", "X, W")
 
 
