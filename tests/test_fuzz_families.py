@@ -392,13 +392,14 @@ def tolerance(reference, rounded: list, perturbed: list, n_inputs: int, case: Ca
     * rounding inside the computation: ``rounded`` holds pairs (the
       reference evaluated with every intermediate rounded to the dtype's
       precision: mpmath at 53 or 23 bits, with no overflow; the exact one) at
-      the input and at the two perturbed inputs below, so their largest
+      the input and at the three perturbed inputs below, so their largest
       distance is the rounding error of an evaluation of the definition,
       cancellations included (``p - y`` for ``p`` near 1); an
       implementation's order of operations differs, and its error is bounded
       by ``m`` times that;
     * rounding of the inputs' effect: ``perturbed`` holds the exact result at
-      two inputs moved by ``m u`` relative, entrywise, with random signs
+      three inputs moved by ``m u`` relative, entrywise, two with random signs
+      and one with signs alternating along each array's last axis
       (the backward error of a stable implementation); a random-sign
       perturbation moves a result by about ``1/sqrt(n)`` of the worst case of
       ``n`` inputs, hence the factor ``sqrt(n_inputs)``;
@@ -423,20 +424,32 @@ def tolerance(reference, rounded: list, perturbed: list, n_inputs: int, case: Ca
                 + float(np.finfo(case.dtype).tiny))
 
 
+def _alternating_signs(shape) -> np.ndarray:
+    """+1, -1, +1, ... along the last axis (the same in every row), in one phase for every argument."""
+    signs = np.where(np.arange(shape[-1]) % 2 == 0, 1.0, -1.0) if len(shape) else np.ones(())
+    return np.broadcast_to(signs, shape)
+
+
 def _perturbed_args(case: Case, rng) -> dict:
+    """The arguments moved by ``m u`` relative, entrywise: random signs from ``rng``, or alternating signs
+    (``_alternating_signs``) for ``rng=None``."""
     u = float(np.finfo(case.dtype).eps) / 2
+
+    def moved(arr):
+        signs = _alternating_signs(arr.shape) if rng is None else rng.choice([-1.0, 1.0], size=arr.shape)
+        return arr * (1 + case.ops * u * signs)
+
     out = dict(case.args)
     for name in case.perturbable:
         value = case.args.get(name)
         if value is None:
             continue
         if name == "problem":
-            X = value.X * (1 + case.ops * u * rng.choice([-1.0, 1.0], size=value.X.shape))
-            a = None if value.a is None else value.a * (1 + case.ops * u * rng.choice([-1.0, 1.0], size=value.a.shape))
+            X = moved(value.X)
+            a = None if value.a is None else moved(value.a)
             out[name] = value.with_(X=X, a=a) if a is not None else value.with_(X=X)
         else:
-            arr = np.asarray(value, dtype=np.float64)
-            out[name] = arr * (1 + case.ops * u * rng.choice([-1.0, 1.0], size=arr.shape))
+            out[name] = moved(np.asarray(value, dtype=np.float64))
     return out
 
 
@@ -522,9 +535,13 @@ def _expected(spec, method, args, case, instance):
         return expected, []
     rng = np.random.default_rng(0)
     perturbed_case = Case(args, case.dtype, case.ordinary, case.size, case.perturbable, case.ops)
-    perturbed_args = [_perturbed_args(perturbed_case, rng) for _ in range(2)]
+    # Two random-sign perturbations and one with alternating signs: random signs that move the terms of a
+    # cancelling sum alike leave it as it is (1e153 - 1e153 for theta = (1e307, 1e307), x = (1e-154, -1e-154);
+    # logits -1.24e10 + 100 and -1.24e10 in float32: the thorough profile's false alarms when both draws did);
+    # alternating signs along the last axis move W's columns (logit differences) and theta . x apart.
+    perturbed_args = [_perturbed_args(perturbed_case, rng) for _ in range(2)] + [_perturbed_args(perturbed_case, None)]
     perturbed = [spec.reference(method, a, instance) for a in perturbed_args]
-    # The rounding error of the definition evaluated at the dtype's precision, at the input and at the two
+    # The rounding error of the definition evaluated at the dtype's precision, at the input and at the three
     # perturbed ones: at "nice" inputs (x = 1, A = 10) its cancellations may be exact by accident.
     with ref.at_digits(ref.DTYPE_DIGITS[np.dtype(case.dtype)]):
         lows = [spec.reference(method, a, instance) for a in [args, *perturbed_args]]
@@ -682,3 +699,30 @@ def test_reweighted_softmax_hessian_reference_at_a_saturated_row():
     np.testing.assert_allclose(exact[2:, 2:], block, rtol=1e-15)
     assert np.all(exact[:2, :] == 0) and np.all(exact[:, :2] == 0)
     np.testing.assert_allclose(loss.hessian(W, X, args["Y"]), exact, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("which", ["float32 logits -1.24e10 + 100", "theta . x = 1e153 - 1e153"])
+def test_the_tolerance_sees_a_cancelling_sum(which):
+    """Two false alarms of the thorough profile, where both random-sign perturbations moved the terms of a
+    cancelling sum alike (before the alternating-sign one): backward-stable results called wrong.
+
+    float32 ``X @ W`` rounds -1.24e10 + 100 and -1.24e10 to one value (p = 1/2 instead of 1 - e^-100); BLAS's
+    fused multiply-add gives 1e153 - 1e153 = -4e136 (sigma' = 0 instead of 1/4). Both are what inputs moved
+    by their rounding give, and the tolerance must say so.
+    """
+    if which.startswith("float32"):
+        dt = np.dtype(np.float32)
+        W = (np.array([[3.0, 3.0], [1.0, 0.0]]) * 1e-8).astype(dt)
+        X = (np.array([[-0.4140625, float(np.float32(1e-8))], [0.0, 0.0]]) * 1e18).astype(dt)
+        args = {"W": W, "X": X, "Y": impls.one_hot([0, 0], 2).astype(dt)}
+        case = Case(args, dt, False, (2, 2, 2), ("W", "X", "V", "sample_weight"), 4 * 6 + 20)
+        spec, fn = FAMILIES["softmax"], impls.get("numpy").loss_grad
+    else:
+        dt = np.dtype(np.float64)
+        problem = depth2.Depth2Problem(X=np.array([[0.0, 0.0], [1e-154, -1e-154]]), y=np.array([-1.0, -1.0]), lam=0.0,
+                                       activation="sigmoid", a=np.array([1.0]), width=None, train_outer=False)
+        args = {"theta": np.array([1e307, 1e307]), "problem": problem}
+        case = Case(args, dt, False, (2, 2, 1), ("theta", "problem"), 4 * 5 + 30)
+        spec, fn = FAMILIES["depth2"], depth2.get("numpy").grad
+    expected, tol = _expected(spec, "loss_grad" if which.startswith("float32") else "grad", args, case, None)
+    assert classify(fn, args, set(args), expected, tol, False, False, dt)[0] == "correct result"
