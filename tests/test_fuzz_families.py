@@ -322,15 +322,22 @@ def corruptions(family: str, name: str, value, case: Case) -> dict:
     if family != "depth2" or name == "theta":
         with np.errstate(invalid="ignore", over="ignore"):  # huge entries: any integers are bad input here
             bad["integer"] = np.round(arr).astype(np.int64)
+    others_in_call = any(isinstance(v, np.ndarray) and k != name for k, v in case.args.items()
+                         if k in case.tags.get("call", ()))
     if family != "depth2":
         other = np.float32 if arr.dtype == np.float64 else np.float64
-        if any(isinstance(v, np.ndarray) and k != name for k, v in case.args.items() if k in case.tags.get("call", ())):
+        if others_in_call:
             bad["other dtype than the rest"] = arr.astype(other)
         bad["float16"] = arr.astype(np.float16)
         if arr.ndim >= 1 and arr.shape[0] >= 2:
             bad["mixed-dtype list"] = [arr[0].astype(np.float32), *[row.astype(np.float64) for row in arr[1:]]]
     axis = AGREEING_AXIS.get(name)
-    if axis is not None and arr.ndim > axis and not (family == "reweighted" and name == "X" and "W" not in case.args):
+    # Bad only where something else fixes that length: another array of the call, or per-class weights for
+    # Y's K (sample_weights(Y) without class weights takes any K: one more column of zeros is valid)
+    per_class = {"class_weight", "positive_weight", "negative_weight", "omega"} & set(case.tags.get("params", {}))
+    fixed = others_in_call or (family == "reweighted" and name == "Y" and bool(per_class))
+    if (axis is not None and arr.ndim > axis and fixed
+            and not (family == "reweighted" and name == "X" and "W" not in case.args)):
         bad["longer along an agreeing axis"] = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)
     if name == "Y":
         off = arr.copy()
@@ -726,3 +733,13 @@ def test_the_tolerance_sees_a_cancelling_sum(which):
         spec, fn = FAMILIES["depth2"], depth2.get("numpy").grad
     expected, tol = _expected(spec, "loss_grad" if which.startswith("float32") else "grad", args, case, None)
     assert classify(fn, args, set(args), expected, tol, False, False, dt)[0] == "correct result"
+
+
+def test_a_longer_axis_is_bad_only_where_something_fixes_its_length():
+    """sample_weights(Y) without class weights takes any K: Y with one more column (of zeros, for labels [1, 1])
+    is valid, and the thorough profile called its acceptance a wrong result (before this test)."""
+    Y = impls.one_hot([1, 1], 3).astype(np.float64)
+    for params, bad in (({}, False), ({"class_weight": np.ones(3)}, True)):
+        case = Case({"Y": Y, "dtype": np.dtype(np.float64)}, np.dtype(np.float64), False, (2, 1, 3), ("W", "X", "Z"),
+                    50, tags={"params": params, "call": ("Y", "dtype")})
+        assert ("longer along an agreeing axis" in corruptions("reweighted", "Y", Y, case)) == bad
