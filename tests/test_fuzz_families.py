@@ -336,8 +336,7 @@ def corruptions(family: str, name: str, value, case: Case) -> dict:
     # Y's K (sample_weights(Y) without class weights takes any K: one more column of zeros is valid)
     per_class = {"class_weight", "positive_weight", "negative_weight", "omega"} & set(case.tags.get("params", {}))
     fixed = others_in_call or (family == "reweighted" and name == "Y" and bool(per_class))
-    if (axis is not None and arr.ndim > axis and fixed
-            and not (family == "reweighted" and name == "X" and "W" not in case.args)):
+    if axis is not None and arr.ndim > axis and fixed:
         bad["longer along an agreeing axis"] = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)
     if name == "Y":
         off = arr.copy()

@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from ..softmax import get as _get_softmax
+from ..softmax.loops import _shifted_logsumexp
 from . import _base as base
 from ._protocol import FLOAT64, Capabilities
 
@@ -162,10 +163,10 @@ class WeightedSoftmax(_LoopsOps, base.WeightedSoftmaxBase):
         m = max(z)
         e = [math.exp(v - m) for v in z]
         s = sum(e)
-        return [v / s for v in e], m, s
+        return [v / s for v in e]
 
     def _probs(self, Z):
-        return np.array([self._softmax_row(row)[0] for row in _rows(Z)], dtype=np.float64)
+        return np.array([self._softmax_row(row) for row in _rows(Z)], dtype=np.float64)
 
     def _loss_grad(self, Z, Y):
         Zl, Yl = _rows(Z), _rows(Y)
@@ -174,11 +175,10 @@ class WeightedSoftmax(_LoopsOps, base.WeightedSoftmaxBase):
         total = 0.0
         G = [[0.0] * K for _ in range(N)]
         for i in range(N):
-            p, m, S = self._softmax_row(Zl[i])
+            p = self._softmax_row(Zl[i])
             # lse - z_k = log1p(rest) - (z_k - m), rest the shifted row sum without its largest term (exactly 1):
             # m + log(S) - z_k keeps nothing of a loss below eps (log(1 + 1e-44) rounds to 0)
-            top = Zl[i].index(m)
-            log_total = math.log1p(math.fsum(math.exp(v - m) for j, v in enumerate(Zl[i]) if j != top))
+            m, log_total = _shifted_logsumexp(Zl[i])
             total += s[i] * sum(Yl[i][k] * (log_total - (Zl[i][k] - m)) for k in range(K))
             for k in range(K):
                 G[i][k] = s[i] * (p[k] - Yl[i][k]) / N
